@@ -1,0 +1,22 @@
+"""tracegrad: a scalar autodiff engine that records every operation and renders
+it as a step-by-step backpropagation derivation.
+
+``import tracegrad`` loads only the engine; SymPy, Jinja and the renderers are
+imported when first used.
+"""
+
+from __future__ import annotations
+
+from .errors import DomainError, InputError, TraceGradError
+from .functional import dot, log_softmax, max, min, softmax, sum
+from .ops import OPS, OpSpec
+from .trace import BackwardStep, NodeRecord, Trace, record, trace
+from .value import Value, nodes_below, zero_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPS", "OpSpec", "Value", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
+    "nodes_below", "zero_grad", "sum", "dot", "max", "min", "softmax", "log_softmax",
+    "TraceGradError", "DomainError", "InputError", "__version__",
+]

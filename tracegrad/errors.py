@@ -1,0 +1,41 @@
+"""The errors tracegrad raises on purpose.
+
+Every error a user can cause is a :class:`TraceGradError`: the command-line tool
+prints its message (never a traceback) and exits with its ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class TraceGradError(Exception):
+    """Base class: a message meant for the user, and the CLI exit code."""
+
+    exit_code = 2
+
+
+class DomainError(TraceGradError, ArithmeticError):
+    """An op was asked for a value outside its domain, or its result overflowed.
+
+    ``op`` is the op name, ``operands`` a tuple of ``(label, value)`` pairs.
+    """
+
+    def __init__(self, op: str, operands, reason: str, fix: str = ""):
+        self.op = op
+        self.operands = tuple(operands)
+        self.reason = reason
+        self.fix = fix
+        shown = ", ".join(f"{label} = {value!r}" for label, value in self.operands)
+        message = f"{op}({shown}): {reason}"
+        if fix:
+            message += f"; {fix}"
+        super().__init__(message)
+
+
+class InputError(TraceGradError):
+    """Bad user input: names the file and the key path, and says what was expected."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+        self.file = file
+        self.key = key
+        where = ": ".join(part for part in (file, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)

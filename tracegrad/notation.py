@@ -1,0 +1,147 @@
+"""How an op is written: LaTeX and plain-text forms with one precedence table.
+
+A notation turns already-written operands, each a ``(text, precedence)`` pair,
+into ``(text, precedence)`` for the whole expression, adding parentheses only
+where precedence requires them (the way SymPy's printers ``parenthesize``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
+"""Precedence levels, loosest to tightest."""
+
+FORMATS = ("latex", "text")
+
+
+def parenthesize(arg: tuple[str, int], level: int, fmt: str, strict: bool = False) -> str:
+    """Wrap ``arg`` in parentheses when it binds looser than ``level``
+    (or as loose as ``level`` when ``strict``)."""
+    text, prec = arg
+    if prec < level or (strict and prec == level):
+        return rf"\left({text}\right)" if fmt == "latex" else f"({text})"
+    return text
+
+
+def _number(value) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+@dataclass(frozen=True)
+class Infix:
+    """``a ∘ b``; ``strict`` parenthesizes a right operand of equal precedence (a − (b − c))."""
+
+    latex: str
+    text: str
+    prec: int
+    strict: bool = False
+
+    def render(self, args, params, fmt):
+        sym = self.latex if fmt == "latex" else self.text
+        left = parenthesize(args[0], self.prec, fmt)
+        right = parenthesize(args[1], self.prec, fmt, strict=self.strict)
+        return f"{left} {sym} {right}", self.prec
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A variadic sum ``a + b + c``."""
+
+    def render(self, args, params, fmt):
+        return " + ".join(parenthesize(a, ADD, fmt) for a in args), ADD
+
+
+@dataclass(frozen=True)
+class DotProduct:
+    """``a₁·b₁ + a₂·b₂ + …`` for inputs ``(a₁ … aₙ, b₁ … bₙ)``."""
+
+    def render(self, args, params, fmt):
+        n = len(args) // 2
+        sym = r" \cdot " if fmt == "latex" else "·"
+        terms = [parenthesize(a, MUL, fmt) + sym + parenthesize(b, MUL, fmt, strict=True)
+                 for a, b in zip(args[:n], args[n:])]
+        return " + ".join(terms), ADD
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """Unary minus."""
+
+    def render(self, args, params, fmt):
+        sym = "-" if fmt == "latex" else "−"
+        return sym + parenthesize(args[0], POW, fmt), NEG
+
+
+@dataclass(frozen=True)
+class Fraction:
+    r"""``\frac{a}{b}`` in LaTeX, ``a / b`` in text."""
+
+    def render(self, args, params, fmt):
+        if fmt == "latex":
+            return rf"\frac{{{args[0][0]}}}{{{args[1][0]}}}", ATOM
+        return f"{parenthesize(args[0], MUL, fmt)} / {parenthesize(args[1], MUL, fmt, strict=True)}", MUL
+
+
+@dataclass(frozen=True)
+class Power:
+    """``a^p`` with the exponent a parameter (``param=True``) or the second operand."""
+
+    param: bool
+
+    def render(self, args, params, fmt):
+        base = parenthesize(args[0], ATOM, fmt)
+        if self.param:
+            exponent = _number(params[0])
+        else:
+            exponent = args[1][0] if fmt == "latex" else parenthesize(args[1], ATOM, fmt)
+        if fmt == "latex":
+            return f"{{{base}}}^{{{exponent}}}", POW
+        return f"{base}^{exponent}", POW
+
+
+@dataclass(frozen=True)
+class Exponential:
+    """``e^{x}`` in LaTeX, ``exp(x)`` in text."""
+
+    def render(self, args, params, fmt):
+        if fmt == "latex":
+            return f"e^{{{args[0][0]}}}", POW
+        return f"exp({args[0][0]})", ATOM
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Absolute value ``|x|``."""
+
+    def render(self, args, params, fmt):
+        if fmt == "latex":
+            return rf"\left|{args[0][0]}\right|", ATOM
+        return f"|{args[0][0]}|", ATOM
+
+
+@dataclass(frozen=True)
+class Function:
+    r"""``f(x, y)``; parameters, if any, shown as a subscript (``\operatorname{leaky}_{0.01}``)."""
+
+    latex: str
+    text: str
+
+    def render(self, args, params, fmt):
+        inner = ", ".join(a[0] for a in args)
+        if fmt == "latex":
+            sub = f"_{{{', '.join(_number(p) for p in params)}}}" if params else ""
+            return rf"{self.latex}{sub}\left({inner}\right)", ATOM
+        sub = f"[{', '.join(_number(p) for p in params)}]" if params else ""
+        return f"{self.text}{sub}({inner})", ATOM
+
+
+@dataclass(frozen=True)
+class Radical:
+    r"""``\sqrt{x}``."""
+
+    def render(self, args, params, fmt):
+        if fmt == "latex":
+            return rf"\sqrt{{{args[0][0]}}}", ATOM
+        return f"sqrt({args[0][0]})", ATOM

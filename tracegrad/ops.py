@@ -1,0 +1,198 @@
+"""The op table: every op tracegrad knows, declared once.
+
+Each :class:`OpSpec` holds an op's forward function, its local partial
+derivatives, its SymPy form, its notation (LaTeX and text, with precedence) and
+sample points on which the test suite checks the partials against central
+finite differences and against ``sympy.diff`` of the SymPy form.
+
+Partials are written once and work on three kinds of number: on floats (the
+fast backward pass), on :class:`~tracegrad.value.Value` nodes (the backward pass
+that builds its own graph, ``create_graph=True``) and on SymPy expressions (the
+rule check). Inside a partial, use arithmetic operators and the helpers
+:func:`step`, :func:`sign`, :func:`log`; they dispatch on the argument type.
+
+To add an op: add one ``OpSpec`` to ``_SPECS`` below (with ``examples``), and, if
+users should call it by name, a method on ``Value`` or a function in
+``tracegrad.functional``. The table tests pick it up automatically.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import notation as nt
+
+@dataclass(frozen=True, eq=False)
+class OpSpec:
+    """One op: ``forward(x, p)`` on a tuple of floats ``x`` and parameters ``p``;
+    ``partials(x, out, p)`` returns one local derivative per input."""
+
+    name: str
+    arity: int | None  # None: variadic
+    forward: Callable[[tuple, tuple], float]
+    partials: Callable[[tuple, Any, tuple], tuple]
+    sympy: Callable[[Any, tuple, tuple], Any]
+    notation: Any
+    examples: tuple  # ((inputs, params), ...) inside the op's smooth domain
+    params: tuple[str, ...] = ()
+    domain: str = ""  # what the inputs must satisfy, for error messages
+    fix: str = ""  # a hint shown when the domain is violated
+    function: bool = False  # callable by name in expressions (tracegrad.parse)
+
+    def __repr__(self) -> str:
+        return f"OpSpec({self.name!r})"
+
+    def render(self, args, params, fmt: str = "latex"):
+        """Write the op applied to ``args`` (``(text, precedence)`` pairs) as ``(text, precedence)``."""
+        return self.notation.render(args, params, fmt)
+
+
+# --- helpers usable inside partials (floats, Values or SymPy expressions) ----------
+
+_value_type: list = []  # filled by tracegrad.value (avoids an import cycle)
+
+
+def _call(name: str, *args):
+    spec = OPS[name]
+    if all(type(a) in (float, int) for a in args):
+        return spec.forward(args, ())
+    if _value_type and any(isinstance(a, _value_type[0]) for a in args):
+        return _value_type[0]._apply(spec, args, ())
+    import sympy
+
+    return spec.sympy(sympy, args, ())
+
+
+def step(x):
+    """Heaviside step with step(0) = 0 (the subgradient ReLU uses at 0)."""
+    return _call("step", x)
+
+
+def sign(x):
+    """Sign of x, sign(0) = 0."""
+    return _call("sign", x)
+
+
+def log(x):
+    """Natural logarithm."""
+    return _call("log", x)
+
+
+# --- forward functions with care for the edges ------------------------------------
+
+
+def _sigmoid(x, p):
+    z = x[0]
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _vpow(x, p):
+    if x[0] <= 0:
+        raise ValueError("base must be positive")
+    return math.pow(x[0], x[1])
+
+
+def _total(x, p):
+    # left to right, the way a person adds (builtin sum compensates on 3.12+)
+    acc = 0.0
+    for v in x:
+        acc += v
+    return acc
+
+
+def _dot(x, p):
+    n = len(x) // 2
+    acc = 0.0
+    for a, b in zip(x[:n], x[n:]):
+        acc += a * b
+    return acc
+
+
+def _sympy_number(sp, p):
+    return sp.Integer(int(p)) if float(p).is_integer() else sp.Float(p)
+
+
+def _piecewise_step(sp, z):
+    return sp.Piecewise((1, z > 0), (0, True))
+
+
+F = nt.Function
+
+_SPECS = [
+    OpSpec("add", 2, lambda x, p: x[0] + x[1], lambda x, o, p: (1, 1),
+           lambda sp, x, p: x[0] + x[1], nt.Infix("+", "+", nt.ADD), (((1.5, -0.25), ()),)),
+    OpSpec("sub", 2, lambda x, p: x[0] - x[1], lambda x, o, p: (1, -1),
+           lambda sp, x, p: x[0] - x[1], nt.Infix("-", "−", nt.ADD, strict=True), (((1.5, -0.25), ()),)),
+    OpSpec("mul", 2, lambda x, p: x[0] * x[1], lambda x, o, p: (x[1], x[0]),
+           lambda sp, x, p: x[0] * x[1], nt.Infix(r"\times", "×", nt.MUL), (((1.5, -0.25), ()),)),
+    OpSpec("div", 2, lambda x, p: x[0] / x[1], lambda x, o, p: (1 / x[1], -o / x[1]),
+           lambda sp, x, p: x[0] / x[1], nt.Fraction(), (((1.5, -0.25), ()), ((-2.0, 3.0), ())),
+           domain="the divisor must not be zero", fix="check the node that produced the divisor"),
+    OpSpec("neg", 1, lambda x, p: -x[0], lambda x, o, p: (-1,),
+           lambda sp, x, p: -x[0], nt.Prefix(), (((0.75,), ()),)),
+    OpSpec("pow", 1, lambda x, p: math.pow(x[0], p[0]),
+           lambda x, o, p: (p[0] * x[0] ** (p[0] - 1),),
+           lambda sp, x, p: x[0] ** _sympy_number(sp, p[0]), nt.Power(param=True),
+           (((1.5,), (2,)), ((0.7,), (-1,)), ((2.5,), (0.5,)), ((-1.2,), (3,))),
+           params=("exponent",),
+           domain="a negative base needs an integer exponent, and zero a non-negative one"),
+    OpSpec("vpow", 2, _vpow, lambda x, o, p: (x[1] * x[0] ** (x[1] - 1), o * log(x[0])),
+           lambda sp, x, p: x[0] ** x[1], nt.Power(param=False), (((1.7, 0.6), ()), ((0.4, -1.3), ())),
+           domain="the base must be positive when the exponent is a Value",
+           fix="use a number exponent, or make the base positive"),
+    OpSpec("exp", 1, lambda x, p: math.exp(x[0]), lambda x, o, p: (o,),
+           lambda sp, x, p: sp.exp(x[0]), nt.Exponential(), (((0.3,), ()), ((-1.1,), ())),
+           domain="the result must be finite (exp overflows above about 709.78)",
+           fix="scale the input down or use a stable form (log-sum-exp, logits)", function=True),
+    OpSpec("log", 1, lambda x, p: math.log(x[0]), lambda x, o, p: (1 / x[0],),
+           lambda sp, x, p: sp.log(x[0]), F(r"\log", "log"), (((0.3,), ()), ((2.5,), ())),
+           domain="the argument must be positive",
+           fix="clip probabilities away from 0, or use the loss's from-logits form", function=True),
+    OpSpec("sqrt", 1, lambda x, p: math.sqrt(x[0]), lambda x, o, p: (0.5 / o,),
+           lambda sp, x, p: sp.sqrt(x[0]), nt.Radical(), (((0.3,), ()), ((4.0,), ())),
+           domain="the argument must be non-negative (and positive for a derivative)", function=True),
+    OpSpec("tanh", 1, lambda x, p: math.tanh(x[0]), lambda x, o, p: (1 - o * o,),
+           lambda sp, x, p: sp.tanh(x[0]), F(r"\tanh", "tanh"), (((0.3,), ()), ((-1.7,), ())), function=True),
+    OpSpec("sigmoid", 1, _sigmoid, lambda x, o, p: (o * (1 - o),),
+           lambda sp, x, p: 1 / (1 + sp.exp(-x[0])), F(r"\sigma", "σ"),
+           (((0.3,), ()), ((-2.2,), ())), function=True),
+    OpSpec("relu", 1, lambda x, p: x[0] if x[0] > 0 else 0.0, lambda x, o, p: (step(x[0]),),
+           lambda sp, x, p: sp.Piecewise((x[0], x[0] > 0), (0, True)), F(r"\operatorname{ReLU}", "ReLU"),
+           (((0.3,), ()), ((-1.7,), ())), function=True),
+    OpSpec("leaky_relu", 1, lambda x, p: x[0] if x[0] > 0 else p[0] * x[0],
+           lambda x, o, p: (p[0] + (1 - p[0]) * step(x[0]),),
+           lambda sp, x, p: sp.Piecewise((x[0], x[0] > 0), (_sympy_number(sp, p[0]) * x[0], True)),
+           F(r"\operatorname{LeakyReLU}", "LeakyReLU"), (((0.3,), (0.01,)), ((-1.7,), (0.1,))),
+           params=("alpha",), function=True),
+    OpSpec("abs", 1, lambda x, p: abs(x[0]), lambda x, o, p: (sign(x[0]),),
+           lambda sp, x, p: sp.Abs(x[0]), nt.Bars(), (((0.3,), ()), ((-1.7,), ())), function=True),
+    OpSpec("max", 2, lambda x, p: x[0] if x[0] >= x[1] else x[1],
+           lambda x, o, p: (1 - step(x[1] - x[0]), step(x[1] - x[0])),
+           lambda sp, x, p: sp.Piecewise((x[0], x[0] >= x[1]), (x[1], True)), F(r"\max", "max"),
+           (((0.3, -0.2), ()), ((-1.7, 0.4), ())), function=True),
+    OpSpec("min", 2, lambda x, p: x[0] if x[0] <= x[1] else x[1],
+           lambda x, o, p: (1 - step(x[0] - x[1]), step(x[0] - x[1])),
+           lambda sp, x, p: sp.Piecewise((x[0], x[0] <= x[1]), (x[1], True)), F(r"\min", "min"),
+           (((0.3, -0.2), ()), ((-1.7, 0.4), ())), function=True),
+    OpSpec("sum", None, _total, lambda x, o, p: (1,) * len(x),
+           lambda sp, x, p: sp.Add(*x), nt.Chain(), (((0.3, -0.2, 1.1), ()),)),
+    OpSpec("dot", None, _dot, lambda x, o, p: tuple(x[len(x) // 2:]) + tuple(x[: len(x) // 2]),
+           lambda sp, x, p: sp.Add(*(a * b for a, b in zip(x[: len(x) // 2], x[len(x) // 2:]))),
+           nt.DotProduct(), (((0.3, -0.2, 1.1, 0.5), ()),)),
+    OpSpec("step", 1, lambda x, p: 1.0 if x[0] > 0 else 0.0, lambda x, o, p: (0,),
+           lambda sp, x, p: _piecewise_step(sp, x[0]), F(r"\operatorname{H}", "H"),
+           (((0.3,), ()), ((-1.7,), ()))),
+    OpSpec("sign", 1, lambda x, p: (x[0] > 0) - (x[0] < 0) + 0.0, lambda x, o, p: (0,),
+           lambda sp, x, p: sp.sign(x[0]), F(r"\operatorname{sgn}", "sgn"), (((0.3,), ()), ((-1.7,), ()))),
+]
+
+OPS: dict[str, OpSpec] = {spec.name: spec for spec in _SPECS}
+"""Every op by name."""
+
+FUNCTIONS: dict[str, OpSpec] = {name: spec for name, spec in OPS.items() if spec.function}
+"""Ops that expressions may call by name."""
