@@ -1,0 +1,64 @@
+"""The package from a built wheel, installed into a fresh virtual environment."""
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory):
+    """Build the wheel, install it (not editable) into a new venv; return the venv's python."""
+    pytest.importorskip("build")
+    work = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(work), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next(work.glob("tracegrad-*.whl"))
+    env_dir = work / "venv"
+    # the runtime dependencies come from this interpreter's site-packages; tracegrad itself from the wheel
+    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--force-reinstall",
+                    "--quiet", str(wheel)], check=True, capture_output=True)
+    return python, work
+
+
+def run_in(python, work, code):
+    return subprocess.run([str(python), "-c", code], cwd=work, capture_output=True, text=True, check=True).stdout
+
+
+def test_wheel_ships_templates_and_loads_one(installed_wheel):
+    python, work = installed_wheel
+    code = (
+        "import tracegrad, jinja2\n"
+        "from tracegrad.resources import template_dir\n"
+        "d = template_dir()\n"
+        "assert 'site-packages' in str(d), d\n"
+        "env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(d)))\n"
+        "t = env.from_string(\"{% import '_macros.j2' as m %}{{ m.vector(['1', '2']) }}\")\n"
+        "print(t.render())\n"
+        "print(tracegrad.__file__)\n"
+    )
+    out = run_in(python, work, code).splitlines()
+    assert out[0] == "[1, 2]"
+    assert "site-packages" in out[1] and str(ROOT) not in out[1]
+
+
+def test_console_script_and_module(installed_wheel):
+    python, work = installed_wheel
+    script = python.parent / "tracegrad"
+    out = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "tracegrad 0.1.0"
+    out = subprocess.run([str(python), "-m", "tracegrad", "--help"], cwd=work, capture_output=True, text=True,
+                         check=True)
+    assert "usage: tracegrad" in out.stdout
+
+
+def test_source_checkout_finds_templates():
+    from tracegrad.resources import template_dir
+
+    assert template_dir() == ROOT / "templates"

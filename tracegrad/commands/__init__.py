@@ -1,0 +1,1 @@
+"""One module per ``tracegrad`` subcommand; see :mod:`tracegrad.cli`."""
