@@ -10,13 +10,14 @@ from __future__ import annotations
 from .errors import DomainError, InputError, TraceGradError
 from .functional import dot, log_softmax, max, min, softmax, sum
 from .ops import OPS, OpSpec
+from .roles import Role, tag
 from .trace import BackwardStep, NodeRecord, Trace, record, trace
 from .value import Value, nodes_below, zero_grad
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "OPS", "OpSpec", "Value", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
+    "OPS", "OpSpec", "Value", "Role", "tag", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
     "nodes_below", "zero_grad", "sum", "dot", "max", "min", "softmax", "log_softmax",
     "TraceGradError", "DomainError", "InputError", "__version__",
 ]
