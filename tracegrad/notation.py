@@ -145,3 +145,21 @@ class Radical:
         if fmt == "latex":
             return rf"\sqrt{{{args[0][0]}}}", ATOM
         return f"sqrt({args[0][0]})", ATOM
+
+
+@dataclass(frozen=True)
+class Square:
+    """``(a − b)²``."""
+
+    def render(self, args, params, fmt):
+        inner = Infix("-", "−", ADD, strict=True).render(args, params, fmt)[0]
+        return (rf"\left({inner}\right)^{{2}}" if fmt == "latex" else f"({inner})²"), POW
+
+
+@dataclass(frozen=True)
+class HalfSquare:
+    """``½(a − b)²``."""
+
+    def render(self, args, params, fmt):
+        square = Square().render(args, params, fmt)[0]
+        return (rf"\frac{{1}}{{2}}{square}" if fmt == "latex" else f"½{square}"), MUL

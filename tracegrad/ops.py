@@ -80,6 +80,27 @@ def log(x):
     return _call("log", x)
 
 
+def exp(x):
+    """Exponential."""
+    return _call("exp", x)
+
+
+def sigmoid(x):
+    """Logistic sigmoid."""
+    return _call("sigmoid", x)
+
+
+def total(xs):
+    """x₁ + … + xₙ as one ``sum``."""
+    return _call("sum", *xs)
+
+
+def _largest(xs) -> float:
+    """The largest plain number among ``xs`` (Values by their data); 0 for symbols."""
+    values = [getattr(v, "data", v) for v in xs]
+    return max(values) if all(type(v) in (float, int) for v in values) else 0
+
+
 # --- forward functions with care for the edges ------------------------------------
 
 
@@ -111,6 +132,44 @@ def _dot(x, p):
     for a, b in zip(x[:n], x[n:]):
         acc += a * b
     return acc
+
+
+def _bce(x, p):
+    q, y = x
+    return -(y * math.log(q) + (1 - y) * math.log(1 - q))
+
+
+def _bce_logits(x, p):
+    z, y = x
+    return (z if z > 0 else 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+
+
+def _lse(z):
+    m = max(z)
+    acc = 0.0
+    for v in z:
+        acc += math.exp(v - m)
+    return m + math.log(acc)
+
+
+def _softmax_ce(x, p):
+    n = len(x) // 2
+    lse = _lse(x[:n])
+    acc = 0.0
+    for z, y in zip(x[:n], x[n:]):
+        acc += y * (lse - z)
+    return acc
+
+
+def _softmax_ce_partials(x, o, p):
+    n = len(x) // 2
+    z, y = x[:n], x[n:]
+    m = _largest(z)
+    e = [exp(v - m) for v in z]
+    s = total(e)
+    lse = m + log(s)
+    y_total = total(y)
+    return tuple(e_i / s * y_total - y_i for e_i, y_i in zip(e, y)) + tuple(lse - z_i for z_i in z)
 
 
 def _sympy_number(sp, p):
@@ -184,6 +243,23 @@ _SPECS = [
     OpSpec("dot", None, _dot, lambda x, o, p: tuple(x[len(x) // 2:]) + tuple(x[: len(x) // 2]),
            lambda sp, x, p: sp.Add(*(a * b for a, b in zip(x[: len(x) // 2], x[len(x) // 2:]))),
            nt.DotProduct(), (((0.3, -0.2, 1.1, 0.5), ()),)),
+    # losses as single ops, so that dL/dŷ reads as the textbook writes it (ŷ − y, σ(z) − y, ŷ − y)
+    OpSpec("half_sq_err", 2, lambda x, p: 0.5 * (x[0] - x[1]) ** 2, lambda x, o, p: (x[0] - x[1], x[1] - x[0]),
+           lambda sp, x, p: sp.Rational(1, 2) * (x[0] - x[1]) ** 2, nt.HalfSquare(), (((0.77, 0.5), ()),)),
+    OpSpec("sq_err", 2, lambda x, p: (x[0] - x[1]) ** 2, lambda x, o, p: (2 * (x[0] - x[1]), 2 * (x[1] - x[0])),
+           lambda sp, x, p: (x[0] - x[1]) ** 2, nt.Square(), (((0.77, 0.5), ()),)),
+    OpSpec("bce", 2, _bce, lambda x, o, p: ((x[0] - x[1]) / (x[0] * (1 - x[0])), log(1 - x[0]) - log(x[0])),
+           lambda sp, x, p: -(x[1] * sp.log(x[0]) + (1 - x[1]) * sp.log(1 - x[0])),
+           F(r"\operatorname{BCE}", "BCE"), (((0.7, 1.0), ()), ((0.2, 0.3), ())),
+           domain="the probability must lie strictly between 0 and 1",
+           fix="use the from-logits form of the loss (bce_logits), or clip the probability"),
+    OpSpec("bce_logits", 2, _bce_logits, lambda x, o, p: (sigmoid(x[0]) - x[1], -x[0]),
+           lambda sp, x, p: sp.log(1 + sp.exp(x[0])) - x[0] * x[1],
+           F(r"\operatorname{BCE}_{	ext{logits}}", "BCE_logits"), (((0.7, 1.0), ()), ((-1.4, 0.0), ()))),
+    OpSpec("softmax_ce", None, _softmax_ce, _softmax_ce_partials,
+           lambda sp, x, p: sp.Add(*(y * (sp.log(sp.Add(*(sp.exp(v) for v in x[: len(x) // 2]))) - z)
+                                      for z, y in zip(x[: len(x) // 2], x[len(x) // 2:]))),
+           F(r"\operatorname{CE}_{	ext{softmax}}", "CE_softmax"), (((0.3, -1.2, 2.0, 0.0, 1.0, 0.0), ()),)),
     OpSpec("step", 1, lambda x, p: 1.0 if x[0] > 0 else 0.0, lambda x, o, p: (0,),
            lambda sp, x, p: _piecewise_step(sp, x[0]), F(r"\operatorname{H}", "H"),
            (((0.3,), ()), ((-1.7,), ()))),
