@@ -1,0 +1,350 @@
+"""Problem files: a network, its data, loss and optimizer, described in TOML (or JSON).
+
+:func:`load_problem` reads and validates a file; every mistake is reported as
+one :class:`~tracegrad.errors.InputError` naming the file, the key path
+(``layers[1].weights``) and what was expected. The result is a plain, frozen
+:class:`Problem`; :mod:`tracegrad.worked` turns it into a graph.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+LAYOUTS = ("in_out", "out_in")
+ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity", "linear")
+LOSS_NAMES = ("half_se", "mse", "mae", "bce", "bce_logits", "cce", "cce_logits", "hinge")
+OPTIMIZER_SETTINGS = {
+    "sgd": ("lr", "momentum", "nesterov", "weight_decay"),
+    "momentum": ("lr", "momentum", "nesterov", "weight_decay"),
+    "rmsprop": ("lr", "alpha", "eps", "weight_decay"),
+    "adam": ("lr", "betas", "eps", "weight_decay", "decoupled"),
+}
+ROUNDINGS = ("exact", "carry")
+LANGS = ("en", "zh")
+FORMATS = ("markdown", "latex", "text", "json")
+VIEWS = ("layer", "node")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One dense layer as written: weights in the problem's layout, bias list or scalar."""
+
+    weights: tuple
+    bias: Any  # tuple of numbers, or one number (a shared bias)
+    activation: str
+    alpha: float = 0.01
+
+    @property
+    def n_out(self) -> int:
+        return len(self.bias) if isinstance(self.bias, tuple) else 0
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Defaults for ``derive``; command-line options override them."""
+
+    decimals: int | None = 4
+    sig_figs: int | None = None
+    rounding: str = "exact"
+    lang: str = "en"
+    format: str = "markdown"
+    view: str = "layer"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validated problem. ``x`` and ``y`` are tuples of samples (tuples of floats);
+    ``batch`` says whether the file gave a batch or a single sample."""
+
+    source: str
+    title: str
+    layout: str
+    layers: tuple
+    x: tuple
+    y: tuple
+    batch: bool
+    loss: str
+    optimizer: str
+    settings: tuple  # sorted (name, value) pairs
+    render: RenderSettings = field(default_factory=RenderSettings)
+    extra: tuple = ()  # other top-level tables (e.g. variants), kept for their own readers
+
+    def setting(self, name: str, default=None):
+        """An optimizer setting, e.g. ``problem.setting("lr")``."""
+        return dict(self.settings).get(name, default)
+
+    @property
+    def sizes(self) -> tuple:
+        """Units per layer, input first: (2, 2, 1) for the seed example."""
+        return (len(self.x[0]),) + tuple(_units(layer, self.layout) for layer in self.layers)
+
+
+def _units(layer: LayerSpec, layout: str) -> int:
+    w = layer.weights
+    if not isinstance(w[0], tuple):  # a flat list: one unit
+        return 1
+    return len(w[0]) if layout == "in_out" else len(w)
+
+
+class _Reader:
+    """Validation helpers that know the file name and build key paths."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, message: str):
+        raise InputError(message, file=self.source, key=key)
+
+    def number(self, value, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(key, f"expected a number, got {_describe(value)}")
+        if not math.isfinite(value):
+            self.fail(key, f"expected a finite number, got {value}")
+        return float(value)
+
+    def choice(self, value, key: str, options) -> str:
+        if not isinstance(value, str) or value not in options:
+            self.fail(key, f"expected one of {', '.join(options)}; got {_describe(value)}")
+        return value
+
+    def integer(self, value, key: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(key, f"expected a whole number from {low} to {high}, got {_describe(value)}")
+        return value
+
+    def table(self, value, key: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a table, got {_describe(value)}")
+        return value
+
+    def known_keys(self, table: dict, key: str, allowed) -> None:
+        for name in table:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else name
+                self.fail(where, f"unknown key; expected one of {', '.join(allowed)}")
+
+    def vector(self, value, key: str) -> tuple:
+        if not isinstance(value, list) or not value:
+            self.fail(key, f"expected a non-empty list of numbers, got {_describe(value)}")
+        return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))
+
+
+def _describe(value) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value!r}" if len(value) < 40 else "a text"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _shape(value) -> str:
+    if isinstance(value, list) and value and all(isinstance(r, list) for r in value):
+        widths = {len(r) for r in value}
+        return f"{len(value)} × {widths.pop()}" if len(widths) == 1 else f"{len(value)} ragged rows"
+    if isinstance(value, list):
+        return f"a flat list of {len(value)}"
+    return _describe(value)
+
+
+def _read_file(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a problem file (.toml or .json)", file=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
+    if not text.strip():
+        raise InputError("the file is empty; see the README for the problem file format", file=str(path))
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text, parse_constant=lambda name: float(name))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                             file=str(path)) from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a table (an object) at the top level", file=str(path))
+    return data
+
+
+TOP_KEYS = ("title", "layout", "layers", "data", "loss", "optimizer", "render", "variants", "training")
+
+
+def load_problem(path) -> Problem:
+    """Read and validate a problem file (TOML, or JSON when the name ends in ``.json``)."""
+    path = Path(path)
+    return parse_problem(_read_file(path), str(path))
+
+
+def parse_problem(data: dict, source: str = "<problem>") -> Problem:
+    """Validate an already-parsed problem table."""
+    r = _Reader(source)
+    r.known_keys(data, "", TOP_KEYS)
+    title = data.get("title", "")
+    if not isinstance(title, str):
+        r.fail("title", f"expected a text, got {_describe(title)}")
+    layout = r.choice(data.get("layout", "in_out"), "layout", LAYOUTS)
+
+    if "data" not in data:
+        r.fail("data", "missing: give a [data] table with x (inputs) and y (targets)")
+    d = r.table(data["data"], "data")
+    r.known_keys(d, "data", ("x", "y"))
+    if "x" not in d:
+        r.fail("data.x", "missing: the input sample (a list of numbers) or a batch (a list of such lists)")
+    if "y" not in d:
+        r.fail("data.y", "missing: the target (a number, a list, or one per sample for a batch)")
+    xs, batch = _samples(r, d["x"], "data.x")
+    n_in = len(xs[0])
+
+    layers_raw = data.get("layers")
+    if not isinstance(layers_raw, list) or not layers_raw:
+        r.fail("layers", "missing or empty: give one [[layers]] table per layer (weights, bias, activation)")
+    layers = []
+    for k, raw in enumerate(layers_raw):
+        key = f"layers[{k}]"
+        raw = r.table(raw, key)
+        r.known_keys(raw, key, ("weights", "bias", "activation", "alpha"))
+        for needed in ("weights", "bias", "activation"):
+            if needed not in raw:
+                r.fail(f"{key}.{needed}", "missing")
+        layer = _layer(r, raw, key, layout, n_in)
+        layers.append(layer)
+        n_in = _units(layer, layout)
+
+    ys, y_batch = _samples(r, d["y"], "data.y", allow_scalar=True)
+    if batch and not y_batch and n_in == 1 and len(ys[0]) == len(xs):
+        ys, y_batch = tuple((v,) for v in ys[0]), True  # one number per sample of a one-output batch
+    if y_batch != batch or len(ys) != len(xs):
+        r.fail("data.y", f"expected one target per sample ({len(xs)} sample{'s' * (len(xs) != 1)}), "
+                         f"got {len(ys)}")
+    for s, target in enumerate(ys):
+        if len(target) != n_in:
+            key = f"data.y[{s}]" if batch else "data.y"
+            r.fail(key, f"expected {n_in} number{'s' * (n_in != 1)} (one per output unit), got {len(target)}")
+
+    loss_raw = data.get("loss", "half_se")
+    if isinstance(loss_raw, dict):
+        r.known_keys(loss_raw, "loss", ("name",))
+        loss_raw = loss_raw.get("name", "half_se")
+        loss = r.choice(loss_raw, "loss.name", LOSS_NAMES)
+    else:
+        loss = r.choice(loss_raw, "loss", LOSS_NAMES)
+
+    opt = r.table(data.get("optimizer", {"name": "sgd", "lr": 0.1}), "optimizer")
+    name = r.choice(opt.get("name", "sgd"), "optimizer.name", tuple(OPTIMIZER_SETTINGS))
+    r.known_keys(opt, "optimizer", ("name",) + OPTIMIZER_SETTINGS[name])
+    settings = []
+    for k in sorted(opt):
+        if k == "name":
+            continue
+        v = opt[k]
+        if k == "betas":
+            pair = r.vector(v, "optimizer.betas")
+            if len(pair) != 2:
+                r.fail("optimizer.betas", f"expected two numbers [β₁, β₂], got {len(pair)}")
+            settings.append((k, pair))
+        elif k in ("nesterov", "decoupled"):
+            if not isinstance(v, bool):
+                r.fail(f"optimizer.{k}", f"expected true or false, got {_describe(v)}")
+            settings.append((k, v))
+        else:
+            settings.append((k, r.number(v, f"optimizer.{k}")))
+    if "lr" not in opt:
+        settings.append(("lr", 0.1))
+        settings.sort()
+
+    render = _render(r, data.get("render", {}))
+    extra = tuple(sorted((k, data[k]) for k in ("variants", "training") if k in data))
+    return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, tuple(settings), render, extra)
+
+
+def _samples(r: _Reader, value, key: str, allow_scalar: bool = False):
+    """One sample (a list, or a number for a target) or a batch (a list of lists);
+    returns (samples, is_batch)."""
+    if allow_scalar and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ((r.number(value, key),),), False
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        rows = tuple(r.vector(v, f"{key}[{i}]") for i, v in enumerate(value))
+        if len({len(row) for row in rows}) != 1:
+            r.fail(key, "every sample of a batch needs the same number of values")
+        return rows, True
+    return (r.vector(value, key),), False
+
+
+def _layer(r: _Reader, raw: dict, key: str, layout: str, n_in: int) -> LayerSpec:
+    activation = r.choice(raw["activation"], f"{key}.activation", ACTIVATION_NAMES)
+    alpha = r.number(raw.get("alpha", 0.01), f"{key}.alpha")
+    w = raw["weights"]
+    if isinstance(w, list) and w and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in w):
+        weights = r.vector(w, f"{key}.weights")  # flat: one unit, one weight per input
+        if len(weights) != n_in:
+            r.fail(f"{key}.weights", f"a flat list is the weight vector of a one-unit layer: expected {n_in} "
+                                     f"weight{'s' * (n_in != 1)} (one per input), got {len(weights)}")
+        units = 1
+    else:
+        if not (isinstance(w, list) and w and all(isinstance(row, list) for row in w)):
+            r.fail(f"{key}.weights", f"expected a matrix (a list of rows) or a flat list, got {_describe(w)}")
+        weights = tuple(r.vector(row, f"{key}.weights[{i}]") for i, row in enumerate(w))
+        rows, cols = len(weights), {len(row) for row in weights}
+        if len(cols) != 1:
+            r.fail(f"{key}.weights", "rows of different lengths")
+        cols = cols.pop()
+        if layout == "in_out":
+            units = cols
+            if rows != n_in:
+                r.fail(f"{key}.weights", f"expected {n_in} row{'s' * (n_in != 1)} (inputs) × {cols} "
+                                         f"column{'s' * (cols != 1)} (units) for layout in_out, got {_shape(w)}")
+        else:
+            units = rows
+            if cols != n_in:
+                r.fail(f"{key}.weights", f"expected {rows} row{'s' * (rows != 1)} (units) × {n_in} "
+                                         f"column{'s' * (n_in != 1)} (inputs) for layout out_in, got {_shape(w)}")
+    b = raw["bias"]
+    if isinstance(b, (int, float)) and not isinstance(b, bool):
+        bias = r.number(b, f"{key}.bias")  # one shared bias
+    else:
+        bias = r.vector(b, f"{key}.bias")
+        if len(bias) != units:
+            r.fail(f"{key}.bias", f"expected {units} number{'s' * (units != 1)} (one per unit) or one shared "
+                                  f"number, got {len(bias)}")
+    return LayerSpec(weights, bias, activation, alpha)
+
+
+def _render(r: _Reader, raw) -> RenderSettings:
+    raw = r.table(raw, "render")
+    r.known_keys(raw, "render", ("decimals", "sig_figs", "rounding", "lang", "format", "view"))
+    if "decimals" in raw and "sig_figs" in raw:
+        r.fail("render", "give decimals or sig_figs, not both")
+    decimals = r.integer(raw["decimals"], "render.decimals", 0, 15) if "decimals" in raw else None
+    sig_figs = r.integer(raw["sig_figs"], "render.sig_figs", 1, 17) if "sig_figs" in raw else None
+    if decimals is None and sig_figs is None:
+        decimals = 4
+    return RenderSettings(
+        decimals=decimals,
+        sig_figs=sig_figs,
+        rounding=r.choice(raw.get("rounding", "exact"), "render.rounding", ROUNDINGS),
+        lang=r.choice(raw.get("lang", "en"), "render.lang", LANGS),
+        format=r.choice(raw.get("format", "markdown"), "render.format", FORMATS),
+        view=r.choice(raw.get("view", "layer"), "render.view", VIEWS),
+    )

@@ -1,0 +1,76 @@
+"""How numbers are printed, and the rounding policy.
+
+A :class:`NumberFormat` rounds half away from zero (as a person does), to a
+number of decimals or of significant figures, working on the shortest decimal
+that round-trips the float (so 0.0425 rounds to 0.043, not to 0.042 because of
+its binary representation). A value whose rounding changes it by no more than
+float noise is *exact*: it is printed as the short decimal with ``=``; any
+other value is printed rounded, with ``≈``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+NOISE = 1e-9  # relative to one unit in the last printed place
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """``decimals`` or ``sig_figs`` (exactly one is set)."""
+
+    decimals: int | None = 4
+    sig_figs: int | None = None
+
+    def __post_init__(self):
+        if (self.decimals is None) == (self.sig_figs is None):
+            raise ValueError("give decimals or sig_figs, not both or neither")
+
+    def _quantum(self, x: float) -> Decimal:
+        if self.decimals is not None:
+            return Decimal(1).scaleb(-self.decimals)
+        if x == 0:
+            return Decimal(1).scaleb(-(self.sig_figs - 1))
+        exponent = Decimal(repr(abs(x))).adjusted()
+        return Decimal(1).scaleb(exponent - self.sig_figs + 1)
+
+    def round_decimal(self, x: float) -> Decimal:
+        """``x`` rounded half away from zero to the display precision."""
+        q = self._quantum(x)
+        d = Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
+        if self.sig_figs is not None and d != 0 and d.adjusted() > Decimal(repr(abs(x))).adjusted():
+            d = d.quantize(q.scaleb(1), rounding=ROUND_HALF_UP)  # 9.99995 → 10.00 keeps its figures
+        return d if d != 0 else abs(d)
+
+    def round(self, x: float) -> float:
+        """The rounded value as a float: what a person carries to the next step."""
+        return float(self.round_decimal(x))
+
+    def is_exact(self, x: float) -> bool:
+        """True when the printed value equals ``x`` up to float noise."""
+        d = self.round_decimal(x)
+        return abs(float(d) - x) <= NOISE * float(self._quantum(x))
+
+    def text(self, x: float) -> str:
+        """The printed digits: short form when exact (``2.4``, ``2.0``), else rounded (``0.8808``)."""
+        if self.is_exact(x):
+            short = exact_text(float(self.round_decimal(x)))
+            return short if "." in short or "E" in short else short + ".0"
+        return _plain(self.round_decimal(x))
+
+    def relation(self, x: float) -> str:
+        """``=`` for an exact value, ``≈`` for a rounded one."""
+        return "=" if self.is_exact(x) else "≈"
+
+
+def exact_text(x: float) -> str:
+    """A given number as written: ``1`` for an integer, else the shortest decimal (``0.5``, ``2.4``)."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return _plain(Decimal(repr(x)))
+
+
+def _plain(d: Decimal) -> str:
+    text = format(d, "f")
+    return "0" + text[2:] if text.startswith("-0") and Decimal(text) == 0 else text
