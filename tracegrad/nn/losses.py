@@ -1,0 +1,179 @@
+"""Loss functions: ``loss(predictions, targets) -> Value``, averaged over a batch.
+
+``predictions`` is a list over samples of lists of output ``Value`` s; a single
+sample may be given as one list (or, for one output, as the ``Value`` itself).
+``targets`` has the same shape, as numbers; they become leaves tagged
+``y[k]``. Over a batch of N samples the loss is (1/N)·Σₛ Lₛ, written as one
+``sum`` node and one ``div`` node tagged ``loss``, each per-sample loss tagged
+``loss@s``; for one sample the sample's own loss node is tagged ``loss``.
+
+Per sample, over the outputs: ``half_se`` sums ½(ŷ − y)² (the document's
+worked example); ``mse``, ``mae``, ``bce``, ``bce_logits`` and ``hinge`` take the
+mean; ``cce`` is −Σ y·log p over the terms with y ≠ 0; ``cce_logits`` is one
+``softmax_ce`` node. One output means no sum and no mean node.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import Callable
+
+from ..errors import InputError
+from ..functional import sum as _sum
+from ..roles import Role, tag
+from ..value import Value, apply
+
+
+def _mean(terms: list) -> Value:
+    return terms[0] if len(terms) == 1 else _sum(terms) / len(terms)
+
+
+def _total(terms: list) -> Value:
+    return terms[0] if len(terms) == 1 else _sum(terms)
+
+
+def half_se(p: list, y: list) -> Value:
+    """Σₖ ½(ŷₖ − yₖ)²."""
+    return _total([apply("half_sq_err", (a, b)) for a, b in zip(p, y)])
+
+
+def mse(p: list, y: list) -> Value:
+    """(1/K)·Σₖ (ŷₖ − yₖ)²."""
+    return _mean([apply("sq_err", (a, b)) for a, b in zip(p, y)])
+
+
+def mae(p: list, y: list) -> Value:
+    """(1/K)·Σₖ |ŷₖ − yₖ|."""
+    return _mean([(a - b).abs() for a, b in zip(p, y)])
+
+
+def bce(p: list, y: list) -> Value:
+    """(1/K)·Σₖ −[yₖ log pₖ + (1 − yₖ) log(1 − pₖ)] from probabilities."""
+    return _mean([apply("bce", (a, b)) for a, b in zip(p, y)])
+
+
+def bce_logits(z: list, y: list) -> Value:
+    """Binary cross-entropy from logits z (stable: max(z, 0) − z·y + log(1 + e^−|z|))."""
+    return _mean([apply("bce_logits", (a, b)) for a, b in zip(z, y)])
+
+
+def cce(p: list, y: list) -> Value:
+    """−Σₖ yₖ log pₖ from probabilities (terms with yₖ = 0 are left out; yₖ = 1 is not written)."""
+    terms = [a.log() if b.data == 1 else b * a.log() for a, b in zip(p, y) if b.data != 0]
+    if not terms:
+        raise InputError("categorical cross-entropy needs a target with a non-zero entry", key="targets")
+    return -_total(terms)
+
+
+def cce_logits(z: list, y: list) -> Value:
+    """Softmax + categorical cross-entropy from logits as one stable ``softmax_ce`` node."""
+    return apply("softmax_ce", list(z) + list(y))
+
+
+def hinge(s: list, y: list) -> Value:
+    """(1/K)·Σₖ max(0, 1 − yₖ·sₖ) with yₖ ∈ {−1, +1}."""
+    return _mean([(1 - b * a).relu() for a, b in zip(s, y)])
+
+
+def _any(y: float) -> str | None:
+    return None
+
+
+def _probability(y: float) -> str | None:
+    return None if 0 <= y <= 1 else "must lie between 0 and 1"
+
+
+def _non_negative(y: float) -> str | None:
+    return None if y >= 0 else "must be non-negative (a one-hot or probability vector)"
+
+
+def _sign(y: float) -> str | None:
+    return None if y in (-1, 1) else "must be −1 or +1 for the hinge loss"
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A named loss: ``per_sample(outputs, targets)`` on one sample, averaged over a batch by ``__call__``.
+
+    ``from_logits`` says which layer output it expects: pre-activation logits
+    (``True``) or activation outputs (``False``).
+    """
+
+    name: str
+    from_logits: bool
+    per_sample: Callable[[list, list], Value]
+    target_rule: Callable[[float], str | None] = _any
+
+    def __call__(self, predictions, targets) -> Value:
+        preds, ys = _shape(predictions, targets)
+        n = len(preds)
+        losses = []
+        for s, (p, y) in enumerate(zip(preds, ys)):
+            sample = None if n == 1 else s
+            losses.append(self.per_sample(p, self._targets(y, sample)))
+            if n > 1:
+                tag(losses[-1], Role("loss", sample=s))
+        return tag(losses[0] if n == 1 else _sum(losses) / n, Role("loss"))
+
+    def _targets(self, y: list, sample) -> list:
+        out = []
+        for k, t in enumerate(y):
+            if isinstance(t, Value):
+                out.append(t)
+                continue
+            key = "targets" + ("" if sample is None else f"[{sample}]") + f"[{k}]"
+            if not isinstance(t, Real) or isinstance(t, bool) or not math.isfinite(t):
+                raise InputError(f"a target must be a finite number, got {t!r}", key=key)
+            problem = self.target_rule(float(t))
+            if problem:
+                raise InputError(f"target {t!r} {problem} ({self.name})", key=key)
+            out.append(tag(Value(float(t)), Role("y", None, (k,), sample)))
+        return out
+
+
+def _sample(x) -> bool:
+    """True when ``x`` is one sample: a Value, or a list of Values."""
+    return isinstance(x, Value) or (isinstance(x, (list, tuple)) and all(isinstance(v, Value) for v in x))
+
+
+def _shape(predictions, targets):
+    if isinstance(predictions, Value):
+        predictions = [predictions]
+    if _sample(predictions):
+        preds = [list(predictions)]
+        ys = [targets if isinstance(targets, (list, tuple)) else [targets]]
+    else:
+        preds = [[p] if isinstance(p, Value) else list(p) for p in predictions]
+        if not isinstance(targets, (list, tuple)) or len(targets) != len(preds):
+            got = len(targets) if isinstance(targets, (list, tuple)) else repr(targets)
+            raise InputError(f"{len(preds)} samples of predictions but {got} targets", key="targets")
+        ys = [t if isinstance(t, (list, tuple)) else [t] for t in targets]
+    if not preds or not preds[0]:
+        raise InputError("no predictions to compute a loss of", key="predictions")
+    for s, (p, y) in enumerate(zip(preds, ys)):
+        if len(p) != len(y):
+            where = "targets" if len(preds) == 1 else f"targets[{s}]"
+            raise InputError(f"{len(p)} outputs but {len(y)} targets", key=where)
+    return preds, ys
+
+
+LOSSES = {loss.name: loss for loss in (
+    Loss("half_se", False, half_se),
+    Loss("mse", False, mse),
+    Loss("mae", False, mae),
+    Loss("bce", False, bce, _probability),
+    Loss("bce_logits", True, bce_logits, _probability),
+    Loss("cce", False, cce, _non_negative),
+    Loss("cce_logits", True, cce_logits, _non_negative),
+    Loss("hinge", True, hinge, _sign),
+)}
+"""Losses by name."""
+
+
+def loss(name: str) -> Loss:
+    """The loss called ``name``, or an :class:`InputError` listing the known ones."""
+    if name not in LOSSES:
+        raise InputError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}", key="loss")
+    return LOSSES[name]
