@@ -238,8 +238,14 @@ class Dense(Module):
             got = f"a flat list of {_plural(self.n_in, 'weight')} (one unit with {_plural(self.n_in, 'input')})"
         else:
             got = f"{len(self.weight_matrix)} × {len(self.weight_matrix[0])}"
-        raise InputError(f"layer {self.layer}: expected {_shape(self.layout, n_in, self.n_out)} for layout "
-                         f"{self.layout}, got {got}", key=f"layers[{self.layer - 1}].weights")
+        count = self.n_in * self.n_out
+        units = count // n_in if count % n_in == 0 else self.n_out  # the likely intended number of units
+        hint = ""
+        if not self.flat and self.n_in == units and self.n_out == n_in:
+            other = "out_in" if self.layout == "in_out" else "in_out"
+            hint = f"; the matrix looks transposed: transpose it or use layout {other}"
+        raise InputError(f"layer {self.layer}: expected {_shape(self.layout, n_in, units)} for layout "
+                         f"{self.layout}, got {got}{hint}", key=f"layers[{self.layer - 1}].weights")
 
     def __call__(self, x, sample: int | None = None) -> list:
         return self.forward(x, sample)

@@ -63,6 +63,9 @@ class Module:
         """One sample in, a list of output ``Value`` s out."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    def __call__(self, x, sample: int | None = None) -> list:
+        return self.forward(x, sample)
+
     def batch(self, xs) -> list:
         """A list of samples in, a list of outputs (one list of ``Value`` s per sample) out."""
         xs = list(xs)
