@@ -1,0 +1,255 @@
+"""A worked problem: the network of a problem file run forward, backward and
+updated as **one graph**, with every quantity a derivation prints named.
+
+:func:`solve` builds the layers from the given numbers, runs every sample
+forward, computes the loss, runs ``backward(create_graph=True)`` so that every
+backward quantity (∂L/∂ŷ, σ'(z₂), δ₂, ∂L/∂W₂ …) is a node, and applies the
+optimizer's update rule as nodes too. The result is a :class:`Worked`: an
+immutable :class:`~tracegrad.trace.Trace` of all of it plus a table of named
+:class:`Quantity` s (``z1``, ``a1``, ``dL/dW2``, ``W1_new`` …) pointing into the
+trace. Replaying the trace with pins gives carry-rounding, error-carried-forward
+grading and the document's printed numbers, with no second arithmetic path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import InputError
+from .problem import Problem
+from .roles import Role, tag
+from .trace import Trace, record
+from .value import Value, const
+
+SECTIONS = ("forward", "loss", "backward", "update")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A named value a derivation prints: ``nodes`` is a nested tuple of trace indices
+    in the problem's layout (an extra leading axis per sample for a batch)."""
+
+    name: str
+    kind: str  # z, a, y_hat, loss, dL/dy_hat, act_grad, delta, dL/dW, dL/db, dL/da, step, new
+    section: str
+    layer: int | None
+    nodes: tuple
+    batch: bool = False
+
+    @property
+    def shape(self) -> tuple:
+        shape, level = [], self.nodes
+        while isinstance(level, tuple):
+            shape.append(len(level))
+            level = level[0]
+        return tuple(shape)
+
+    def indices(self) -> list:
+        """Every node index, in reading order."""
+        return list(_flatten(self.nodes))
+
+
+def _flatten(nested):
+    if isinstance(nested, (list, tuple)):
+        for item in nested:
+            yield from _flatten(item)
+    else:
+        yield nested
+
+
+def _grid(nested, f: Callable):
+    """Apply ``f`` to every leaf of a nested list/tuple; returns nested tuples."""
+    if isinstance(nested, (list, tuple)):
+        return tuple(_grid(item, f) for item in nested)
+    return f(nested)
+
+
+class Worked:
+    """A solved problem: ``trace``, ``quantities`` (ordered name → Quantity) and the network."""
+
+    def __init__(self, problem: Problem, trace: Trace, quantities: dict, layers: list, optimizer):
+        self.problem = problem
+        self.trace = trace
+        self.quantities = quantities
+        self.layers = layers
+        self.optimizer = optimizer
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, name: str) -> Quantity:
+        if name not in self.quantities:
+            raise InputError(f"unknown quantity {name!r}; known: {', '.join(self.quantities)}")
+        return self.quantities[name]
+
+    def values(self, trace: Trace | None = None) -> dict:
+        """``{name: nested floats}`` read from ``trace`` (default: the exact one)."""
+        nodes = (trace or self.trace).nodes
+        return {name: _grid(q.nodes, lambda i: nodes[i].data) for name, q in self.quantities.items()}
+
+    def value(self, name: str, trace: Trace | None = None):
+        """One quantity's value(s) as nested floats."""
+        nodes = (trace or self.trace).nodes
+        return _grid(self[name].nodes, lambda i: nodes[i].data)
+
+    def printed_indices(self) -> list:
+        """Every node a derivation prints, in execution order."""
+        return sorted({i for q in self.quantities.values() for i in q.indices()})
+
+    def carry(self, rounder: Callable[[float], float]) -> Trace:
+        """The trace replayed with every printed node rounded by ``rounder`` as it is
+        computed, so each later step uses the rounded value (as by hand)."""
+        given = {i for i, rec in enumerate(self.trace.nodes) if rec.is_leaf}
+        return self.trace.replay(pins={i: rounder for i in self.printed_indices() if i not in given})
+
+    def replay(self, pins: dict) -> Trace:
+        """The trace replayed with quantities pinned: ``{name: nested values}`` (``None`` skips an element)."""
+        flat = {}
+        for name, values in pins.items():
+            q = self[name]
+            for i, v in zip(q.indices(), _flatten(_as_tuples(values))):
+                if v is not None:
+                    flat[i] = v
+        return self.trace.replay(pins=flat)
+
+
+def _as_tuples(nested):
+    if isinstance(nested, (list, tuple)):
+        return tuple(_as_tuples(v) for v in nested)
+    return nested
+
+
+def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
+    """Build and run the problem's network as one graph; name every printed quantity."""
+    from .nn.layers import Dense
+    from .nn.losses import LOSSES
+    from .nn.optim import OPTIMIZERS
+
+    layers = [Dense(_lists(spec.weights), _lists(spec.bias), spec.activation, layout=problem.layout,
+                    layer=k + 1, alpha=spec.alpha) for k, spec in enumerate(problem.layers)]
+    loss_fn = LOSSES[problem.loss]
+    batch = problem.batch
+    samples = []  # per sample: {"x": [...], "z": [[...] per layer], "a": [...]}
+    for s, x in enumerate(problem.x):
+        sample = s if batch else None
+        h = [tag(Value(v), Role("x", None, (i,), sample)) for i, v in enumerate(x)]
+        record_ = {"x": h, "z": [], "a": []}
+        for layer in layers:
+            out = layer(h, sample)
+            record_["a"].append(out)
+            record_["z"].append(_pre_activations(out, layer))
+            h = out
+        samples.append(record_)
+    last = len(layers) - 1
+    predictions = [r["z"][last] if loss_fn.from_logits else r["a"][last] for r in samples]
+    targets = [list(y) for y in problem.y]
+    loss = loss_fn(predictions if batch else predictions[0], targets if batch else targets[0])
+    with record() as rec:
+        grads = loss.backward(create_graph=True)
+    locals_ = {id(node): locs for node, g, locs in rec.step_log if g is not None}
+
+    params = [p for layer in layers for row in layer.weight_matrix for p in row]
+    params += [b for layer in layers for b in layer.bias_values]
+    settings = dict(problem.settings)
+    if optimizer_factory is None:
+        optimizer = OPTIMIZERS[problem.optimizer](params, **settings)
+    else:
+        optimizer = optimizer_factory(params, settings)
+    new_params = dict(zip(map(id, params), optimizer.graph_step(params, [grads.get(p) for p in params])))
+
+    names: dict = {}  # name -> (kind, section, layer, nested Values)
+
+    def per_sample(get):
+        rows = [get(r) for r in samples]
+        return rows if batch else rows[0]
+
+    def grad_of(v):
+        g = grads.get(v)
+        return g if g is not None else const(0.0)
+
+    def local_of(a):
+        locs = locals_.get(id(a))
+        loc = locs[0] if locs else 1.0
+        return loc if isinstance(loc, Value) else const(loc)
+
+    for k, layer in enumerate(layers, start=1):
+        names[f"z{k}"] = ("z", "forward", k, per_sample(lambda r: r["z"][k - 1]))
+        if layer.activation not in ("identity", "linear"):
+            names[f"a{k}"] = ("a", "forward", k, per_sample(lambda r: r["a"][k - 1]))
+    names["y_hat"] = ("y_hat", "forward", len(layers), per_sample(lambda r: r["a"][last]))
+    names["loss"] = ("loss", "loss", None, loss)
+
+    elementwise = ("sigmoid", "tanh", "relu", "leaky_relu")
+    for k in range(len(layers), 0, -1):
+        layer = layers[k - 1]
+        has_a = layer.activation not in ("identity", "linear")
+        if k == len(layers):
+            if not loss_fn.from_logits:
+                names["dL/dy_hat"] = ("dL/dy_hat", "backward", k,
+                                      per_sample(lambda r: [grad_of(v) for v in r["a"][last]]))
+        else:
+            names[f"dL/da{k}"] = ("dL/da", "backward", k,
+                                  per_sample(lambda r: [grad_of(v) for v in r["a"][k - 1]]))
+        if has_a and layer.activation in elementwise and not (k == len(layers) and loss_fn.from_logits):
+            names[f"da{k}/dz{k}"] = ("act_grad", "backward", k,
+                                     per_sample(lambda r: [local_of(v) for v in r["a"][k - 1]]))
+        names[f"delta{k}"] = ("delta", "backward", k, per_sample(lambda r: [grad_of(v) for v in r["z"][k - 1]]))
+        names[f"dL/dW{k}"] = ("dL/dW", "backward", k, [[grad_of(p) for p in row] for row in layer.weight_matrix])
+        names[f"dL/db{k}"] = ("dL/db", "backward", k, _bias_shape(layer, [grad_of(b) for b in layer.bias_values]))
+
+    for k, layer in enumerate(layers, start=1):
+        new_w = [[new_params[id(p)] for p in row] for row in layer.weight_matrix]
+        new_b = [new_params[id(b)] for b in layer.bias_values]
+        steps_w = [[_step_node(new_params[id(p)], p) for p in row] for row in layer.weight_matrix]
+        steps_b = [_step_node(new_params[id(b)], b) for b in layer.bias_values]
+        if all(s is not None for row in steps_w for s in row) and all(s is not None for s in steps_b):
+            names[f"step_W{k}"] = ("step", "update", k, steps_w)
+            names[f"step_b{k}"] = ("step", "update", k, _bias_shape(layer, steps_b))
+        names[f"W{k}_new"] = ("new", "update", k, new_w)
+        names[f"b{k}_new"] = ("new", "update", k, _bias_shape(layer, new_b))
+
+    roots = [loss] + [v for _, _, _, nested in names.values() for v in _flatten(nested)]
+    trace = Trace(roots)
+    quantities = {}
+    for name, (kind, section, layer_index, nested) in names.items():
+        nodes = _grid(nested, lambda v: trace.index(v))
+        quantities[name] = Quantity(name, kind, section, layer_index, nodes, batch and _per_sample(kind))
+    return Worked(problem, trace, quantities, layers, optimizer)
+
+
+def _per_sample(kind: str) -> bool:
+    return kind in ("z", "a", "y_hat", "dL/dy_hat", "act_grad", "delta", "dL/da")
+
+
+def _lists(nested):
+    if isinstance(nested, tuple):
+        return [_lists(v) for v in nested]
+    return nested
+
+
+def _bias_shape(layer, values: list):
+    """A shared bias is one scalar; otherwise a vector."""
+    return values[0] if layer.shared_bias else values
+
+
+def _pre_activations(out: list, layer) -> list:
+    """The z nodes of a layer's output (for identity the outputs themselves)."""
+    if layer.activation in ("identity", "linear"):
+        return list(out)
+    from .value import nodes_below
+
+    found = {}
+    for v in nodes_below(*out):
+        role = v.role
+        if role is not None and role.quantity == "z" and role.layer == layer.layer:
+            found[role.index] = v
+    return [found[(j,)] for j in range(layer.n_out)]
+
+
+def _step_node(new: Value, old: Value):
+    """For an update of the form ``p − s`` the node ``s`` (η·∂L/∂W for SGD), else None."""
+    if new._op == "sub" and new._prev[0] is old:
+        return new._prev[1]
+    return None
