@@ -16,8 +16,20 @@ from .value import Value, nodes_below, zero_grad
 
 __version__ = "0.1.0"
 
+_LAZY = {"parse": "expr"}
+"""Public names loaded on first use: name → module."""
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'tracegrad' has no attribute {name!r}")
+
+
 __all__ = [
     "OPS", "OpSpec", "Value", "Role", "tag", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
     "nodes_below", "zero_grad", "sum", "dot", "max", "min", "softmax", "log_softmax",
-    "TraceGradError", "DomainError", "InputError", "__version__",
+    "TraceGradError", "DomainError", "InputError", "__version__", "parse",
 ]
