@@ -13,9 +13,13 @@ from .mlp import MLP, build_demo_mlp
 from .module import Module
 from .norm import BatchNorm, Dropout
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, RMSprop, clip_grad_norm, clip_grad_value
+from .diagnostics import gradient_norms
+from .regularization import l1_penalty, l2_penalty
+from .train import History, evaluate, fit, predict
 
 __all__ = [
     "Module", "Neuron", "Layer", "Dense", "Activation", "MLP", "Dropout", "BatchNorm", "build_demo_mlp",
     "ACTIVATIONS", "LOSSES", "Loss", "OPTIMIZERS", "SGD", "Momentum", "RMSprop", "Adam",
-    "clip_grad_value", "clip_grad_norm",
+    "clip_grad_value", "clip_grad_norm", "l1_penalty", "l2_penalty", "gradient_norms",
+    "fit", "evaluate", "predict", "History",
 ]
