@@ -59,7 +59,7 @@ class DotProduct:
 
     def render(self, args, params, fmt):
         n = len(args) // 2
-        sym = r" \cdot " if fmt == "latex" else "·"
+        sym = r" \times " if fmt == "latex" else " × "
         terms = [parenthesize(a, MUL, fmt) + sym + parenthesize(b, MUL, fmt, strict=True)
                  for a, b in zip(args[:n], args[n:])]
         return " + ".join(terms), ADD

@@ -9,7 +9,7 @@ _LATEX = {
     "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
 }
 _LATEX_RE = re.compile(r"[\\&%$#_{}^~]")
-_MARKDOWN_RE = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~])")
+_MARKDOWN_RE = re.compile(r"([\\`*_{}\[\]<>#|$~])")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -18,9 +18,36 @@ def plain(text) -> str:
     return _CONTROL_RE.sub("", str(text))
 
 
-def latex(text) -> str:
-    """User text for LaTeX text mode (also valid inside ``\\text{…}`` in math)."""
-    return _LATEX_RE.sub(lambda m: _LATEX[m.group()], plain(text))
+# Unicode that prose and labels use, written so that pdflatex and xelatex both typeset it
+_UNICODE = {
+    "·": r"$\cdot$", "→": r"$\to$", "←": r"$\leftarrow$", "≈": r"$\approx$", "×": r"$\times$", "−": "-",
+    "∂": r"$\partial$", "⊙": r"$\odot$", "′": "'", "ᵀ": r"$^{\top}$", "½": r"$\frac{1}{2}$", "Σ": r"$\Sigma$",
+    "ŷ": r"$\hat{y}$", "²": r"$^{2}$", "ⱼ": r"$_{j}$", "ᵢ": r"$_{i}$", "ₛ": r"$_{s}$", "ₖ": r"$_{k}$",
+    "α": r"$\alpha$", "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\epsilon$",
+    "η": r"$\eta$", "λ": r"$\lambda$", "μ": r"$\mu$", "σ": r"$\sigma$", "θ": r"$\theta$",
+    "…": r"\ldots{}", "—": "---", "–": "--", "“": "``", "”": "''", "‘": "`", "’": "'",
+}
+_UNICODE.update({chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)})
+_LATEX_TEXT_RE = re.compile(r"[\\&%$#_{}^~]|[" + "".join(_UNICODE) + r"]|[^\x00-\xff]")
+
+
+def latex(text, cjk: bool = True) -> str:
+    """User text for LaTeX text mode (also valid inside ``\\text{…}`` in math).
+
+    Common math symbols become math; other non-Latin-1 characters pass through
+    when ``cjk`` (xelatex with ctex typesets them) and are shown as ``[U+XXXX]``
+    otherwise (pdflatex has no glyph for them).
+    """
+
+    def one(m):
+        ch = m.group()
+        if ch in _LATEX:
+            return _LATEX[ch]
+        if ch in _UNICODE:
+            return _UNICODE[ch]
+        return ch if cjk else f"[U+{ord(ch):04X}]"
+
+    return _LATEX_TEXT_RE.sub(one, plain(text))
 
 
 def markdown(text) -> str:
@@ -30,4 +57,4 @@ def markdown(text) -> str:
 
 def math_label(text) -> str:
     """A label inside LaTeX math (KaTeX or TeX): ``\\text{…}`` with its content escaped."""
-    return r"\text{" + latex(text) + "}"
+    return r"\text{" + _LATEX_RE.sub(lambda m: _LATEX[m.group()], plain(text)) + "}"

@@ -1,0 +1,35 @@
+"""``tracegrad derive PROBLEM``: the worked derivation of a problem file."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("derive", help="render the step-by-step backprop derivation of a problem file",
+                       description="Render the forward pass, loss, backward pass, gradient summary and "
+                                   "update of a problem file, step by step.")
+    p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json)")
+    p.add_argument("--format", choices=("markdown", "latex", "text", "json"), help="output format (default markdown)")
+    p.add_argument("--lang", choices=("en", "zh"), help="language of the prose (default en)")
+    precision = p.add_mutually_exclusive_group()
+    precision.add_argument("--decimals", type=int, metavar="N", help="round displayed values to N decimals (default 4)")
+    precision.add_argument("--sig-figs", type=int, metavar="N", help="round displayed values to N significant figures")
+    p.add_argument("--rounding", choices=("exact", "carry"),
+                   help="exact: full precision, rounded for display (default); carry: each printed value is "
+                        "rounded and used rounded in later steps, as by hand")
+    p.add_argument("--view", choices=("layer", "node"), help="layer: the document's layout (default); "
+                                                             "node: every scalar op, forward then backward")
+    p.add_argument("--template-dir", metavar="DIR", help="directory searched first for templates and catalogs")
+    p.add_argument("--fragment", action="store_true", help="LaTeX: the body only, without preamble")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..output import write_output
+    from ..render.derive import derive
+
+    result = derive(args.problem, format=args.format, lang=args.lang, decimals=args.decimals,
+                    sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,
+                    template_dir=args.template_dir, fragment=args.fragment)
+    write_output(result.text, args.output, inputs=[args.problem])
+    return 0

@@ -1,0 +1,89 @@
+"""``derive``: a problem (or a trace) rendered as a step-by-step derivation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..problem import FORMATS, Problem, load_problem
+from ..trace import Trace
+from .environment import Catalog, render
+from .model import to_json
+from .numbers import NumberFormat
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Rendered text plus the view model; displays itself in Jupyter."""
+
+    text: str
+    format: str
+    model: object
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_markdown_(self):
+        return self.text if self.format == "markdown" else None
+
+    def _repr_latex_(self):
+        return self.text if self.format == "latex" else None
+
+
+def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) -> NumberFormat:
+    """The display precision: explicit options first, then the problem's render defaults, then 4 decimals."""
+    if decimals is not None and sig_figs is not None:
+        raise InputError("give --decimals or --sig-figs, not both")
+    if decimals is None and sig_figs is None and problem is not None:
+        decimals, sig_figs = problem.render.decimals, problem.render.sig_figs
+    if decimals is None and sig_figs is None:
+        decimals = 4
+    if decimals is not None and not 0 <= decimals <= 15:
+        raise InputError(f"--decimals must be from 0 to 15, got {decimals}")
+    if sig_figs is not None and not 1 <= sig_figs <= 17:
+        raise InputError(f"--sig-figs must be from 1 to 17, got {sig_figs}")
+    return NumberFormat(decimals=decimals, sig_figs=sig_figs)
+
+
+def derive(problem, *, format: str | None = None, lang: str | None = None, decimals: int | None = None,
+           sig_figs: int | None = None, rounding: str | None = None, view: str | None = None,
+           template_dir=None, fragment: bool = False, extra: dict | None = None) -> Derivation:
+    """Render a problem (path, :class:`Problem`, :class:`~tracegrad.worked.Worked`) or a :class:`Trace`.
+
+    Options left as ``None`` take the problem file's ``[render]`` defaults.
+    """
+    from ..worked import Worked, solve
+
+    if isinstance(problem, (str, bytes)) or hasattr(problem, "__fspath__"):
+        problem = load_problem(problem)
+    worked = problem if isinstance(problem, Worked) else None
+    if isinstance(problem, Problem):
+        worked = solve(problem)
+    defaults = worked.problem.render if worked is not None else None
+    format = format or (defaults.format if defaults else "markdown")
+    lang = lang or (defaults.lang if defaults else "en")
+    rounding = rounding or (defaults.rounding if defaults else "exact")
+    view = view or (defaults.view if defaults else "layer")
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    fmt = number_format(decimals, sig_figs, worked.problem if worked else None)
+    catalog = Catalog(lang, template_dir)
+    if isinstance(problem, Trace) or view == "node":
+        from .node_view import NodeView
+
+        trace = problem if isinstance(problem, Trace) else worked.node_trace()
+        model = NodeView(trace, fmt, catalog, rounding).build(worked.problem.title if worked else "")
+        name = "node"
+    else:
+        trace = worked.carry(fmt.round) if rounding == "carry" else worked.trace
+        from .layer_view import LayerView
+
+        model = LayerView(worked, trace, fmt, catalog, rounding).build(worked.problem.title)
+        name = "derive"
+    if extra:
+        model.extra.update(extra)
+    if format == "json":
+        return Derivation(to_json(model), format, model)
+    text = render(name, format, template_dir, lang, d=model, fragment=fragment,
+                  summary_heading=catalog("section.summary"), msg=catalog)
+    return Derivation(text, format, model)

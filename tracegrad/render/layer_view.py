@@ -1,0 +1,323 @@
+"""The layer view: a worked problem laid out as the document lays out its example.
+
+Network and parameters; the forward pass (formula = expanded arithmetic =
+result); the loss; the backward pass layer by layer (∂L/∂ŷ, f'(z), δ, ∂L/∂W,
+∂L/∂b, ∂L/∂a …); the gradient summary table and the updates; the closing
+summary of the δ recursion. Every number is read from a trace (the exact one,
+or the carry-rounded replay) and every expansion is written from the graph.
+"""
+
+from __future__ import annotations
+
+from ..worked import Worked
+from . import mathtext as mt
+from .mathtext import ETA, L, Math, Y, Y_HAT, partial, var
+from .model import Block, Derivation, Line, Row, Section
+from .numbers import NumberFormat
+
+ODOT = Math(r" \odot ", " ⊙ ")
+T = Math(r"^{\top}", "ᵀ")
+
+
+def _prev_a(k: int) -> Math:
+    return Math("X", "X") if k == 1 else var("a", k - 1)
+
+
+def _f(worked: Worked, k: int) -> Math:
+    layer = worked.layers[k - 1]
+    return mt.activation_name(layer.activation, layer.alpha)
+
+
+def _loss_formula(name: str, batch: bool) -> Math:
+    per = {
+        "half_se": Math(r"\frac{1}{2}\left(\hat{y} - y\right)^{2}", "½(ŷ − y)²"),
+        "mse": Math(r"\frac{1}{n}\sum_{i}\left(\hat{y}_{i} - y_{i}\right)^{2}", "(1/n)·Σᵢ(ŷᵢ − yᵢ)²"),
+        "mae": Math(r"\frac{1}{n}\sum_{i}\left|\hat{y}_{i} - y_{i}\right|", "(1/n)·Σᵢ|ŷᵢ − yᵢ|"),
+        "bce": Math(r"-\left[y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right]", "−[y·log ŷ + (1 − y)·log(1 − ŷ)]"),
+        "bce_logits": Math(r"-\left[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))\right]",
+                           "−[y·log σ(z) + (1 − y)·log(1 − σ(z))]"),
+        "cce": Math(r"-\sum_{i} y_{i} \log \hat{y}_{i}", "−Σᵢ yᵢ·log ŷᵢ"),
+        "cce_logits": Math(r"-\sum_{i} y_{i} \log \operatorname{softmax}(z)_{i}", "−Σᵢ yᵢ·log softmax(z)ᵢ"),
+        "hinge": Math(r"\max\left(0, 1 - y \cdot s\right)", "max(0, 1 − y·s)"),
+    }[name]
+    if batch:
+        return Math(r"\frac{1}{N}\sum_{s=1}^{N} L_{s}, \quad L_{s} = " + per.latex, "(1/N)·Σₛ Lₛ,  Lₛ = " + per.text)
+    return per
+
+
+def _loss_derivative(name: str, batch: bool) -> Math | None:
+    """∂L/∂ŷ for losses on activations; δ of the output layer for losses on logits."""
+    per = {
+        "half_se": Math(r"\hat{y} - y", "ŷ − y"),
+        "mse": Math(r"\frac{2}{n}\left(\hat{y} - y\right)", "(2/n)·(ŷ − y)"),
+        "mae": Math(r"\frac{1}{n}\operatorname{sgn}\left(\hat{y} - y\right)", "(1/n)·sgn(ŷ − y)"),
+        "bce": Math(r"\frac{\hat{y} - y}{\hat{y}\left(1 - \hat{y}\right)}", "(ŷ − y) / (ŷ(1 − ŷ))"),
+        "cce": Math(r"-\frac{y}{\hat{y}}", "−y / ŷ"),
+        "bce_logits": Math(r"\sigma(z) - y", "σ(z) − y"),
+        "cce_logits": Math(r"\operatorname{softmax}(z) - y", "softmax(z) − y"),
+        "hinge": Math(r"-y \cdot \mathbb{1}\left[1 - y s > 0\right]", "−y·1[1 − y·s > 0]"),
+    }.get(name)
+    if per is not None and batch:
+        per = Math(r"\frac{1}{N}\left(" + per.latex + r"\right)", "(1/N)·(" + per.text + ")")
+    return per
+
+
+def _act_derivative(worked: Worked, k: int) -> Math:
+    layer = worked.layers[k - 1]
+    a = Y_HAT if k == worked.depth else var("a", k)
+    z = var("z", k)
+    if layer.activation == "sigmoid":
+        return Math(rf"{a.latex} \odot \left(1 - {a.latex}\right)", f"{a.text} ⊙ (1 − {a.text})")
+    if layer.activation == "tanh":
+        return Math(rf"1 - {a.latex}^{{2}}", f"1 − {a.text}²")
+    if layer.activation == "relu":
+        return Math(rf"\mathbb{{1}}\left[{z.latex} > 0\right]", f"1[{z.text} > 0]")
+    alpha = mt.exact_text(layer.alpha)
+    return Math(rf"\begin{{cases}} 1 & {z.latex} > 0 \\ {alpha} & {z.latex} \le 0 \end{{cases}}",
+                f"(1 if {z.text} > 0 else {alpha})")
+
+
+def _delta(k) -> Math:
+    return Math(rf"\delta_{{{k}}}", f"δ{mt.sub(k)}")
+
+
+def _symbol(worked: Worked, name: str, q) -> Math:
+    k, kind = q.layer, q.kind
+    if kind == "act_grad":
+        f = _f(worked, k)
+        return Math(rf"{f.latex}'\left(z_{{{k}}}\right)", f"{f.text}′(z{mt.sub(k)})")
+    if kind == "delta":
+        return _delta(k)
+    if kind == "step":
+        return ETA + Math(r" \cdot ", "·") + partial(L, var(name[5], k))
+    if kind == "new":
+        return var(name[0], k)
+    return {
+        "z": var("z", k), "a": var("a", k), "y_hat": Y_HAT, "loss": L, "dL/dy_hat": partial(L, Y_HAT),
+        "dL/dW": partial(L, var("W", k)), "dL/db": partial(L, var("b", k)), "dL/da": partial(L, var("a", k)),
+    }[kind]
+
+
+def _formula(worked: Worked, name: str, q) -> Math | None:
+    p = worked.problem
+    k = q.layer
+    in_out = p.layout == "in_out"
+    kind = q.kind
+    if kind == "z":
+        a, w, b = _prev_a(k), var("W", k), var("b", k)
+        return (a + Math(" ", "·") + w if in_out else w + Math(" ", "·") + a) + Math(" + ", " + ") + b
+    if kind == "a":
+        f = _f(worked, k)
+        return Math(rf"{f.latex}\left(z_{{{k}}}\right)", f"{f.text}(z{mt.sub(k)})")
+    if kind == "y_hat":
+        return var("a", k)
+    if kind == "loss":
+        return _loss_formula(p.loss, p.batch)
+    if kind == "dL/dy_hat":
+        return _loss_derivative(p.loss, p.batch)
+    if kind == "act_grad":
+        return _act_derivative(worked, k)
+    if kind == "delta":
+        layer = worked.layers[k - 1]
+        if k == worked.depth:
+            if name_has_logits(worked):
+                return _loss_derivative(p.loss, p.batch)
+            if layer.activation in ("identity", "linear"):
+                return partial(L, Y_HAT)
+            if layer.activation == "softmax":
+                return partial(L, var("z", k))
+            return partial(L, Y_HAT) + ODOT + Math(rf"{_f(worked, k).latex}'\left(z_{{{k}}}\right)",
+                                                   f"{_f(worked, k).text}'(z{mt.sub(k)})")
+        upstream = partial(L, var("a", k))
+        if layer.activation in ("identity", "linear", "softmax"):
+            return upstream if layer.activation != "softmax" else partial(L, var("z", k))
+        return upstream + ODOT + Math(rf"{_f(worked, k).latex}'\left(z_{{{k}}}\right)",
+                                      f"{_f(worked, k).text}'(z{mt.sub(k)})")
+    if kind == "dL/dW":
+        a, d = _prev_a(k), _delta(k)
+        return a + T + Math(" ", "·") + d if in_out else d + T + Math(" ", "·") + a
+    if kind == "dL/db":
+        if worked.layers[k - 1].shared_bias:
+            return Math(rf"\sum_{{j}} \delta_{{{k},j}}", f"Σⱼ δ{mt.sub(k)},ⱼ")
+        return _delta(k)
+    if kind == "dL/da":
+        d, w = _delta(k + 1), var("W", k + 1)
+        return d + Math(" ", "·") + w + T if in_out else w + T + Math(" ", "·") + d
+    if kind == "step":
+        return ETA + Math(r" \cdot ", "·") + partial(L, var(name[5], k))
+    if kind == "new":
+        p_sym = var(name[0], k)
+        if any(n == f"step_{name[0]}{k}" for n in worked.quantities):
+            return p_sym + Math(" - ", " − ") + ETA + Math(r" \cdot ", "·") + partial(L, p_sym)
+        return None
+    return None
+
+
+def name_has_logits(worked: Worked) -> bool:
+    from ..nn.losses import LOSSES
+
+    return LOSSES[worked.problem.loss].from_logits
+
+
+class LayerView:
+    """Builds the :class:`~tracegrad.render.model.Derivation` of a worked problem."""
+
+    def __init__(self, worked: Worked, trace, fmt: NumberFormat, catalog, rounding: str):
+        self.worked = worked
+        self.trace = trace
+        self.fmt = fmt
+        self.msg = catalog
+        self.rounding = rounding
+        self.values = worked.values(trace)
+        self.printed = set(worked.printed_indices())
+        self.seen: set = set()  # nodes already printed under an earlier name
+
+    # --- lines -----------------------------------------------------------------------
+    def line(self, name: str, caption: str, connector: str = "=") -> Line:
+        q = self.worked.quantities[name]
+        values = self.values[name]
+        nodes = q.nodes
+        flat = q.indices()
+        repeated = all(i in self.seen for i in flat)
+        expansion = None
+        if not repeated:
+            cells = mt.grid(nodes, lambda i: mt.expand(self.trace, i, self.printed - {i}, self.fmt)
+                            or mt.number(self.trace.nodes[i].data, self.fmt))
+            expansion = cells
+        self.seen.update(flat)
+        exact = all(self.fmt.is_exact(v) for v in _leaves(values))
+        value = mt.grid(values, lambda x: mt.number(x, self.fmt))
+        formula = _formula(self.worked, name, q)
+        if expansion is not None and expansion.text == value.text:
+            expansion = None
+        return Line(name, caption, _symbol(self.worked, name, q), formula, expansion,
+                    "=" if exact else "≈", value, values, exact, connector=connector)
+
+    # --- sections --------------------------------------------------------------------
+    def network(self) -> Section:
+        w, p, m = self.worked, self.worked.problem, self.msg
+        sizes = p.sizes
+        parts = [m("network.input_layer", n=sizes[0])]
+        for k, layer in enumerate(w.layers, start=1):
+            f = _f(w, k).text
+            key = "network.output_layer" if k == w.depth else "network.hidden_layer"
+            parts.append(m(key, n=sizes[k], k=k, f=f))
+        intro = [m("network.structure") + m("colon") + " → ".join(parts), m(f"network.layout_{p.layout}")]
+        if p.batch:
+            intro.append(m("network.batch", n=len(p.x)))
+        given = []
+        x_values = [list(s) for s in p.x] if p.batch else list(p.x[0])
+        y_values = [list(s) for s in p.y] if p.batch else (p.y[0][0] if len(p.y[0]) == 1 else list(p.y[0]))
+        given.append(Line("x", m("network.inputs"), Math("X", "X"), None, None, "=",
+                          mt.grid(x_values, lambda x: mt.number(x, None)), x_values, True))
+        given.append(Line("y", m("network.target"), Y, None, None, "=",
+                          mt.grid(y_values, lambda x: mt.number(x, None)), y_values, True))
+        for k, layer in enumerate(w.layers, start=1):
+            wv = [[r.data for r in row] for row in layer.weight_matrix]
+            bv = [b.data for b in layer.bias_values]
+            bv = bv[0] if layer.shared_bias else bv
+            given.append(Line(f"W{k}", m("network.weights", k=k), var("W", k), None, None, "=",
+                              mt.grid(wv, lambda x: mt.number(x, None)), wv, True))
+            given.append(Line(f"b{k}", m("network.biases", k=k), var("b", k), None, None, "=",
+                              mt.grid(bv, lambda x: mt.number(x, None)), bv, True))
+        loss = Line("L", m("network.loss"), L, _loss_formula(p.loss, p.batch), None, "=", Math("", ""), None, True)
+        return Section("network", m("section.network"), tuple(intro),
+                       (Block(m("network.parameters"), tuple(given)), Block(m("network.loss"), (loss,))))
+
+    def forward(self) -> Section:
+        w, m = self.worked, self.msg
+        blocks = []
+        for k in range(1, w.depth + 1):
+            lines = [self.line(f"z{k}", m("caption.z", k=k))]
+            if f"a{k}" in w.quantities:
+                name = "y_hat" if k == w.depth else f"a{k}"
+                caption = m("caption.y_hat") if k == w.depth else m("caption.a", k=k)
+                lines.append(self.line(name, caption))
+            heading = m("block.output", k=k) if k == w.depth else m("block.hidden", k=k)
+            blocks.append(Block(heading, tuple(lines)))
+        return Section("forward", m("section.forward"), (), tuple(blocks))
+
+    def loss(self) -> Section:
+        return Section("loss", self.msg("section.loss"), (), (Block("", (self.line("loss", self.msg("caption.loss")),)),))
+
+    def backward(self) -> Section:
+        w, m = self.worked, self.msg
+        blocks = []
+        for k in range(w.depth, 0, -1):
+            lines = []
+            f = _f(w, k).text
+            for name, caption in (
+                ("dL/dy_hat", m("caption.dL/dy_hat")),
+                (f"dL/da{k}", m("caption.dL/da", k=k)),
+                (f"da{k}/dz{k}", m("caption.act_grad", f=f)),
+                (f"delta{k}", m("caption.delta_output") if k == w.depth else m("caption.delta_hidden", k=k)),
+                (f"dL/dW{k}", m("caption.dL/dW")),
+                (f"dL/db{k}", m("caption.dL/db")),
+            ):
+                if name in w.quantities and (name != "dL/dy_hat" or k == w.depth):
+                    lines.append(self.line(name, caption))
+            heading = m("block.output", k=k) if k == w.depth else m("block.hidden", k=k)
+            blocks.append(Block(heading, tuple(lines)))
+        return Section("backward", m("section.backward"), (), tuple(blocks))
+
+    def update(self) -> tuple:
+        w, m, p = self.worked, self.msg, self.worked.problem
+        rows = []
+        for k in range(w.depth, 0, -1):
+            for sym, name in (("W", f"dL/dW{k}"), ("b", f"dL/db{k}")):
+                values = self.values[name]
+                exact = all(self.fmt.is_exact(v) for v in _leaves(values))
+                rows.append(Row(var(sym, k), mt.grid(values, lambda x: mt.number(x, self.fmt)),
+                                "=" if exact else "≈"))
+        self.seen = set()  # the update lines print the step products again, as the document does
+        lines = []
+        for k in range(w.depth, 0, -1):
+            for sym in ("W", "b"):
+                if f"step_{sym}{k}" in w.quantities:
+                    self.seen.update(w.quantities[f"step_{sym}{k}"].indices())
+                lines.append(self.line(f"{sym}{k}_new", m("caption.new", p=f"{sym}{mt.sub(k)}"), "←"))
+        if p.optimizer == "sgd" and not p.setting("momentum"):
+            heading = m("block.updates", lr=mt.exact_text(p.setting("lr", 0.1)))
+        else:
+            heading = m("block.updates_other", optimizer=p.optimizer)
+        section = Section("update", m("section.update"), (), (Block(heading, tuple(lines)),))
+        header = (m("block.summary_table"), m("table.parameter"), m("table.gradient"))
+        return section, tuple(rows), header
+
+    def summary(self) -> tuple:
+        m = self.msg
+        if self.worked.problem.layout == "in_out":
+            weights = Math(r"\frac{\partial L}{\partial W_{k}} = a_{k-1}^{\top} \delta_{k}", "∂L/∂Wₖ = aₖ₋₁ᵀ · δₖ")
+            hidden = Math(r"\delta_{k} = \left(\delta_{k+1} W_{k+1}^{\top}\right) \odot f'\left(z_{k}\right)",
+                          "δₖ = (δₖ₊₁ · Wₖ₊₁ᵀ) ⊙ f′(zₖ)")
+        else:
+            weights = Math(r"\frac{\partial L}{\partial W_{k}} = \delta_{k}^{\top} a_{k-1}", "∂L/∂Wₖ = δₖᵀ · aₖ₋₁")
+            hidden = Math(r"\delta_{k} = \left(W_{k+1}^{\top} \delta_{k+1}\right) \odot f'\left(z_{k}\right)",
+                          "δₖ = (Wₖ₊₁ᵀ · δₖ₊₁) ⊙ f′(zₖ)")
+        return (
+            (m("summary.forward"), None),
+            (m("summary.output"), Math(r"\delta_{L} = \frac{\partial L}{\partial \hat{y}} \odot f'\left(z_{L}\right)",
+                                       "δ_L = ∂L/∂ŷ ⊙ f′(z_L)")),
+            (m("summary.hidden"), hidden),
+            (m("summary.weights"), weights),
+            (m("summary.bias"), Math(r"\frac{\partial L}{\partial b_{k}} = \delta_{k}", "∂L/∂bₖ = δₖ")),
+            (m("summary.closing"), None),
+        )
+
+    def build(self, title: str, view: str = "layer") -> Derivation:
+        m = self.msg
+        update, table, header = self.update()
+        sections = (self.network(), self.forward(), self.loss(), self.backward(), update)
+        precision = (m("note.decimals", n=self.fmt.decimals) if self.fmt.decimals is not None
+                     else m("note.sig_figs", n=self.fmt.sig_figs))
+        note = m(f"note.{self.rounding}", precision=precision)
+        return Derivation(title or m("title"), m.lang, view, self.rounding, precision, note, sections,
+                          table, header, self.summary())
+
+
+def _leaves(nested):
+    if isinstance(nested, (list, tuple)):
+        for item in nested:
+            yield from _leaves(item)
+    else:
+        yield nested

@@ -1,0 +1,122 @@
+"""Math in two notations at once: LaTeX (Markdown math, LaTeX documents) and plain
+Unicode text. Symbols and textbook formulas of the layer view live here, and the
+expansion of a node into arithmetic with numbers, written through the op table's
+notations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import notation as nt
+from ..ops import OPS
+from .numbers import NumberFormat, exact_text
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+@dataclass(frozen=True)
+class Math:
+    """One piece of math, as LaTeX and as plain text."""
+
+    latex: str
+    text: str
+
+    def __add__(self, other: "Math") -> "Math":
+        return Math(self.latex + other.latex, self.text + other.text)
+
+
+def sub(k) -> str:
+    """Unicode subscript digits: ``sub(12) == '₁₂'``."""
+    return str(k).translate(_SUB)
+
+
+def var(name: str, k=None, hat: bool = False) -> Math:
+    """A symbol such as z₁, W₂, ŷ."""
+    latex = rf"\hat{{{name}}}" if hat else name
+    text = name + "\u0302" if hat else name
+    if k is not None:
+        latex += f"_{{{k}}}"
+        text += sub(k)
+    return Math(latex, text)
+
+
+def partial(top: Math, bottom: Math) -> Math:
+    """∂top/∂bottom."""
+    return Math(rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}", f"∂{top.text}/∂{bottom.text}")
+
+
+L = Math("L", "L")
+Y = Math("y", "y")
+Y_HAT = Math(r"\hat{y}", "ŷ")
+ETA = Math(r"\eta", "η")
+
+
+def activation_name(name: str, alpha: float = 0.01) -> Math:
+    """f for an activation: σ, tanh, ReLU …"""
+    return {
+        "sigmoid": Math(r"\sigma", "σ"),
+        "tanh": Math(r"\tanh", "tanh"),
+        "relu": Math(r"\operatorname{ReLU}", "ReLU"),
+        "leaky_relu": Math(rf"\operatorname{{LeakyReLU}}_{{{exact_text(alpha)}}}", f"LeakyReLU[{exact_text(alpha)}]"),
+        "softmax": Math(r"\operatorname{softmax}", "softmax"),
+    }.get(name, Math(r"\operatorname{id}", "id"))
+
+
+# --- numbers, vectors and matrices ---------------------------------------------------
+
+
+def number(x: float, fmt: NumberFormat | None) -> Math:
+    """A computed value in the display format (``fmt``), or a given one as written (``fmt`` None)."""
+    text = exact_text(x) if fmt is None else fmt.text(x)
+    latex = text if not text.startswith("-") else "-" + text[1:]
+    return Math(latex, "−" + text[1:] if text.startswith("-") else text)
+
+
+def grid(nested, cell) -> Math:
+    """A scalar, a vector ``[a, b]`` or a matrix, each cell written by ``cell(x) -> Math``."""
+    if not isinstance(nested, (list, tuple)):
+        return cell(nested)
+    if nested and isinstance(nested[0], (list, tuple)):
+        rows = [[cell(x) for x in row] for row in nested]
+        latex = r"\begin{bmatrix}" + r" \\ ".join(" & ".join(c.latex for c in row) for row in rows) + r"\end{bmatrix}"
+        text = "[" + ", ".join("[" + ", ".join(c.text for c in row) + "]" for row in rows) + "]"
+        return Math(latex, text)
+    cells = [cell(x) for x in nested]
+    if len(cells) == 1:  # a one-unit layer's vector reads as a number, as the document writes it
+        return cells[0]
+    return Math(r"\left[" + ", ".join(c.latex for c in cells) + r"\right]", "[" + ", ".join(c.text for c in cells) + "]")
+
+
+# --- expansion of a node into arithmetic ---------------------------------------------
+
+NUMBER_NEGATIVE = 0  # binds looser than anything: a negative operand is always parenthesized
+
+
+def expand(trace, index: int, printed: set, fmt: NumberFormat, depth: int = 4) -> Math | None:
+    """The op of node ``index`` written with its operands' numbers: printed nodes and
+    given leaves appear as numbers, other intermediate nodes are expanded in turn
+    (up to ``depth`` levels). ``None`` for a leaf."""
+    nodes = trace.nodes
+    if nodes[index].is_leaf:
+        return None
+    latex, text = _expand(nodes, index, printed, fmt, depth)
+    return Math(latex[0], text[0])
+
+
+def _operand(nodes, i, printed, fmt, depth):
+    rec = nodes[i]
+    if rec.is_leaf or i in printed or depth <= 0:
+        m = number(rec.data, None if rec.is_leaf else fmt)
+        prec = NUMBER_NEGATIVE if rec.data < 0 and m.text.startswith("−") else nt.ATOM
+        return (m.latex, prec), (m.text, prec)
+    return _expand(nodes, i, printed, fmt, depth - 1)
+
+
+def _expand(nodes, index, printed, fmt, depth):
+    rec = nodes[index]
+    spec = OPS[rec.op]
+    args = [_operand(nodes, i, printed, fmt, depth) for i in rec.inputs]
+    latex = spec.render([a[0] for a in args], rec.params, "latex")
+    text = spec.render([a[1] for a in args], rec.params, "text")
+    return latex, text

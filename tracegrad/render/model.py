@@ -1,0 +1,86 @@
+"""View models: plain frozen dataclasses holding ready strings and numbers.
+
+Templates lay these out and decide nothing; :func:`to_json` dumps them as the
+stable JSON format.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from .mathtext import Math
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed step: ``symbol = formula = expansion (=|≈) value``."""
+
+    name: str
+    caption: str
+    symbol: Math
+    formula: Math | None
+    expansion: Math | None
+    relation: str
+    value: Math
+    values: object  # nested floats as computed (carry-rounded under carry)
+    exact: bool
+    check: Math | None = None  # a correct value shown beside a departing printed one (as-printed mode)
+    connector: str = "="  # between the symbol and what follows: "=" or "←" (updates)
+
+    def chain(self) -> list:
+        """``[(None, symbol), (connector, formula), ("=", expansion), (relation, value)]``, skipping absent parts."""
+        items = [(None, self.symbol)]
+        connector = self.connector
+        for piece in (self.formula, self.expansion):
+            if piece is not None:
+                items.append((connector, piece))
+                connector = "="
+        if self.value.text:
+            items.append((self.relation if connector == "=" else connector, self.value))
+        return items
+
+
+@dataclass(frozen=True)
+class Block:
+    heading: str
+    lines: tuple
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    heading: str
+    intro: tuple
+    blocks: tuple
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of the gradient summary table."""
+
+    parameter: Math
+    gradient: Math
+    relation: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A whole derivation, ready for a template."""
+
+    title: str
+    lang: str
+    view: str
+    rounding: str
+    precision: str
+    note: str
+    sections: tuple
+    table: tuple = ()
+    table_header: tuple = ()
+    summary: tuple = ()  # (caption, Math) pairs
+    extra: dict = field(default_factory=dict)  # sections added by options (--verify, --graph, --symbolic)
+
+
+def to_json(model) -> str:
+    """The view model as stable, indented JSON (keys in declaration order)."""
+    return json.dumps(asdict(model), ensure_ascii=False, indent=2) + "\n"
