@@ -1,0 +1,100 @@
+"""The training loop: iteration counting, one batch-GD step by hand, XOR, progress bar, diagnostics."""
+
+import math
+
+import pytest
+
+import tracegrad as tg
+from tracegrad.errors import InputError
+from tracegrad.nn import MLP, SGD, Dense, evaluate, fit, gradient_norms, predict
+from tracegrad.nn import data
+from tracegrad.nn.diagnostics import format_norms
+
+
+def line(w=0.0, b=0.0):
+    return MLP.from_layers([Dense([w], b, "identity")])
+
+
+@pytest.mark.parametrize("n, batch_size, per_epoch", [(1000, 100, 10), (1000, None, 1), (7, 1, 7), (10, 3, 4)])
+def test_iterations_per_epoch(n, batch_size, per_epoch):
+    X = [[i / n] for i in range(n)]
+    y = [2 * x[0] for x in X]
+    h = fit(line(), (X, y), "mse", SGD(line().parameters(), lr=0.1), epochs=2, batch_size=batch_size,
+            progress=False)
+    assert h.iterations_per_epoch == per_epoch and h.iterations == 2 * per_epoch and len(h.epoch_loss) == 2
+
+
+def test_one_batch_gradient_descent_step_by_hand():
+    X, y = [[1.0], [2.0], [3.0]], [1.0, 3.0, 2.0]
+    model = line(0.5, 0.0)
+    h = fit(model, (X, y), "mse", SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+    # L = (1/3) Σ (w x + b − y)²; residuals at w = 0.5, b = 0: −0.5, −2.0, −0.5
+    r = [0.5 * 1 - 1, 0.5 * 2 - 3, 0.5 * 3 - 2]
+    dw = sum(2 * ri * xi[0] for ri, xi in zip(r, X)) / 3
+    db = sum(2 * ri for ri in r) / 3
+    w, b = model.parameters()
+    assert (w.data, b.data) == pytest.approx((0.5 - 0.1 * dw, -0.1 * db))
+    assert h.iteration_loss == pytest.approx([sum(ri * ri for ri in r) / 3])
+
+
+def test_xor_reaches_near_zero_loss_with_a_fixed_seed():
+    X, y = data.xor()
+    net = MLP.stack([2, 8, 1], "tanh", "sigmoid", init="xavier", seed=1)
+    h = fit(net, (X, y), "bce", "adam", epochs=300, lr=0.05, progress=False)
+    assert h.epoch_loss[-1] < 0.01
+    assert [round(p[0]) for p in predict(net, X)] == [0, 1, 1, 0]
+    assert evaluate(net, (X, y), "bce") == pytest.approx(h.epoch_loss[-1], rel=0.1)
+
+
+def test_training_is_deterministic_and_records_test_loss():
+    X, y = data.moons(40, seed=0)
+    runs = []
+    for _ in range(2):
+        net = MLP.stack([2, 6, 1], "relu", "identity", seed=5)
+        runs.append(fit(net, (X, y), "bce_logits", "sgd", epochs=3, batch_size=8, lr=0.1, test=(X[:10], y[:10]),
+                        progress=False))
+    assert runs[0].iteration_loss == runs[1].iteration_loss and len(runs[0].test_loss) == 3
+
+
+def test_progress_bar_stays_off_when_not_a_terminal(capsys):
+    X, y = [[0.0], [1.0]], [0.0, 1.0]
+    fit(line(), (X, y), "mse", "sgd", epochs=3, progress=True)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_penalties_and_clipping_in_the_loop():
+    X, y = [[1.0]], [100.0]
+    model = line(1.0, 0.0)
+    fit(model, (X, y), "mse", SGD(model.parameters(), lr=0.1), epochs=1, clip_norm=1.0, progress=False)
+    # raw gradient (2·(1 − 100)·1, 2·(1 − 100)) has norm 198·√2; clipped to norm 1
+    w, b = model.parameters()
+    assert (w.data, b.data) == pytest.approx((1.0 + 0.1 / math.sqrt(2), 0.1 / math.sqrt(2)))
+    model = line(1.0, 0.0)
+    fit(model, ([[0.0]], [0.0]), "mse", SGD(model.parameters(), lr=0.1), epochs=1, l2=0.5, progress=False)
+    assert model.parameters()[0].data == pytest.approx(1.0 - 0.1 * 0.5 * 1.0)  # only the decay moves w
+
+
+def test_fit_input_errors():
+    with pytest.raises(InputError, match="unknown optimizer"):
+        fit(line(), ([[0.0]], [0.0]), "mse", "adagrad", progress=False)
+    with pytest.raises(InputError, match="unknown loss"):
+        fit(line(), ([[0.0]], [0.0]), "l3", "sgd", progress=False)
+    with pytest.raises(InputError, match="batch size"):
+        fit(line(), ([[0.0]], [0.0]), "mse", "sgd", batch_size=0, progress=False)
+    with pytest.raises(InputError, match="2 samples but 1 targets"):
+        fit(line(), ([[0.0], [1.0]], [0.0]), "mse", "sgd", progress=False)
+
+
+def test_gradient_norms_per_layer_by_hand():
+    l1 = Dense([[1.0, 2.0]], [0.0, 0.0], "identity", layer=1)
+    l2 = Dense([3.0, 4.0], 0.0, "identity", layer=2)
+    net = MLP.from_layers([l1, l2])
+    net([1.0]).backward()
+    # out = 3·(1·x) + 4·(2·x): layer 2 grads (z1 = 1, 2; bias 1), layer 1 grads (3, 4; biases 3, 4)
+    norms = gradient_norms(net)
+    assert list(norms) == [1, 2]
+    assert norms[2] == pytest.approx(math.sqrt(1 + 4 + 1))
+    assert norms[1] == pytest.approx(math.sqrt(9 + 16 + 9 + 16))
+    table = format_norms({"tiny": norms})
+    assert "| tiny |" in table and "layer 2" in table
