@@ -104,6 +104,13 @@ class Worked:
         given = {i for i, rec in enumerate(self.trace.nodes) if rec.is_leaf}
         return self.trace.replay(pins={i: rounder for i in self.printed_indices() if i not in given})
 
+    def node_trace(self) -> Trace:
+        """The forward graph down to the loss with a plain backward pass recorded (for the node view)."""
+        from .trace import trace as trace_of
+
+        rebuilt = self.trace.rebuild()
+        return trace_of(rebuilt[self.quantities["loss"].indices()[0]])
+
     def replay(self, pins: dict) -> Trace:
         """The trace replayed with quantities pinned: ``{name: nested values}`` (``None`` skips an element)."""
         flat = {}

@@ -73,17 +73,15 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
 
         trace = problem if isinstance(problem, Trace) else worked.node_trace()
         model = NodeView(trace, fmt, catalog, rounding).build(worked.problem.title if worked else "")
-        name = "node"
     else:
         trace = worked.carry(fmt.round) if rounding == "carry" else worked.trace
         from .layer_view import LayerView
 
         model = LayerView(worked, trace, fmt, catalog, rounding).build(worked.problem.title)
-        name = "derive"
     if extra:
         model.extra.update(extra)
     if format == "json":
         return Derivation(to_json(model), format, model)
-    text = render(name, format, template_dir, lang, d=model, fragment=fragment,
+    text = render("derive", format, template_dir, lang, d=model, fragment=fragment,
                   summary_heading=catalog("section.summary"), msg=catalog)
     return Derivation(text, format, model)
