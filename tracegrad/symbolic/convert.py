@@ -1,0 +1,332 @@
+"""Value graphs ↔ SymPy expressions.
+
+:class:`SymbolicGraph` folds the nodes below one root into SymPy, one node at a
+time through the op table (``OPS[op].sympy``), so nothing about an op is
+written here. Leaves become real symbols named from their labels
+(:mod:`.names`), constants become numbers, and every node is converted once
+(shared subexpressions stay shared, nothing is expanded). With ``named=True``
+each labelled intermediate (and each unlabelled one used more than once) also
+gets a symbol of its own with its definition kept aside, which keeps the
+derivatives of deep networks small: see :meth:`SymbolicGraph.adjoints`.
+
+:func:`from_sympy` goes back: a ``Value`` graph from a SymPy expression and a
+point, by walking the expression tree over a whitelist of node types.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import sympy as sp
+
+from ..errors import InputError
+from ..ops import OPS
+from ..trace import Trace, trace
+from ..value import Value, apply, const
+from .names import Namer, symbol_latex
+
+PRECISION = 30
+"""Decimal digits SymPy evaluates with (leaves are exact binary64 values)."""
+
+
+def number(x: float):
+    """A constant as SymPy writes it: an integer when whole, else a float."""
+    if not math.isfinite(x):
+        raise InputError(f"the constant {x!r} is not a finite number; SymPy cannot confirm derivatives through it")
+    return sp.Integer(int(x)) if float(x).is_integer() else sp.Float(x)
+
+
+def latex(expr) -> str:
+    """``sympy.latex`` with every symbol written from its name (``W1[0][1]`` → ``w^{(1)}_{12}``)."""
+    names = {s: symbol_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    return sp.latex(expr, symbol_names=names)
+
+
+def text(expr) -> str:
+    """Plain-text form of ``expr`` (symbols by their names)."""
+    return sp.sstr(expr)
+
+
+def as_trace(subject) -> tuple[Trace, int]:
+    """``(trace, index of the root)`` for a ``Value`` or a ``Trace`` (its output)."""
+    if isinstance(subject, Value):
+        t = trace(subject, backward=False)
+        return t, len(t) - 1
+    if isinstance(subject, Trace):
+        return subject, subject.output.index
+    raise TypeError(f"expected a tracegrad Value or Trace, got {type(subject).__name__}")
+
+
+class SymbolicGraph:
+    """The nodes of ``trace`` below node ``root`` as SymPy expressions.
+
+    ``below``: their indices in execution order; ``expr[i]``: what node ``i``
+    is inside its consumers (its symbol, a number, or its inlined form);
+    ``symbol[i]``: the symbol of a leaf or of a named intermediate;
+    ``definition[i]``: the op's SymPy form over the inputs' ``expr`` for
+    every non-leaf node.
+    """
+
+    def __init__(self, trace_: Trace, root: int, named: bool = True):
+        nodes = trace_.nodes
+        self.trace, self.root = trace_, root
+        seen, stack = {root}, [root]
+        uses: dict = {}
+        while stack:
+            for j in nodes[stack.pop()].inputs:
+                uses[j] = uses.get(j, 0) + 1
+                if j not in seen:
+                    seen.add(j)
+                    stack.append(j)
+        self.below = sorted(seen)
+        self.symbol: dict = {}
+        self.expr: dict = {}
+        self.definition: dict = {}
+        namer = Namer()
+        for i in self.below:
+            rec = nodes[i]
+            if rec.is_const:
+                self.expr[i] = number(rec.data)
+                continue
+            if rec.is_leaf:
+                self.symbol[i] = self.expr[i] = sp.Symbol(namer.name(rec.label, "v"), real=True)
+                continue
+            form = OPS[rec.op].sympy(sp, [self.expr[j] for j in rec.inputs], rec.params)
+            self.definition[i] = form
+            if named and (rec.label is not None or uses.get(i, 0) > 1):
+                self.symbol[i] = self.expr[i] = sp.Symbol(namer.name(rec.label, "t"), real=True)
+            else:
+                self.expr[i] = form
+
+    # --- forms -----------------------------------------------------------------------
+    def full(self, i: int):
+        """Node ``i`` as one expression in the leaves' symbols (named intermediates substituted)."""
+        memo: dict = {}
+
+        def unfold(j):
+            if j not in memo:
+                rec = self.trace.nodes[j]
+                if rec.is_leaf:
+                    memo[j] = self.expr[j]
+                else:
+                    memo[j] = OPS[rec.op].sympy(sp, [unfold(k) for k in rec.inputs], rec.params)
+            return memo[j]
+
+        return unfold(i)
+
+    def expand(self, expr):
+        """``expr`` with every named intermediate replaced by its definition, down to the leaves."""
+        for i in reversed(self.below):
+            if i in self.definition and i in self.symbol and self.symbol[i] in expr.free_symbols:
+                expr = expr.xreplace({self.symbol[i]: self.definition[i]})
+        return expr
+
+    # --- calculus --------------------------------------------------------------------
+    def adjoints(self, partials=None) -> dict:
+        """``{i: d root / d node i}`` for every node below the root.
+
+        The chain rule runs over the graph in reverse: each node's local partial
+        derivatives are ``sympy.diff`` of its op's SymPy form (``partials``
+        caches them per op, parameters and arity), multiplied by the node's own
+        derivative and summed over every use. Expanding the named intermediates
+        (:meth:`expand`) gives ``sympy.diff`` of the full root expression.
+        """
+        partials = {} if partials is None else partials
+        nodes = self.trace.nodes
+        adj = {self.root: sp.Integer(1)}
+        for i in reversed(self.below):
+            rec = nodes[i]
+            if rec.is_leaf or i not in adj:
+                continue
+            local = local_partials(rec.op, rec.params, len(rec.inputs), partials)
+            args = [self.expr[j] for j in rec.inputs]
+            for j, d in zip(rec.inputs, local):
+                if nodes[j].is_const:
+                    continue
+                term = adj[i] * d(args)
+                adj[j] = adj[j] + term if j in adj else term
+        return adj
+
+    def point(self) -> dict:
+        """``{symbol: value}``: the leaves' recorded values and every named intermediate
+        evaluated from its definition by SymPy (not read from the engine)."""
+        nodes = self.trace.nodes
+        values: dict = {}
+        for i in self.below:
+            if i in self.symbol:
+                if nodes[i].is_leaf:
+                    values[self.symbol[i]] = sp.Float(nodes[i].data, PRECISION)
+                else:
+                    values[self.symbol[i]] = evaluate(self.definition[i], values)
+        return values
+
+    def latex_names(self) -> dict:
+        """``{symbol: LaTeX}`` for every symbol of the graph."""
+        return {s: symbol_latex(s.name) for s in self.symbol.values()}
+
+
+class Iverson(sp.Function):
+    """``[condition]``: 1 when the condition holds, else 0. Derivatives of piecewise ops
+    are written with it (``[z > 0]`` for ReLU's) instead of a two-line ``cases``."""
+
+    @classmethod
+    def eval(cls, condition):
+        if condition is sp.true:
+            return sp.S.One
+        if condition is sp.false:
+            return sp.S.Zero
+        return None
+
+    def _latex(self, printer):
+        return r"\left[" + printer._print(self.args[0]) + r"\right]"
+
+    def _sympystr(self, printer):
+        return "[" + printer._print(self.args[0]) + "]"
+
+
+def _two_branches(*pairs):
+    if len(pairs) == 2 and pairs[1].cond is sp.true and isinstance(pairs[0].cond, sp.core.relational.Relational):
+        (a, condition), (b, _) = pairs
+        return b + (a - b) * Iverson(condition)
+    return sp.Piecewise(*pairs)
+
+
+def derivative(expr, symbol):
+    """``sympy.diff(expr, symbol)`` written for reading: a Dirac delta (the derivative of a
+    jump, nonzero on a null set only) counts as 0, and a two-branch ``Piecewise`` becomes
+    ``b + (a − b)·[condition]``."""
+    d = sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    return d.replace(sp.Piecewise, _two_branches)
+
+
+def local_partials(op: str, params: tuple, arity: int, cache: dict) -> list:
+    """:func:`derivative` of op ``op``'s SymPy form with respect to each input, as functions
+    of the input expressions, cached in ``cache`` per op, parameters and arity."""
+    key = (op, params, arity)
+    if key not in cache:
+        slots = sp.symbols(f"_x0:{arity}", real=True)
+        form = OPS[op].sympy(sp, slots, params)
+        derivs = [derivative(form, s) for s in slots]
+        cache[key] = [_substituter(d, slots) for d in derivs]
+    return cache[key]
+
+
+def _substituter(d, slots):
+    free = [k for k, s in enumerate(slots) if s in d.free_symbols]
+    if not free:
+        return lambda args: d
+    return lambda args: d.xreplace({slots[k]: args[k] for k in free})
+
+
+def evaluate(expr, values: dict) -> sp.Float:
+    """``expr`` at ``values`` (``{symbol: number}``) with :data:`PRECISION` digits."""
+    result = sp.sympify(expr).xreplace(values)
+    if not result.is_Number:
+        result = result.evalf(PRECISION)
+    if not result.is_Number:
+        raise InputError(f"could not evaluate {text(expr)} to a number (got {text(result)})")
+    return result
+
+
+def to_sympy(subject):
+    """A ``Value`` (or a trace's output) as one SymPy expression: a real symbol per leaf,
+    named from its label, and numbers for constants; subexpressions are shared, not expanded."""
+    t, root = as_trace(subject)
+    return SymbolicGraph(t, root, named=False).expr[root]
+
+
+# --- back: SymPy → Value ------------------------------------------------------------------
+
+_FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.Abs: "abs", sp.sign: "sign"}
+_PAIRS = {sp.Max: "max", sp.Min: "min"}
+_SUPPORTED = "numbers, symbols, +, −, ×, ÷, powers, exp, log, tanh, Abs, sign, Max, Min"
+
+
+def from_sympy(expr, point) -> Value:
+    """A ``Value`` graph computing SymPy expression ``expr`` at ``point``.
+
+    ``point`` maps each free symbol (or its name) to a number; each symbol becomes
+    one leaf labelled with its name. Only whitelisted node types are accepted
+    (numbers, symbols, ``Add``, ``Mul``, ``Pow``, ``exp``, ``log``, ``tanh``,
+    ``Abs``, ``sign``, ``Max``, ``Min``); anything else is an :class:`InputError`.
+    Nothing is parsed: pass a SymPy object, never a string.
+    """
+    if not isinstance(expr, sp.Basic):
+        raise InputError(f"from_sympy needs a SymPy expression, got {type(expr).__name__}; "
+                         "build it with sympy objects (text is never parsed)")
+    leaves = {}
+    for s in sorted(expr.free_symbols, key=lambda s: s.name):
+        value = point.get(s, point.get(s.name)) if hasattr(point, "get") else None
+        if isinstance(value, Value):
+            value = value.data
+        if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
+            raise InputError(f"no finite value for symbol {s.name!r} in the point; give a number for every "
+                             f"free symbol ({', '.join(sorted(x.name for x in expr.free_symbols))})", key=s.name)
+        leaves[s] = Value(float(value), label=s.name)
+    memo: dict = {}
+
+    def build(e):
+        if e not in memo:
+            memo[e] = _node(e, build, leaves)
+        return memo[e]
+
+    stack = [expr]  # convert the deepest subtrees first: no recursion limit on deep expressions
+    order = []
+    while stack:
+        e = stack.pop()
+        order.append(e)
+        stack.extend(e.args if not isinstance(e, sp.Number) else ())
+    for e in reversed(order):
+        build(e)
+    return build(expr)
+
+
+def _node(e, build, leaves) -> Value:
+    if isinstance(e, sp.Symbol):
+        return leaves[e]
+    if e.is_Number or e in (sp.pi, sp.E):
+        value = float(e)
+        if not math.isfinite(value):
+            raise InputError(f"{text(e)} is not a finite number")
+        return const(value)
+    if isinstance(e, sp.Add):
+        terms = [build(a) for a in e.args]
+        return apply("add", terms) if len(terms) == 2 else apply("sum", terms)
+    if isinstance(e, sp.Mul):
+        return _product(e, build)
+    if isinstance(e, sp.Pow):
+        base, exponent = e.args
+        if exponent.is_Number:
+            return apply("pow", (build(base),), (float(exponent),))
+        return apply("vpow", (build(base), build(exponent)))
+    if type(e) in _FUNCTIONS:
+        return apply(_FUNCTIONS[type(e)], (build(e.args[0]),))
+    if type(e) in _PAIRS:
+        acc = build(e.args[0])
+        for a in e.args[1:]:
+            acc = apply(_PAIRS[type(e)], (acc, build(a)))
+        return acc
+    raise InputError(f"cannot turn the SymPy node {type(e).__name__} ({text(e)}) into tracegrad ops; "
+                     f"supported: {_SUPPORTED}")
+
+
+def _product(e, build) -> Value:
+    """A product as ``neg``, ``mul`` and one ``div`` for the factors with negative exponents."""
+    top, bottom, sign = [], [], 1
+    for f in e.args:
+        if f == -1:
+            sign = -sign
+        elif isinstance(f, sp.Pow) and f.exp.is_Number and f.exp < 0:
+            bottom.append(build(f.base if f.exp == -1 else f.base ** -f.exp))
+        else:
+            top.append(build(f))
+    acc = top[0] if top else const(1.0)
+    for f in top[1:]:
+        acc = acc * f
+    if bottom:
+        den = bottom[0]
+        for f in bottom[1:]:
+            den = den * f
+        acc = acc / den
+    return -acc if sign < 0 else acc
