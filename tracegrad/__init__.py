@@ -16,7 +16,7 @@ from .value import Value, nodes_below, zero_grad
 
 __version__ = "0.1.0"
 
-_LAZY = {"parse": "expr"}
+_LAZY = {"parse": "expr", "from_sympy": "symbolic"}
 """Public names loaded on first use: name → module."""
 
 
@@ -31,5 +31,5 @@ def __getattr__(name):
 __all__ = [
     "OPS", "OpSpec", "Value", "Role", "tag", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
     "nodes_below", "zero_grad", "sum", "dot", "max", "min", "softmax", "log_softmax",
-    "TraceGradError", "DomainError", "InputError", "__version__", "parse",
+    "TraceGradError", "DomainError", "InputError", "__version__", "parse", "from_sympy",
 ]

@@ -223,6 +223,13 @@ class Value:
     def min(self, other):
         return apply("min", (self, other))
 
+    def to_sympy(self):
+        """This node as a SymPy expression: a real symbol per leaf, named from its label
+        (see :func:`tracegrad.symbolic.to_sympy`; imports SymPy)."""
+        from .symbolic import to_sympy
+
+        return to_sympy(self)
+
     # --- backward --------------------------------------------------------------------
     def backward(self, create_graph: bool = False):
         """Accumulate d(self)/d(node) into ``node.grad`` for every node below ``self``.
