@@ -310,16 +310,18 @@ def _layer(r: _Reader, raw: dict, key: str, layout: str, n_in: int) -> LayerSpec
         if len(cols) != 1:
             r.fail(f"{key}.weights", "rows of different lengths")
         cols = cols.pop()
-        if layout == "in_out":
-            units = cols
-            if rows != n_in:
-                r.fail(f"{key}.weights", f"expected {n_in} row{'s' * (n_in != 1)} (inputs) × {cols} "
-                                         f"column{'s' * (cols != 1)} (units) for layout in_out, got {_shape(w)}")
-        else:
-            units = rows
-            if cols != n_in:
-                r.fail(f"{key}.weights", f"expected {rows} row{'s' * (rows != 1)} (units) × {n_in} "
-                                         f"column{'s' * (n_in != 1)} (inputs) for layout out_in, got {_shape(w)}")
+        given_units = cols if layout == "in_out" else rows
+        b = raw["bias"]
+        inputs_ok = (rows if layout == "in_out" else cols) == n_in
+        # with the inputs right, a bias vector of another length is the bias's mistake; otherwise it fixes
+        # the unit count the weights should have
+        units = len(b) if isinstance(b, list) and b and not inputs_ok else given_units
+        if (rows, cols) != ((n_in, units) if layout == "in_out" else (units, n_in)):
+            if layout == "in_out":
+                expected = f"{n_in} row{'s' * (n_in != 1)} (inputs) × {units} column{'s' * (units != 1)} (units)"
+            else:
+                expected = f"{units} row{'s' * (units != 1)} (units) × {n_in} column{'s' * (n_in != 1)} (inputs)"
+            r.fail(f"{key}.weights", f"expected {expected} for layout {layout}, got {_shape(w)}")
     b = raw["bias"]
     if isinstance(b, (int, float)) and not isinstance(b, bool):
         bias = r.number(b, f"{key}.bias")  # one shared bias
