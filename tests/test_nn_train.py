@@ -98,3 +98,20 @@ def test_gradient_norms_per_layer_by_hand():
     assert norms[1] == pytest.approx(math.sqrt(9 + 16 + 9 + 16))
     table = format_norms({"tiny": norms})
     assert "| tiny |" in table and "layer 2" in table
+
+
+def test_plots_are_written_and_deterministic(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tracegrad.nn import plot
+
+    X, y = data.xor()
+    net = MLP.stack([2, 4, 1], "tanh", "identity", init="xavier", seed=0)
+    h = fit(net, (X, y), "bce_logits", "adam", epochs=5, lr=0.05, test=(X, y), progress=False)
+    plot.loss_curves({"xor": h}, tmp_path / "a.svg")
+    plot.loss_curves({"xor": h}, tmp_path / "b.svg")
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+    plot.decision_boundary(net, X, y, tmp_path / "c.png", resolution=10)
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    plot.gradient_norms({"xor": {1: 0.1, 2: 0.01}}, tmp_path / "d.svg")
+    with pytest.raises(InputError, match="png or .svg"):
+        plot.gradient_norms({"xor": {1: 0.1}}, tmp_path / "e.pdf")

@@ -15,28 +15,15 @@ from numbers import Real
 
 from ..errors import InputError
 from ..ops import OPS
-from ..roles import Role, tag
 from ..value import Value, _apply
 from . import activations as _activations
 from .init import unit_weights
-from .module import Module, inputs
+from .module import Module, inputs, mark
 
 _DOT, _ADD, _RELU = OPS["dot"], OPS["add"], OPS["relu"]
 
 LAYOUTS = {"in_out": "z = x·W + b, W[i][j] connects input i to unit j (the document's)",
            "out_in": "z = W·x + b, W[j][i] connects input i to unit j (PyTorch's nn.Linear)"}
-
-
-def _tags(quantity: str, layer, n: int) -> list:
-    """Precomputed ``(label, role)`` pairs of units 0..n-1 for a single sample."""
-    return [(r.label(), r) for r in (Role(quantity, layer, (j,)) for j in range(n))]
-
-
-def _set(v: Value, tags: list, j: int, quantity: str, layer, sample) -> Value:
-    if sample is None:
-        v.label, v.role = tags[j]
-        return v
-    return tag(v, Role(quantity, layer, (j,), sample))
 
 
 def _plural(n: int, word: str) -> str:
@@ -70,14 +57,11 @@ class Neuron(Module):
         rng = rng if rng is not None else random.Random(seed)
         at = () if unit is None else (unit,)
         weights = unit_weights(init, rng, nin, fan_out, gain)
-        self.w = [tag(Value(w), Role("W", layer, (i, *at))) for i, w in enumerate(weights)]
-        self.b = tag(Value(0.0), Role("b", layer, at))
+        self.w = [mark(Value(w), "W", layer, (i, *at)) for i, w in enumerate(weights)]
+        self.b = mark(Value(0.0), "b", layer, at)
         self.nonlin = nonlin
         self.layer, self.n_in, self.n_out = layer, nin, 1
         self._w, self._at = tuple(self.w), at
-        self._z = Role("z", layer, at)
-        self._a = Role("a", layer, at)
-        self._z_label, self._a_label = self._z.label(), self._a.label()
 
     def __call__(self, x, sample: int | None = None) -> Value:
         return self._fire(self._inputs(x, sample), sample)
@@ -93,19 +77,10 @@ class Neuron(Module):
         return xs
 
     def _fire(self, xs: tuple, sample) -> Value:
-        z = _apply(_ADD, (_apply(_DOT, xs + self._w, ()), self.b), ())
-        if sample is None:
-            z.label, z.role = self._z_label, self._z
-        else:
-            tag(z, Role("z", self.layer, self._at, sample))
+        z = mark(_apply(_ADD, (_apply(_DOT, xs + self._w, ()), self.b), ()), "z", self.layer, self._at, sample)
         if not self.nonlin:
             return z
-        a = _apply(_RELU, (z,), ())
-        if sample is None:
-            a.label, a.role = self._a_label, self._a
-        else:
-            tag(a, Role("a", self.layer, self._at, sample))
-        return a
+        return mark(_apply(_RELU, (z,), ()), "a", self.layer, self._at, sample)
 
     def named_parameters(self) -> list:
         return [(p.label, p) for p in self.parameters()]
@@ -177,7 +152,7 @@ class Dense(Module):
         if self.flat:
             rows = [[w] for w in rows[0]] if layout == "in_out" else rows
         index = (lambda i, j: (i + j,)) if self.flat else (lambda i, j: (i, j))
-        self.weight_matrix = [[tag(Value(float(w)), Role("W", layer, index(i, j))) for j, w in enumerate(row)]
+        self.weight_matrix = [[mark(Value(float(w)), "W", layer, index(i, j)) for j, w in enumerate(row)]
                               for i, row in enumerate(rows)]
         m = self.weight_matrix
         if layout == "in_out":
@@ -188,7 +163,6 @@ class Dense(Module):
             self._columns = [tuple(row) for row in m]
         self.bias_values, self.shared_bias = self._bias(bias, layer, f"{where}.bias")
         self._unit_bias = self.bias_values * self.n_out if self.shared_bias else self.bias_values
-        self._z, self._a = _tags("z", layer, self.n_out), _tags("a", layer, self.n_out)
 
     @staticmethod
     def _rows(weights, layer: int, key: str):
@@ -212,13 +186,13 @@ class Dense(Module):
 
     def _bias(self, bias, layer: int, key: str):
         if _number(bias):
-            return [tag(Value(float(bias)), Role("b", layer, ()))], True
+            return [mark(Value(float(bias)), "b", layer, ())], True
         if (not isinstance(bias, (list, tuple)) or len(bias) != self.n_out
                 or not all(_number(b) for b in bias)):
             got = f"{len(bias)} numbers" if isinstance(bias, (list, tuple)) else repr(bias)
             raise InputError(f"layer {layer}: expected {self.n_out} bias{'es' if self.n_out != 1 else ''} (one finite "
                              f"number per unit) or one shared number, got {got}", key=key)
-        return [tag(Value(float(b)), Role("b", layer, (j,))) for j, b in enumerate(bias)], False
+        return [mark(Value(float(b)), "b", layer, (j,)) for j, b in enumerate(bias)], False
 
     @classmethod
     def random(cls, n_in: int, n_out: int, activation: str = "sigmoid", *, init: str = "xavier",
@@ -255,12 +229,12 @@ class Dense(Module):
         if len(xs) != self.n_in:
             raise InputError(f"layer {self.layer} takes {_plural(self.n_in, 'input')}, got {len(xs)}",
                              key=f"layers[{self.layer - 1}]")
-        z = [_set(_apply(_ADD, (_apply(_DOT, xs + w, ()), b), ()), self._z, j, "z", self.layer, sample)
+        z = [mark(_apply(_ADD, (_apply(_DOT, xs + w, ()), b), ()), "z", self.layer, (j,), sample)
              for j, (w, b) in enumerate(zip(self._columns, self._unit_bias))]
         if self.activation in ("identity", "linear"):
             return z
         a = _activations.activate(self.activation, z, self.alpha)
-        return [_set(v, self._a, j, "a", self.layer, sample) for j, v in enumerate(a)]
+        return [mark(v, "a", self.layer, (j,), sample) for j, v in enumerate(a)]
 
     def named_parameters(self) -> list:
         return [(p.label, p) for row in self.weight_matrix for p in row] + [(b.label, b) for b in self.bias_values]
@@ -283,7 +257,8 @@ class Activation(Module):
         z = inputs(x, sample)
         if self.name in ("identity", "linear"):
             return z
-        return [tag(v, Role("a", self.layer, (j,), sample)) for j, v in enumerate(_activations.activate(self.name, z, self.alpha))]
+        a = _activations.activate(self.name, z, self.alpha)
+        return [mark(v, "a", self.layer, (j,), sample) for j, v in enumerate(a)]
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

@@ -22,8 +22,8 @@ from typing import Callable
 
 from ..errors import InputError
 from ..functional import sum as _sum
-from ..roles import Role, tag
 from ..value import Value, apply
+from .module import mark
 
 
 def _mean(terms: list) -> Value:
@@ -114,8 +114,8 @@ class Loss:
             sample = None if n == 1 else s
             losses.append(self.per_sample(p, self._targets(y, sample)))
             if n > 1:
-                tag(losses[-1], Role("loss", sample=s))
-        return tag(losses[0] if n == 1 else _sum(losses) / n, Role("loss"))
+                mark(losses[-1], "loss", sample=s)
+        return mark(losses[0] if n == 1 else _sum(losses) / n, "loss")
 
     def _targets(self, y: list, sample) -> list:
         out = []
@@ -129,7 +129,7 @@ class Loss:
             problem = self.target_rule(float(t))
             if problem:
                 raise InputError(f"target {t!r} {problem} ({self.name})", key=key)
-            out.append(tag(Value(float(t)), Role("y", None, (k,), sample)))
+            out.append(mark(Value(float(t)), "y", None, (k,), sample))
         return out
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import random
 
-from ..roles import Role, tag
 from .layers import Activation, Dense, Layer
-from .module import Module, inputs
+from .module import Module, inputs, mark
 from .norm import BatchNorm, Dropout
 
 
@@ -121,7 +120,7 @@ class MLP(Module):
 
 def _skip(out: list, h: list, layer, sample) -> list:
     number = getattr(layer, "layer", None)
-    return [tag(o + x, Role("h", number, (j,), sample)) for j, (o, x) in enumerate(zip(out, h))]
+    return [mark(o + x, "h", number, (j,), sample) for j, (o, x) in enumerate(zip(out, h))]
 
 
 def build_demo_mlp(seed: int = 1337) -> MLP:

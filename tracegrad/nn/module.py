@@ -10,10 +10,11 @@ nodes' roles (``z1[0]@3``); a batch of one sample is recorded as a single sample
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Real
 
 from ..errors import InputError
-from ..roles import Role, tag
+from ..roles import Role
 from ..value import Value
 
 
@@ -83,8 +84,21 @@ def inputs(x, sample: int | None = None) -> list:
         if isinstance(xi, Value):
             out.append(xi)
         elif isinstance(xi, Real) and not isinstance(xi, bool) and math.isfinite(xi):
-            out.append(tag(Value(float(xi)), Role("x", None, (i,), sample)))
+            out.append(mark(Value(float(xi)), "x", None, (i,), sample))
         else:
             where = "x" if sample is None else f"x[{sample}]"
             raise InputError(f"input {i} must be a finite number, got {xi!r}", key=where)
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _role(quantity: str, layer, index: tuple, sample) -> tuple:
+    role = Role(quantity, layer, index, sample)
+    return role.label(), role
+
+
+def mark(value: Value, quantity: str, layer: int | None = None, index: tuple = (), sample: int | None = None) -> Value:
+    """Tag ``value`` with ``Role(quantity, layer, index, sample)`` and its label; returns it.
+    Roles and labels are cached, since training tags the same positions in every batch."""
+    value.label, value.role = _role(quantity, layer, index, sample)
+    return value

@@ -12,9 +12,8 @@ import random
 
 from ..errors import InputError
 from ..functional import sum as _sum
-from ..roles import Role, tag
 from ..value import Value, const
-from .module import Module, inputs
+from .module import Module, inputs, mark
 
 
 class Dropout(Module):
@@ -37,7 +36,7 @@ class Dropout(Module):
     def _apply(self, x: list, sample) -> list:
         mask = self._mask(len(x))
         self.last_mask.append(mask)
-        return [tag(v * tag(const(m), Role("mask", self.layer, (j,), sample)), Role("d", self.layer, (j,), sample))
+        return [mark(v * mark(const(m), "mask", self.layer, (j,), sample), "d", self.layer, (j,), sample)
                 for j, (v, m) in enumerate(zip(x, mask))]
 
     def forward(self, x, sample: int | None = None) -> list:
@@ -81,8 +80,8 @@ class BatchNorm(Module):
                              key="batchnorm")
         self.n_in = self.n_out = n
         self.momentum, self.eps, self.layer = float(momentum), float(eps), layer
-        self.gamma = [tag(Value(1.0), Role("gamma", layer, (j,))) for j in range(n)]
-        self.beta = [tag(Value(0.0), Role("beta", layer, (j,))) for j in range(n)]
+        self.gamma = [mark(Value(1.0), "gamma", layer, (j,)) for j in range(n)]
+        self.beta = [mark(Value(0.0), "beta", layer, (j,)) for j in range(n)]
         self.running_mean = [0.0] * n
         self.running_var = [1.0] * n
 
@@ -96,8 +95,8 @@ class BatchNorm(Module):
         x = self._checked(inputs(x, sample))
         out = []
         for j, v in enumerate(x):
-            mu = tag(const(self.running_mean[j]), Role("running_mean", self.layer, (j,)))
-            sd = tag(const(math.sqrt(self.running_var[j] + self.eps)), Role("running_sd", self.layer, (j,)))
+            mu = mark(const(self.running_mean[j]), "running_mean", self.layer, (j,))
+            sd = mark(const(math.sqrt(self.running_var[j] + self.eps)), "running_sd", self.layer, (j,))
             out.append(self._affine(j, (v - mu) / sd, sample))
         return out
 
@@ -113,9 +112,9 @@ class BatchNorm(Module):
         out = [[None] * self.n_out for _ in xs]
         for j in range(self.n_out):
             column = [x[j] for x in xs]
-            mu = tag(_sum(column) / n, Role("mu", self.layer, (j,)))
+            mu = mark(_sum(column) / n, "mu", self.layer, (j,))
             centred = [v - mu for v in column]
-            var = tag(_sum([d ** 2 for d in centred]) / n, Role("var", self.layer, (j,)))
+            var = mark(_sum([d ** 2 for d in centred]) / n, "var", self.layer, (j,))
             sd = (var + self.eps).sqrt()
             for s, d in enumerate(centred):
                 out[s][j] = self._affine(j, d / sd, s)
@@ -131,7 +130,7 @@ class BatchNorm(Module):
         return x
 
     def _affine(self, j: int, xhat: Value, sample) -> Value:
-        return tag(self.gamma[j] * xhat + self.beta[j], Role("bn", self.layer, (j,), sample))
+        return mark(self.gamma[j] * xhat + self.beta[j], "bn", self.layer, (j,), sample)
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in})"

@@ -10,8 +10,8 @@ update as the optimizer's ``weight_decay=λ``; with Adam it is not (see
 from __future__ import annotations
 
 from ..functional import dot, sum as _sum
-from ..roles import Role, tag
 from ..value import Value
+from .module import mark
 
 
 def weights(model) -> list:
@@ -22,9 +22,9 @@ def weights(model) -> list:
 def l2_penalty(params, lam: float) -> Value:
     """½·λ·Σ w² as one ``dot`` node times a constant, tagged ``l2``."""
     params = list(params)
-    return tag(0.5 * lam * dot(params, params), Role("l2"))
+    return mark(0.5 * lam * dot(params, params), "l2")
 
 
 def l1_penalty(params, lam: float) -> Value:
     """λ·Σ |w|, tagged ``l1``."""
-    return tag(lam * _sum([p.abs() for p in params]), Role("l1"))
+    return mark(lam * _sum([p.abs() for p in params]), "l1")

@@ -10,7 +10,9 @@ standard error is not a terminal.
 
 from __future__ import annotations
 
+import gc
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -47,6 +49,20 @@ def _split(data, key: str):
 
 def _as_loss(loss) -> Loss:
     return _loss(loss) if isinstance(loss, str) else loss
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector: a graph holds no reference cycles (inputs
+    are always older nodes), so reference counting frees it, and the collector's repeated
+    scans of a large graph cost about a third of a training step."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def evaluate(model, data, loss) -> float:
@@ -98,10 +114,10 @@ def fit(model, data, loss="mse", optimizer="sgd", epochs: int = 1, batch_size: i
     rng = random.Random(seed)
     penalised = weights(model) if (l1 or l2) else []
 
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     bar = tqdm(total=epochs * per_epoch, unit="it", disable=None if progress else True, leave=False)
-    try:
+    with bar, _collector_paused():
         for _ in range(epochs):
             model.train()
             total = 0.0
@@ -126,7 +142,5 @@ def fit(model, data, loss="mse", optimizer="sgd", epochs: int = 1, batch_size: i
             history.epoch_loss.append(total / len(X))
             if test is not None:
                 history.test_loss.append(evaluate(model, test, loss))
-    finally:
-        bar.close()
     return history
 
