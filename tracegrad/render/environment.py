@@ -50,6 +50,7 @@ def environment(fmt: str, user_dir=None, lang: str = "en"):
     latex = (lambda text: escape.latex(text, cjk=lang == "zh"))
     env.filters["esc"] = {"latex": latex, "markdown": escape.markdown}.get(fmt, escape.plain)
     env.filters["math_label"] = escape.math_label
+    env.filters["width"] = escape.display_width
     return env
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _LATEX = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -58,3 +59,8 @@ def markdown(text) -> str:
 def math_label(text) -> str:
     """A label inside LaTeX math (KaTeX or TeX): ``\\text{…}`` with its content escaped."""
     return r"\text{" + _LATEX_RE.sub(lambda m: _LATEX[m.group()], plain(text)) + "}"
+
+
+def display_width(text) -> int:
+    """Columns a text takes in a terminal (wide East Asian characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
