@@ -110,11 +110,12 @@ class VerifyReport:
             r["params"] = list(rule.params)
         return data
 
-    def render(self, fmt: str = "text", lang: str = "en") -> str:
-        """The report as ``text``, ``markdown`` or ``json``, in English or Chinese."""
+    def render(self, fmt: str = "text", lang: str = "en", template_dir=None) -> str:
+        """The report as ``text``, ``markdown`` or ``json``, in English or Chinese
+        (``template_dir`` is searched first for templates and catalogs)."""
         from .report import render
 
-        return render(self, fmt, lang)
+        return render(self, fmt, lang, template_dir)
 
 
 # --- rules ------------------------------------------------------------------------------

@@ -1,0 +1,83 @@
+"""A :class:`~tracegrad.symbolic.verify.VerifyReport` as text, Markdown or JSON.
+
+Text and Markdown go through the templates ``verify.txt.j2`` and
+``verify.md.j2`` with the prose from the message catalogs (``[verify]``);
+this module only prepares ready strings. Numbers are printed in full
+(shortest round-trip form), so the same report always prints the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+FORMATS = ("text", "markdown", "json")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One printed check: strings only."""
+
+    name: str
+    latex: str  # "of = formula" for Markdown (table-safe)
+    text: str
+    sympy_value: str
+    engine_value: str
+    mark: str
+    agree: bool
+    detail: str = ""  # rules: the declared partials (LaTeX)
+
+
+def _table_safe(latex: str) -> str:
+    """LaTeX for a Markdown table cell: a bare ``|`` would end the cell."""
+    return latex.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+
+
+def _number(x: float) -> str:
+    return repr(float(x))
+
+
+def view(report, catalog) -> dict:
+    """Strings for the templates: summary lines, derivative rows, definitions, rules."""
+    mark = {True: catalog("verify.agree"), False: catalog("verify.disagree")}
+    rows = [Row(i.name, _table_safe(f"{i.of} = {i.formula}"), i.formula_text, _number(i.symbolic),
+                _number(i.engine), mark[i.agree], i.agree) for i in report.items]
+    definitions = [Row(d.name, _table_safe(f"{d.symbol} = {d.formula}"), d.formula_text, _number(d.value), "",
+                       "", True) for d in report.definitions]
+    rules = []
+    for r in report.rules:
+        params = "" if not r.params else "[" + ", ".join(_number(p) for p in r.params) + "]"
+        declared = r",\; ".join(p.declared for p in r.partials)
+        rules.append(Row(f"{r.op}{params}", _table_safe(f"f = {r.form}"), ", ".join(p.difference for p in r.partials),
+                         "", "", mark[r.agree], r.agree, _table_safe(declared)))
+    total = len(report.items) + len(report.rules)
+    if report.ok:
+        summary = catalog("verify.all_agree", items=len(report.items), rules=len(report.rules))
+    else:
+        bad = report.disagreements
+        summary = catalog("verify.some_disagree", n=len(bad), total=total, names=", ".join(bad))
+    return {
+        "title": report.title,
+        "heading": catalog("verify.title"),
+        "ok": report.ok,
+        "summary": summary,
+        "tolerance": catalog("verify.tolerance", rel=_number(report.rel_tol), abs=_number(report.abs_tol)),
+        "rows": rows,
+        "definitions": definitions,
+        "rules": rules,
+    }
+
+
+def render(report, fmt: str = "text", lang: str = "en", template_dir=None) -> str:
+    """Render ``report`` in ``fmt`` (text, markdown or json) and language ``lang`` (en, zh)."""
+    from ..errors import InputError
+
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} for a verification report; choose one of {', '.join(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    from ..render.environment import Catalog
+    from ..render.environment import render as render_template
+
+    catalog = Catalog(lang, template_dir)
+    return render_template("verify", fmt, template_dir, lang, v=view(report, catalog), msg=catalog)
