@@ -16,6 +16,7 @@ from .model import Block, Derivation, Line, Row, Section
 from .numbers import NumberFormat
 
 ODOT = Math(r" \odot ", " ⊙ ")
+MAX_CELL = 90  # characters of arithmetic per element before a shallower expansion is used
 T = Math(r"^{\top}", "ᵀ")
 
 
@@ -181,9 +182,7 @@ class LayerView:
         repeated = all(i in self.seen for i in flat)
         expansion = None
         if not repeated:
-            cells = mt.grid(nodes, lambda i: mt.expand(self.trace, i, self.printed - {i}, self.fmt)
-                            or mt.number(self.trace.nodes[i].data, self.fmt))
-            expansion = cells
+            expansion = self._expansion(nodes)
         self.seen.update(flat)
         exact = all(self.fmt.is_exact(v) for v in _leaves(values))
         value = mt.grid(values, lambda x: mt.number(x, self.fmt))
@@ -192,6 +191,17 @@ class LayerView:
             expansion = None
         return Line(name, caption, _symbol(self.worked, name, q), formula, expansion,
                     "=" if exact else "≈", value, values, exact, connector=connector)
+
+    def _expansion(self, nodes) -> Math | None:
+        """Arithmetic with numbers, one level below each node; shallower when that reads too long."""
+        for depth in (1, 0):
+            cells = []
+            expansion = mt.grid(nodes, lambda i: cells.append(
+                mt.expand(self.trace, i, self.printed - {i}, self.fmt, depth)
+                or mt.number(self.trace.nodes[i].data, self.fmt)) or cells[-1])
+            if max(len(c.text) for c in cells) <= MAX_CELL:
+                return expansion
+        return None
 
     # --- sections --------------------------------------------------------------------
     def network(self) -> Section:

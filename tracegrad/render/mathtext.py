@@ -93,10 +93,10 @@ def grid(nested, cell) -> Math:
 NUMBER_NEGATIVE = 0  # binds looser than anything: a negative operand is always parenthesized
 
 
-def expand(trace, index: int, printed: set, fmt: NumberFormat, depth: int = 4) -> Math | None:
+def expand(trace, index: int, printed: set, fmt: NumberFormat, depth: int = 1) -> Math | None:
     """The op of node ``index`` written with its operands' numbers: printed nodes and
     given leaves appear as numbers, other intermediate nodes are expanded in turn
-    (up to ``depth`` levels). ``None`` for a leaf."""
+    (``depth`` more levels), then shown as numbers too. ``None`` for a leaf."""
     nodes = trace.nodes
     if nodes[index].is_leaf:
         return None
@@ -107,7 +107,8 @@ def expand(trace, index: int, printed: set, fmt: NumberFormat, depth: int = 4) -
 def _operand(nodes, i, printed, fmt, depth):
     rec = nodes[i]
     if rec.is_leaf or i in printed or depth <= 0:
-        m = number(rec.data, None if rec.is_leaf else fmt)
+        given = rec.op == "" or (rec.is_const and fmt.is_exact(rec.data))
+        m = number(rec.data, None if given else fmt)
         prec = NUMBER_NEGATIVE if rec.data < 0 and m.text.startswith("−") else nt.ATOM
         return (m.latex, prec), (m.text, prec)
     return _expand(nodes, i, printed, fmt, depth - 1)
