@@ -1,0 +1,161 @@
+"""The benchmark suite behind ``bench/run``: measure, print ratios, write JSON.
+
+Sections run in one process, side by side. Each is a function
+``section(config, report)`` that measures, prints its lines and records its
+figures with ``report.figure(...)`` / its goals with ``report.target(...)``;
+add a section by appending it to :data:`SECTIONS` (the ``derive`` and
+``variants`` timings belong here once those commands exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+from . import chain, demo_step, harness
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Report:
+    """Figures and targets collected by the sections, printed as they come."""
+
+    def __init__(self):
+        self.figures: dict = {}
+        self.targets: list = []
+
+    def figure(self, section: str, name: str, **values) -> None:
+        self.figures.setdefault(section, {})[name] = values
+
+    def target(self, what: str, value: float, goal: str, ok: bool) -> None:
+        self.targets.append({"target": what, "value": round(value, 3), "goal": goal, "met": ok})
+        print(f"  {'met' if ok else 'MISSED':6}  {what}: {value:,.2f} (target {goal})")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:10.2f} ms"
+
+
+def demo_section(config, report: Report) -> None:
+    """micrograd's demo training step, every implementation, against micrograd 0.1.0."""
+    problem = demo_step.make_problem(config.points, config.hidden, config.seed)
+    sizes = "-".join(map(str, problem.sizes))
+    print(f"\ndemo training step: MLP {sizes}, {config.points} two-moons points, hinge + 1e-4·L2, "
+          f"full batch (forward, backward, SGD update); best of {config.repeats}")
+    reference = demo_step.micrograd_stepper(problem)
+    expected = demo_step.run_steps(demo_step.micrograd_stepper(problem), config.check_steps)
+    entries = [
+        ("micrograd", "micrograd 0.1.0", lambda: reference),
+        ("recording_off", "tracegrad Values, recording off", lambda: demo_step.tracegrad_stepper(problem)),
+        ("recording_on", "tracegrad Values, recording on", lambda: demo_step.tracegrad_stepper(problem, True)),
+        ("nn", "tracegrad.nn.MLP", lambda: demo_step.nn_stepper(problem)),
+        ("compiled", "compiled replay", lambda: demo_step.compiled_stepper(problem)),
+        ("floor", "hand-written plain Python (floor)", lambda: demo_step.floor_stepper(problem)),
+        ("batched", "numpy batched replay", lambda: demo_step.batched_stepper(problem)),
+    ]
+    times = {}
+    for key, title, make in entries:
+        start = time.perf_counter()
+        stepper = make()
+        setup = time.perf_counter() - start
+        if key != "micrograd":
+            demo_step.check_agreement(expected, stepper, title)
+        step = stepper[0]
+        seconds = harness.best_of(step, config.repeats, min_seconds=0.0 if key == "micrograd" else 0.5)
+        peak = harness.peak_bytes(step)
+        times[key] = seconds
+        ratio = times["micrograd"] / seconds
+        extra = {"compile_seconds": setup} if len(stepper) > 2 else {}  # recording + compiling, once
+        report.figure("demo_step", key, title=title, seconds=seconds, speedup_vs_micrograd=ratio,
+                      peak_bytes=peak, **extra)
+        note = f"  (compiling once: {extra['compile_seconds']:.2f} s)" if extra else ""
+        print(f"  {title:36}{_ms(seconds)} {ratio:9.1f}× micrograd  peak {peak / 1e6:7.2f} MB{note}")
+    print("  same data, same initial weights, same loss: every implementation matched micrograd's losses "
+          f"and parameters over {config.check_steps} steps before timing")
+    report.target("recording off vs micrograd (×)", times["micrograd"] / times["recording_off"], "≥ 10",
+                  times["micrograd"] / times["recording_off"] >= 10)
+    report.target("recording on / recording off (×)", times["recording_on"] / times["recording_off"], "≤ 1.3",
+                  times["recording_on"] / times["recording_off"] <= 1.3)
+    report.target("compiled replay vs micrograd (×)", times["micrograd"] / times["compiled"], "≥ 50",
+                  times["micrograd"] / times["compiled"] >= 50)
+    report.target("compiled replay / hand-written floor (×)", times["compiled"] / times["floor"], "≤ 3",
+                  times["compiled"] / times["floor"] <= 3)
+    report.target("numpy batched replay vs micrograd (×)", times["micrograd"] / times["batched"], "≥ 500",
+                  times["micrograd"] / times["batched"] >= 500)
+
+
+def chain_section(config, report: Report) -> None:
+    """A chain of ``config.chain`` nodes: build + backward time and peak bytes per node."""
+    n = config.chain
+    print(f"\nchain of {n:,} nodes (v ← tanh(a·v)), built and differentiated; best of {config.chain_repeats}")
+    chain.check(min(n, 20_000))
+    seconds = harness.best_of(lambda: chain.build_and_differentiate(n), config.chain_repeats)
+    peak = harness.peak_bytes(lambda: chain.build_and_differentiate(n))
+    report.figure("chain", "tracegrad", nodes=n, seconds=seconds, peak_bytes=peak, bytes_per_node=peak / n)
+    print(f"  build + backward {seconds:.2f} s ({seconds / n * 1e9:.0f} ns per node), "
+          f"peak {peak / 1e6:.1f} MB = {peak / n:.0f} bytes per node")
+    report.target("chain peak bytes per node", peak / n, "≤ 250", peak / n <= 250)
+
+
+SECTIONS = {"demo": demo_section, "chain": chain_section}
+"""Sections by name, in the order they run."""
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description="tracegrad's benchmarks against micrograd "
+                                     "0.1.0 and the hand-written floor; prints ratios and writes JSON.")
+    parser.add_argument("--points", type=int, default=100, help="two-moons points in the demo step (100)")
+    parser.add_argument("--hidden", type=int, default=16, help="hidden width of the demo MLP (16)")
+    parser.add_argument("--seed", type=int, default=1337, help="seed of the data and the initial weights (1337)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per entry, best kept (5)")
+    parser.add_argument("--check-steps", type=int, default=2,
+                        help="steps every implementation must agree with micrograd on before timing (2)")
+    parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the chain (1,000,000)")
+    parser.add_argument("--chain-repeats", type=int, default=3, help="timed chain runs, best kept (3)")
+    parser.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
+    parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "results" / "bench.json"),
+                        help="JSON file to write (bench/results/bench.json)")
+    args = parser.parse_args(argv)
+    for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.chain < 2:
+        parser.error("--chain must be at least 2 nodes")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import numpy
+
+    import tracegrad
+
+    versions = {"tracegrad": tracegrad.__version__, "micrograd": version("micrograd"), "numpy": numpy.__version__}
+    report = Report()
+    print(", ".join(f"{k} {v}" for k, v in versions.items()),
+          f"Python {platform.python_version()} on {platform.machine()}", sep=", ")
+    try:
+        for name in args.only or SECTIONS:
+            SECTIONS[name](args, report)
+    except AssertionError as exc:
+        print(f"bench/run: results disagree, nothing timed is trustworthy: {exc}", file=sys.stderr)
+        return 1
+    result = {
+        "command": " ".join(["bench/run", *(sys.argv[1:] if argv is None else argv)]),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "versions": versions,
+        "config": {k: v for k, v in vars(args).items() if k != "output"},
+        "figures": report.figures,
+        "targets": report.targets,
+    }
+    path = Path(args.output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote {path}")
+    return 0
