@@ -24,7 +24,7 @@ HOSTILE_LABELS = ['a|b', '{x}', '<port>', 'say "hi"', 'back\\slash\\n', 'x\ny', 
 
 
 def circuit():
-    f = parse("(x + y) * z", at={"x": -2, "y": 5, "z": -4})
+    f = parse("(x + y) * z", at={"x": -2, "y": 5, "z": -4}, name="f")
     f.backward()
     return f
 
@@ -49,8 +49,8 @@ def svg_cells(svg: str) -> dict:
 def test_boxes_of_the_circuit_by_hand():
     # (−2 + 5)·(−4) = −12; grads: x, y ← z = −4, z ← x + y = 3, the sum ← z = −4
     assert boxes(circuit()) == [
-        ("x", "-2.0", "-4.0"), ("y", "5.0", "-4.0"), ("z", "-4.0", "3.0"),
-        ("n1 = x + y", "3.0", "-4.0"), ("n2 = n1 × z", "-12.0", "1.0"),
+        ("x", "−2.0", "−4.0"), ("y", "5.0", "−4.0"), ("z", "−4.0", "3.0"),
+        ("v₃ = x + y", "3.0", "−4.0"), ("f = v₃ × z", "−12.0", "1.0"),
     ]
 
 
@@ -60,14 +60,14 @@ def test_constants_repeats_and_rounding():
     rows = boxes(f, decimals=3)
     assert rows[0] == ("x", "3.0", "6.0")  # d(x² + c)/dx = 2x
     assert ("2", "2.0", "0.105") in rows  # σ'(2) = σ(2)(1 − σ(2)) = 0.880797 × 0.119203 = 0.104994
-    assert ("n2 = σ(2)", "0.881", "1.0") in rows  # σ(2) = 0.880797…
+    assert ("v₃ = σ(2)", "0.881", "1.0") in rows  # σ(2) = 0.880797…
     assert to_dot(f).count("v0 -> v1;") == 2  # x feeds the product twice
 
 
 def test_long_titles_are_cut():
     xs = [Value(1.0, label=f"x{i}") for i in range(30)]
     title = boxes(tg.sum(xs))[-1][0]
-    assert len(title) == MAX_TITLE and title == "n1 = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 …"
+    assert len(title) == MAX_TITLE and title == "v₃₀ = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10…"
 
 
 def test_dot_text_of_the_circuit():
@@ -78,9 +78,9 @@ def test_dot_text_of_the_circuit():
 
     assert to_dot(circuit()) == (
         "digraph tracegrad {\n  graph [rankdir=LR];\n  node [shape=plaintext];\n"
-        + box(0, "x", "data -2.0", "grad -4.0") + box(1, "y", "data 5.0", "grad -4.0")
-        + box(2, "z", "data -4.0", "grad 3.0") + box(3, "n1 = x + y", "data 3.0", "grad -4.0")
-        + box(4, "n2 = n1 × z", "data -12.0", "grad 1.0")
+        + box(0, "x", "data −2.0", "grad −4.0") + box(1, "y", "data 5.0", "grad −4.0")
+        + box(2, "z", "data −4.0", "grad 3.0") + box(3, "v₃ = x + y", "data 3.0", "grad −4.0")
+        + box(4, "f = v₃ × z", "data −12.0", "grad 1.0")
         + "  v0 -> v3;\n  v1 -> v3;\n  v3 -> v4;\n  v2 -> v4;\n}\n")
 
 
@@ -133,7 +133,7 @@ def test_svg_through_graphviz():
     svg = to_svg(circuit())
     assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
     texts = svg_texts(svg)
-    for expected in ["x", "data -2.0", "grad -4.0", "n2 = n1 × z", "data -12.0", "grad 1.0"]:
+    for expected in ["x", "data −2.0", "grad −4.0", "f = v₃ × z", "data −12.0", "grad 1.0"]:
         assert expected in texts
 
 
@@ -167,8 +167,8 @@ def test_mermaid_escaping(label):
 
 def test_mermaid_of_the_circuit():
     assert to_mermaid(circuit()).splitlines()[4:6] == [
-        '  v3["n1 = x + y<br/>data 3.0<br/>grad -4.0"]',
-        '  v4["n2 = n1 × z<br/>data -12.0<br/>grad 1.0"]',
+        '  v3["v₃ = x + y<br/>data 3.0<br/>grad −4.0"]',
+        '  v4["f = v₃ × z<br/>data −12.0<br/>grad 1.0"]',
     ]
 
 
@@ -198,7 +198,7 @@ def test_graph_command_svg(tmp_path):
     out = tmp_path / "f.svg"
     result = run_cli("--expr", "(x + y) * z", "--at", "x=-2", "y=5", "z=-4", "--format", "svg", "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "n2 = n1 × z" in svg_texts(out.read_text(encoding="utf-8"))
+    assert "f = v₃ × z" in svg_texts(out.read_text(encoding="utf-8"))
 
 
 def test_graph_command_errors():

@@ -1,10 +1,11 @@
 """Graph pictures: DOT, SVG (through Graphviz's ``dot``) and Mermaid.
 
 One box per value, as micrograd's ``draw_dot`` draws them, left to right:
-the value's name and the op that made it (``n1 = x + y``, cut with ``…``
-after :data:`MAX_TITLE` characters), its data and its grad. Leaves show their label, constants their number; an unlabelled
-computed value is named ``n1``, ``n2`` … in execution order, so every box can
-say what it was computed from. An input used twice (``x * x``) gets two edges.
+the value's name and the op that made it (``v₃ = x + y``, cut with ``…``
+after :data:`MAX_TITLE` characters), its data and its grad. Names are the
+node view's (:func:`tracegrad.render.node_view.node_name`): a node's label,
+else ``v`` and its index in the trace; constants show their number. An input
+used twice (``x * x``) gets two edges.
 
 Every function takes a ``Value`` (drawn with its current data and grads, as
 micrograd does; run ``backward()`` first to see gradients) or a
@@ -52,20 +53,17 @@ def as_trace(graph) -> Trace:
 
 def boxes(graph, decimals: int = 4) -> list:
     """``(title, data text, grad text)`` for every node, in execution order (user text unescaped)."""
-    nodes = as_trace(graph).nodes
+    from .render.mathtext import number
+    from .render.node_view import node_name
+
+    t = as_trace(graph)
     fmt = NumberFormat(decimals=decimals)
     refs, titles = [], []
-    unnamed = 0
-    for node in nodes:
-        if node.label is not None:
-            ref = (plain(node.label), nt.ATOM)
-        elif node.is_const:
+    for node in t.nodes:
+        if node.is_const and node.label is None:
             ref = (exact_text(node.data), nt.NEG if node.data < 0 else nt.ATOM)
-        elif node.is_leaf:
-            ref = ("leaf", nt.ATOM)
         else:
-            unnamed += 1
-            ref = (f"n{unnamed}", nt.ATOM)
+            ref = (plain(node_name(t, node.index).text), nt.ATOM)
         refs.append(ref)
         if node.is_leaf:
             titles.append(ref[0])
@@ -73,7 +71,7 @@ def boxes(graph, decimals: int = 4) -> list:
             formula = OPS[node.op].render([refs[i] for i in node.inputs], node.params, "text")[0]
             titles.append(f"{ref[0]} = {formula}")
     titles = [t if len(t) <= MAX_TITLE else t[: MAX_TITLE - 1] + "…" for t in titles]
-    return [(title, fmt.text(node.data), fmt.text(node.grad)) for title, node in zip(titles, nodes)]
+    return [(title, number(node.data, fmt).text, number(node.grad, fmt).text) for title, node in zip(titles, t.nodes)]
 
 
 def _edges(graph) -> list:

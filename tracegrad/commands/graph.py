@@ -29,7 +29,7 @@ def run(args) -> int:
         raise InputError('give the expression to draw with --expr, e.g. --expr "(x + y) * z" --at x=-2 y=5 z=-4')
     if not 0 <= args.decimals <= 15:
         raise InputError(f"--decimals must be between 0 and 15, not {args.decimals}")
-    root = parse(args.expr, parse_point(args.at), key="--expr")
+    root = parse(args.expr, parse_point(args.at), name="f", key="--expr")
     root.backward()
     write_output(picture(root, args.format, args.decimals), args.output)
     return 0
