@@ -66,7 +66,7 @@ def demo_section(config, report: Report) -> None:
         if key != "micrograd":
             demo_step.check_agreement(expected, stepper, title)
         step = stepper[0]
-        seconds = harness.best_of(step, config.repeats, min_seconds=0.0 if key == "micrograd" else 0.5)
+        seconds = harness.best_of(step, config.repeats, min_seconds=0.0 if key == "micrograd" else config.min_time)
         peak = harness.peak_bytes(step)
         times[key] = seconds
         ratio = times["micrograd"] / seconds
@@ -113,6 +113,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--hidden", type=int, default=16, help="hidden width of the demo MLP (16)")
     parser.add_argument("--seed", type=int, default=1337, help="seed of the data and the initial weights (1337)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per entry, best kept (5)")
+    parser.add_argument("--min-time", type=float, default=0.5,
+                        help="keep repeating a fast entry until this many seconds were timed (0.5)")
     parser.add_argument("--check-steps", type=int, default=2,
                         help="steps every implementation must agree with micrograd on before timing (2)")
     parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the chain (1,000,000)")
