@@ -31,21 +31,17 @@ def run_in(python, work, code):
     return subprocess.run([str(python), "-c", code], cwd=work, capture_output=True, text=True, check=True).stdout
 
 
-def test_wheel_ships_templates_and_loads_one(installed_wheel):
+def test_wheel_ships_templates_and_renders_a_derivation(installed_wheel):
     python, work = installed_wheel
     code = (
-        "import tracegrad, jinja2\n"
+        "import tracegrad\n"
         "from tracegrad.resources import template_dir\n"
-        "d = template_dir()\n"
-        "assert 'site-packages' in str(d), d\n"
-        "env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(d)))\n"
-        "t = env.from_string(\"{% import '_macros.j2' as m %}{{ m.vector(['1', '2']) }}\")\n"
-        "print(t.render())\n"
-        "print(tracegrad.__file__)\n"
+        "assert 'site-packages' in str(template_dir()), template_dir()\n"
+        "assert 'site-packages' in tracegrad.__file__, tracegrad.__file__\n"
+        f"print(tracegrad.derive({str(ROOT / 'examples' / 'seed.toml')!r}).text, end='')\n"
     )
-    out = run_in(python, work, code).splitlines()
-    assert out[0] == "[1, 2]"
-    assert "site-packages" in out[1] and str(ROOT) not in out[1]
+    out = run_in(python, work, code)
+    assert out == (ROOT / "tests" / "golden" / "seed.exact.en.md").read_text(encoding="utf-8")
 
 
 def test_console_script_and_module(installed_wheel):
