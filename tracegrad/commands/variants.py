@@ -1,0 +1,33 @@
+"""``tracegrad variants PROBLEM --count N --seed S -o DIR``: homework variants with answer keys."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("variants", help="write N variants of a problem with their answer keys",
+                       description="Draw new weights/inputs within the ranges of the problem's [variants] table, "
+                                   "replay the recorded graph for each, and write every variant's problem file, "
+                                   "its answer key, and key.csv / key.json for the teacher.")
+    p.add_argument("problem", metavar="PROBLEM", help="problem file with a [variants] table")
+    p.add_argument("--count", type=int, default=10, metavar="N", help="how many variants (default 10)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same files)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write into")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..errors import InputError
+    from ..variants import generate, write
+
+    if not 1 <= args.count <= 100_000:
+        raise InputError(f"--count must be from 1 to 100000, got {args.count}")
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory", file=str(out))
+    if Path(args.problem).resolve().parent == out.resolve() and any(out.glob(f"{Path(args.problem).stem}-*")):
+        raise InputError("refusing to write variants next to their source problem; choose another -o", file=str(out))
+    paths = write(generate(args.problem, args.count, args.seed), out, problem_name=Path(args.problem).stem)
+    print(f"wrote {args.count} variants ({len(paths)} files) to {out}")
+    return 0
