@@ -353,7 +353,7 @@ OUTPUT_NAME = "f"
 """The name the result of an expression gets in derivations and pictures."""
 
 
-def explain(text: str, at=None, *, wrt=None, format: str = "text", lang: str = "en", decimals: int = 4,
+def explain(text: str, at=None, *, wrt=None, format: str = "markdown", lang: str = "en", decimals: int = 4,
             verify: bool = False, template_dir=None, fragment: bool = False):
     """The derivation of ``f = text`` at ``at``: every value forward, then the backward
     pass gate by gate (the gate with its inputs and output, the upstream gradient, and

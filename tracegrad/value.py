@@ -151,6 +151,18 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
+    def _repr_svg_(self):
+        """Jupyter: the picture of the graph below this value (needs Graphviz; see tracegrad.notebook)."""
+        from .notebook import value_svg
+
+        return value_svg(self)
+
+    def _repr_markdown_(self):
+        """Jupyter without Graphviz: the graph's boxes as a Markdown table."""
+        from .notebook import value_markdown
+
+        return value_markdown(self)
+
     # --- arithmetic ----------------------------------------------------------------
     def __add__(self, other):
         return _apply(_ADD, (self, other if isinstance(other, Value) else const(other)), ())

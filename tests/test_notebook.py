@@ -1,0 +1,87 @@
+"""Rich display in Jupyter, and examples/tour.ipynb executed in a real kernel."""
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+import tracegrad as tg
+from tracegrad import notebook
+from tracegrad.render import escape
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_DOT = shutil.which("dot") is not None
+
+
+def small():
+    f = tg.parse("x * y + 1", at={"x": 3, "y": -2}, name="f")
+    f.backward()
+    return f
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+def test_value_displays_as_svg_with_graphviz():
+    f = small()
+    svg = f._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "f = v₂ + 1" in svg
+    assert f._repr_markdown_() is None  # the picture is shown, not the table
+
+
+def test_value_displays_as_a_table_without_graphviz(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    f = small()
+    assert f._repr_svg_() is None
+    # x·y = −6, f = −5; ∂f/∂x = y = −2, ∂f/∂y = x = 3, ∂f/∂(x·y) = ∂f/∂1 = 1
+    rows = [("x", "3.0", "−2.0"), ("y", "−2.0", "3.0"), ("v₂ = x × y", "−6.0", "1.0"), ("1", "1.0", "1.0"),
+            ("f = v₂ + 1", "−5.0", "1.0")]
+    assert f._repr_markdown_() == "| value | data | grad |\n|:---|---:|---:|\n" + "".join(
+        f"| {escape.markdown(title)} | {data} | {grad} |\n" for title, data, grad in rows)
+
+
+def test_large_graphs_keep_the_plain_repr(monkeypatch):
+    x = tg.Value(0.5, label="x")
+    y = x
+    for _ in range(notebook.DISPLAY_LIMIT):
+        y = y * 1.0001
+    assert y._repr_svg_() is None and y._repr_markdown_() is None
+    assert tg.trace(y)._repr_markdown_() is None
+
+
+def test_trace_displays_its_derivation():
+    text = tg.trace(small(), backward=False)._repr_markdown_()
+    assert text.startswith("# Every operation of the trace")
+    assert r"\text{f} = v_{2} + 1 = \left(-6.0\right) + 1 = -5.0" in text  # 3·(−2) + 1
+
+
+def test_derivations_display_as_markdown():
+    d = tg.explain("sqrt(x)", at={"x": 4})
+    assert d._repr_markdown_() == d.text
+    assert r"\frac{\partial \text{f}}{\partial \text{x}} = 0.25" in d.text  # 1/(2√4)
+
+
+def test_tour_notebook_runs_in_a_kernel(monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the kernel imports this checkout
+    nb = nbformat.read(ROOT / "examples" / "tour.ipynb", as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(ROOT / "examples")}})
+    client.execute()  # raises CellExecutionError on any error
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.output_type == "error"]
+    rich = [o["data"] for o in outputs if o.output_type == "execute_result"]
+    markdown = [d["text/markdown"] for d in rich if "text/markdown" in d]
+    # the seed example: the forward pass of the document's network, z₁ = x·W₁ + b₁ = [2.0, 2.4]
+    assert any("2.4" in m and "Forward" in m for m in markdown)
+    # the expression: ∂f/∂z = x + y = 3, confirmed by SymPy
+    assert any(r"\frac{\partial \text{f}}{\partial \text{z}} = 3.0" in m and "agree with SymPy" in m
+               for m in markdown)
+    if HAS_DOT:
+        assert any("image/svg+xml" in d for d in rich)
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    # the homework check: ∂f/∂w = x(1 − tanh²(wx + b)) at x = 2, w = −0.5, b = 0.25
+    true = 2 * (1 - math.tanh(-0.75) ** 2)
+    assert f"not correct: the gradient is {true:.4f}" in printed
+    assert printed.count("flowchart LR") == 1 and printed.count("digraph tracegrad {") == 1
