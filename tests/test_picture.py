@@ -207,7 +207,7 @@ def test_graph_command_errors():
         (["--expr", "x + y", "--at", "x=1"], "no value given for y"),
         (["--expr", "x", "--at", "x"], "not NAME=NUMBER"),
         (["--expr", "log(x)", "--at", "x=0"], "log(x = 0.0): the argument must be positive"),
-        (["--expr", "x", "--at", "x=1", "--decimals", "99"], "--decimals must be between 0 and 15"),
+        (["--expr", "x", "--at", "x=1", "--decimals", "99"], "--decimals must be from 0 to 15"),
     ]:
         result = run_cli(*args)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

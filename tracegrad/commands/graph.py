@@ -21,15 +21,15 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..errors import InputError
-    from ..expr import parse, parse_point
+    from ..expr import OUTPUT_NAME, parse, parse_point
     from ..output import write_output
     from ..picture import picture
+    from ..render.derive import number_format
 
     if not args.expr:
         raise InputError('give the expression to draw with --expr, e.g. --expr "(x + y) * z" --at x=-2 y=5 z=-4')
-    if not 0 <= args.decimals <= 15:
-        raise InputError(f"--decimals must be between 0 and 15, not {args.decimals}")
-    root = parse(args.expr, parse_point(args.at), name="f", key="--expr")
+    number_format(args.decimals)  # refuses an out-of-range --decimals as derive does
+    root = parse(args.expr, parse_point(args.at), name=OUTPUT_NAME, key="--expr")
     root.backward()
     write_output(picture(root, args.format, args.decimals), args.output)
     return 0
