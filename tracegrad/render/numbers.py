@@ -11,9 +11,11 @@ other value is printed rounded, with ``≈``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+import math
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 NOISE = 1e-9  # relative to one unit in the last printed place
+_CONTEXT = Context(prec=800)  # enough digits for any float at any supported precision
 
 
 @dataclass(frozen=True)
@@ -38,22 +40,26 @@ class NumberFormat:
     def round_decimal(self, x: float) -> Decimal:
         """``x`` rounded half away from zero to the display precision."""
         q = self._quantum(x)
-        d = Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
+        d = Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
         if self.sig_figs is not None and d != 0 and d.adjusted() > Decimal(repr(abs(x))).adjusted():
-            d = d.quantize(q.scaleb(1), rounding=ROUND_HALF_UP)  # 9.99995 → 10.00 keeps its figures
+            d = d.quantize(q.scaleb(1), rounding=ROUND_HALF_UP, context=_CONTEXT)  # 9.99995 → 10.0
         return d if d != 0 else abs(d)
 
     def round(self, x: float) -> float:
         """The rounded value as a float: what a person carries to the next step."""
-        return float(self.round_decimal(x))
+        return float(self.round_decimal(x)) if math.isfinite(x) else x
 
     def is_exact(self, x: float) -> bool:
         """True when the printed value equals ``x`` up to float noise."""
+        if not math.isfinite(x):
+            return True
         d = self.round_decimal(x)
         return abs(float(d) - x) <= NOISE * float(self._quantum(x))
 
     def text(self, x: float) -> str:
         """The printed digits: short form when exact (``2.4``, ``2.0``), else rounded (``0.8808``)."""
+        if not math.isfinite(x):
+            return repr(x)
         if self.is_exact(x):
             short = exact_text(float(self.round_decimal(x)))
             return short if "." in short or "E" in short else short + ".0"
@@ -66,6 +72,8 @@ class NumberFormat:
 
 def exact_text(x: float) -> str:
     """A given number as written: ``1`` for an integer, else the shortest decimal (``0.5``, ``2.4``)."""
+    if not math.isfinite(x):
+        return repr(x)
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return _plain(Decimal(repr(x)))
