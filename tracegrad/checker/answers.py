@@ -1,0 +1,231 @@
+"""Answers files: the numbers of a hand derivation, read with their digits as written.
+
+.. code-block:: toml
+
+    title = "Homework 3"             # optional, shown in the report
+    [answers]
+    z1 = [2.0, 2.4]
+    "dL/dy_hat" = 0.2657             # names with '/' are quoted
+    [tolerance]                      # optional; replaces the written-precision rule
+    decimals = 3                     # or sig_figs, or absolute and/or relative
+    [layout]
+    transposed = ["dL/dW1"]          # matrices written transposed (rows = units for in_out)
+
+Numbers are kept as the decimal text the file wrote (TOML and JSON floats go
+through :class:`~decimal.Decimal`), so ``0.0430`` keeps its four decimals. A
+vector of one element may be written as a number, a matrix with one row or one
+column as a flat list. :func:`bind` matches the answers to a subject's names and
+shapes; every mistake is an :class:`~tracegrad.errors.InputError` naming the
+file, the key and the valid names and shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ..errors import InputError
+from .subject import flat
+from .tolerance import Tolerance, parse_tolerance
+
+TOP_KEYS = ("title", "answers", "tolerance", "layout")
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A parsed answers file: ``values`` maps names to nested lists of :class:`Decimal`."""
+
+    source: str
+    title: str
+    values: dict
+    tolerance: Tolerance
+    transposed: tuple = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One written number bound to a trace node; ``position`` indexes the answer as written."""
+
+    name: str
+    position: tuple
+    written: Decimal
+    node: int
+
+    @property
+    def key(self) -> str:
+        """``a1[1]``, ``dL/dW1[0][1]``: the element as the answers file addresses it."""
+        return self.name + "".join(f"[{i}]" for i in self.position)
+
+
+def load_answers(path) -> Answers:
+    """Read an answers file (TOML, or JSON when the name ends in ``.json``)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise InputError("answers file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected an answers file (.toml)", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant(str(path)))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                             file=str(path)) from None
+    else:
+        try:
+            data = tomllib.loads(text, parse_float=Decimal)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
+    return parse_answers(data, str(path))
+
+
+def _reject_constant(source: str):
+    def reject(name):
+        raise InputError(f"{name} is not a number an answer can have", file=source)
+    return reject
+
+
+def parse_answers(data, source: str = "<answers>") -> Answers:
+    """Validate an already-parsed answers table. Floats given directly (Python) count with
+    their shortest decimal form; pass :class:`Decimal` to keep trailing zeros."""
+    if not isinstance(data, dict):
+        raise InputError("expected a table at the top level", file=source)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise InputError(f"unknown key; expected one of {', '.join(TOP_KEYS)}", file=source, key=key)
+    title = data.get("title", "")
+    if not isinstance(title, str):
+        raise InputError("expected a text", file=source, key="title")
+    raw = data.get("answers")
+    if not isinstance(raw, dict) or not raw:
+        raise InputError("missing or empty: give an [answers] table of name = number or list "
+                         "(tracegrad quantities PROBLEM lists the names)", file=source, key="answers")
+    values = {name: _numbers(value, source, _key(name)) for name, value in raw.items()}
+    tolerance = parse_tolerance(data.get("tolerance"), source)
+    layout = data.get("layout", {})
+    if not isinstance(layout, dict):
+        raise InputError("expected a table: [layout] with transposed = [names]", file=source, key="layout")
+    for key in layout:
+        if key != "transposed":
+            raise InputError("unknown key; expected transposed = [names of matrices written transposed]",
+                             file=source, key=f"layout.{key}")
+    transposed = layout.get("transposed", [])
+    if not isinstance(transposed, list) or not all(isinstance(n, str) for n in transposed):
+        raise InputError("expected a list of quantity names", file=source, key="layout.transposed")
+    for name in transposed:
+        if name not in values:
+            raise InputError(f"{name!r} is not among the answers; list only names answered as matrices",
+                             file=source, key="layout.transposed")
+    return Answers(source, title, values, tolerance, tuple(transposed))
+
+
+def _key(name: str) -> str:
+    return f'answers."{name}"' if "/" in name or "." in name else f"answers.{name}"
+
+
+def _numbers(value, source: str, key: str):
+    """Nested lists of Decimal, as written."""
+    if isinstance(value, list):
+        if not value:
+            raise InputError("empty list; write the numbers", file=source, key=key)
+        return [_numbers(v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        hint = "; write numbers without quotes" if isinstance(value, str) else ""
+        raise InputError(f"expected a number, got {_describe(value)}{hint}", file=source, key=key)
+    number = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    if not number.is_finite():
+        raise InputError(f"expected a finite number, got {value}", file=source, key=key)
+    return number
+
+
+def _describe(value) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}" if len(value) < 40 else "a text"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+# --- binding answers to a subject's quantities ------------------------------------
+
+
+def shape_of(nested) -> tuple:
+    """The shape of nested lists or tuples (``()`` for a number)."""
+    shape = []
+    while isinstance(nested, (list, tuple)):
+        shape.append(len(nested))
+        nested = nested[0]
+    return tuple(shape)
+
+
+def describe_shape(shape: tuple) -> str:
+    """``a number``, ``2 numbers``, ``2×1 (or a flat list of 2)``."""
+    squeezed = _squeeze(shape)
+    if not squeezed:
+        return "a number"
+    if len(shape) == 1:
+        return f"{shape[0]} numbers"
+    text = "×".join(map(str, shape))
+    return f"{text} (or a flat list of {squeezed[0]})" if len(squeezed) == 1 else text
+
+
+def _squeeze(shape: tuple) -> tuple:
+    return tuple(n for n in shape if n != 1)
+
+
+def _positions(nested, prefix=()):
+    if isinstance(nested, (list, tuple)):
+        for i, item in enumerate(nested):
+            yield from _positions(item, prefix + (i,))
+    else:
+        yield prefix
+
+
+def _regular(nested) -> bool:
+    """Every list at one depth has the same length and holds the same kind of thing."""
+    if not isinstance(nested, list):
+        return True
+    kinds = {shape_of(item) for item in nested}
+    return len(kinds) == 1 and all(_regular(item) for item in nested)
+
+
+def bind(answers: Answers, subject) -> tuple:
+    """Every written number as an :class:`Answer`, in the subject's order of quantities."""
+    quantities = subject.quantities
+    valid = "; ".join(f"{name} ({describe_shape(shape_of(nodes))})" for name, nodes in quantities.items())
+    for name in answers.values:
+        if name not in quantities:
+            raise InputError(f"unknown quantity {name!r}; valid names: {valid}", file=answers.source, key=_key(name))
+    bound = []
+    for name, nodes in quantities.items():
+        if name not in answers.values:
+            continue
+        written = answers.values[name]
+        key = _key(name)
+        if not _regular(written):
+            raise InputError("lists of different lengths or depths", file=answers.source, key=key)
+        shape = shape_of(nodes)
+        if name in answers.transposed:
+            if len(shape) != 2:
+                raise InputError(f"{name} is not a matrix ({describe_shape(shape)}); remove it from "
+                                 "[layout] transposed", file=answers.source, key="layout.transposed")
+            nodes = tuple(zip(*nodes))
+            shape = shape[::-1]
+        got = shape_of(written)
+        if _squeeze(got) != _squeeze(shape):
+            hint = ""
+            if len(shape) == 2 and got == shape[::-1] and name not in answers.transposed:
+                hint = f'; if it is written transposed, add [layout] transposed = ["{name}"]'
+            got_text = "a number" if not got else "×".join(map(str, got))
+            raise InputError(f"expected {describe_shape(shape)}, got {got_text}{hint}", file=answers.source, key=key)
+        for position, value, node in zip(_positions(written), flat(written), flat(nodes)):
+            bound.append(Answer(name, position, value, node))
+    return tuple(bound)

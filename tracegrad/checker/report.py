@@ -1,0 +1,208 @@
+"""The check report: verdicts laid out for people (text, Markdown) and programs (JSON).
+
+:class:`Report` holds the verdicts; :meth:`Report.view` turns them into a
+:class:`CheckView` of ready strings and numbers in one language, which the
+``check.<md|txt>.j2`` templates lay out and :func:`~tracegrad.render.model.to_json`
+dumps as stable JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..render import mathtext as mt
+from ..render.mathtext import Math
+from ..render.numbers import NumberFormat
+from .verdicts import VERDICTS
+
+FORMATS = ("text", "markdown", "json")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One written number and its verdict, ready to print."""
+
+    key: str  # as the answers file addresses it: a1[1]
+    label: Math  # a₁[1]
+    written: str
+    verdict: str  # correct | carried | wrong
+    last_digit: bool
+    by_carry: bool
+    verdict_text: str
+    expected: float
+    expected_text: str  # at the written precision
+    carried: float | None
+    carried_text: str
+    notes: tuple  # sentences
+    step: Math | None  # how the correct value is computed, with the numbers (wrong answers)
+    formula: Math | None  # the quantity's formula
+    mistakes: tuple  # Mistake
+
+
+@dataclass(frozen=True)
+class Count:
+    verdict: str
+    text: str
+    count: int
+    last_digit: int
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """A whole report in one language."""
+
+    title: str
+    lang: str
+    problem: str
+    answers: str
+    rule: str
+    header: tuple
+    rows: tuple
+    counts: tuple
+    summary: str
+    passed: bool
+
+
+class Report:
+    """The verdicts of one answers file against one problem; ``exit_code`` is 0 when every
+    answer is correct or carried, 1 otherwise. Displays itself in Jupyter."""
+
+    def __init__(self, subject, answers, verdicts: tuple):
+        self.subject = subject
+        self.answers = answers
+        self.verdicts = verdicts
+
+    def __iter__(self):
+        return iter(self.verdicts)
+
+    def __len__(self) -> int:
+        return len(self.verdicts)
+
+    def __getitem__(self, key: str):
+        """The verdict of one element, by its key as written: ``report["a1[1]"]``."""
+        for v in self.verdicts:
+            if v.answer.key == key:
+                return v
+        raise KeyError(key)
+
+    @property
+    def passed(self) -> bool:
+        return all(v.ok for v in self.verdicts)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def counts(self) -> dict:
+        """``{verdict: number of answers}`` for every verdict, in order."""
+        return {name: sum(v.verdict == name for v in self.verdicts) for name in VERDICTS}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {name}" for name, n in self.counts().items())
+        return f"Report({counts})"
+
+    def __str__(self) -> str:
+        return self.render("text")
+
+    def _repr_markdown_(self) -> str:
+        return self.render("markdown")
+
+    # --- views and rendering ----------------------------------------------------------
+    def view(self, lang: str | None = None, template_dir=None) -> CheckView:
+        from ..render.environment import Catalog
+
+        msg = Catalog(lang or self.subject.lang, template_dir)
+        tol = self.answers.tolerance
+        rows = tuple(_row(self.subject, v, tol, msg) for v in self.verdicts)
+        counts = []
+        for name in VERDICTS:
+            of_kind = [v for v in self.verdicts if v.verdict == name]
+            counts.append(Count(name, msg(f"check.verdict.{name}"), len(of_kind), sum(v.last_digit for v in of_kind)))
+        parts = []
+        for c in counts:
+            part = msg("check.count", n=c.count, verdict=c.text)
+            if c.last_digit:
+                part += msg("check.count_last_digit", n=c.last_digit)
+            parts.append(part)
+        summary = msg("check.summary", counts=msg("check.list_separator").join(parts))
+        summary += " " + msg("check.passed" if self.passed else "check.failed")
+        header = tuple(msg(f"check.column.{c}") for c in ("answer", "written", "verdict", "correct", "details"))
+        title = self.answers.title or self.subject.title or msg("check.title")
+        return CheckView(title, msg.lang, self.subject.source, self.answers.source, tol.describe(msg), header, rows,
+                         tuple(counts), summary, self.passed)
+
+    def render(self, format: str = "text", lang: str | None = None, template_dir=None) -> str:
+        """The report as ``text``, ``markdown`` or ``json``."""
+        from ..render.environment import Catalog, render
+        from ..render.model import to_json
+
+        if format not in FORMATS:
+            raise InputError(f"unknown format {format!r} for a check report; choose one of {', '.join(FORMATS)}")
+        view = self.view(lang, template_dir)
+        if format == "json":
+            return to_json(view)
+        return render("check", format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))
+
+
+def _label(subject, answer) -> Math:
+    symbol = subject.symbols.get(answer.name) or Math(answer.name, answer.name)
+    index = "".join(f"[{i}]" for i in answer.position)
+    return Math(symbol.latex + index, symbol.text + index)
+
+
+def _row(subject, v, tol, msg) -> Row:
+    a = v.answer
+    fmt = tol.format_for(a.written)
+    label = _label(subject, a)
+    expected_text = fmt.text(v.expected)
+    carried_text = fmt.text(v.carried) if v.carried is not None else ""
+    verdict_text = msg(f"check.verdict.{v.verdict}")
+    if v.last_digit:
+        verdict_text = msg("check.verdict.last_digit", verdict=verdict_text)
+    notes = []
+    if v.by_carry:
+        notes.append(msg("check.note.by_carry", precision=_precision(fmt, msg)))
+    if v.verdict == "carried":
+        notes.append(msg("check.note.carried", value=carried_text))
+    step = formula = None
+    if v.verdict == "wrong":
+        if v.carried is not None and carried_text != expected_text:
+            notes.append(msg("check.note.own_answers", value=carried_text))
+        symbol = subject.symbols.get(a.name) or Math(a.name, a.name)
+        formula = subject.formulas.get(a.name)
+        if formula is not None and formula.text != symbol.text:
+            formula = symbol + Math(" = ", " = ") + formula
+        else:
+            formula = None
+        step = _step(subject, a, v.expected, fmt, label)
+    mistakes = tuple(Mistake(m.key, msg(f"check.mistake.{m.key}", **dict(m.args))) for m in v.mistakes)
+    return Row(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
+               expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes)
+
+
+def _precision(fmt: NumberFormat, msg) -> str:
+    if fmt.decimals is not None:
+        return msg("note.decimals", n=fmt.decimals)
+    return msg("note.sig_figs", n=fmt.sig_figs)
+
+
+def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> Math:
+    """``label = the node's op with its operands' numbers ≈ the correct value``; operands are
+    shown to at least five significant figures, so the arithmetic can be followed."""
+    finer = NumberFormat(decimals=None, sig_figs=max(5, len(answer.written.as_tuple().digits) + 1))
+    printed = subject.printed() - {answer.node}
+    expansion = mt.expand(subject.trace, answer.node, printed, finer)
+    value = mt.number(expected, fmt)
+    relation = fmt.relation(expected)
+    out = label
+    if expansion is not None:
+        out += Math(" = ", " = ") + expansion
+    rel = Math(r" \approx ", " ≈ ") if relation == "≈" else Math(" = ", " = ")
+    return out + rel + value

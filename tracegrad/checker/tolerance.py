@@ -1,0 +1,127 @@
+"""When a written number counts as equal to a computed one.
+
+The default rule is the **written precision**: ``0.0430`` was written to four
+decimals, so it equals every value that rounds to it (either rounding of a tie
+included), and it is *near* a value one unit away in its last digit. A
+``[tolerance]`` table replaces that rule with one of: ``decimals = n``
+(equal after rounding to n decimals), ``sig_figs = n`` (the same with n
+significant figures of the computed value), ``absolute = a`` and/or
+``relative = r`` (``|written − value| ≤ max(a, r·|value|)``). Explicit
+tolerances have no separate "last digit" leniency.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..errors import InputError
+from ..render.numbers import NOISE, NumberFormat, exact_text
+
+_HALF = Decimal("0.5") + Decimal(NOISE)
+_ONE_AND_HALF = Decimal("1.5") + Decimal(NOISE)
+
+
+def decimals_written(written: Decimal) -> int:
+    """Decimals as written: 4 for ``0.0430``, 0 for ``2`` (and for ``1e2``)."""
+    return max(0, -written.as_tuple().exponent)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The comparison rule; all fields ``None`` means the written precision."""
+
+    absolute: float | None = None
+    relative: float | None = None
+    decimals: int | None = None
+    sig_figs: int | None = None
+
+    @property
+    def is_written(self) -> bool:
+        return self.absolute is None and self.relative is None and self.decimals is None and self.sig_figs is None
+
+    def format_for(self, written: Decimal) -> NumberFormat:
+        """The precision a value is shown (and carry-rounded) at next to this written number."""
+        if self.sig_figs is not None:
+            return NumberFormat(decimals=None, sig_figs=self.sig_figs)
+        if self.decimals is not None:
+            return NumberFormat(decimals=self.decimals)
+        return NumberFormat(decimals=decimals_written(written))
+
+    def _quantum(self, written: Decimal, value: Decimal) -> Decimal:
+        if self.sig_figs is not None:
+            exponent = value.adjusted() if value else 0
+            return Decimal(1).scaleb(exponent - self.sig_figs + 1)
+        if self.decimals is not None:
+            return Decimal(1).scaleb(-self.decimals)
+        return Decimal(1).scaleb(written.as_tuple().exponent)
+
+    def matches(self, written: Decimal, value: float) -> bool:
+        """``written`` equals ``value`` under this rule."""
+        if not math.isfinite(value):
+            return False
+        v = Decimal(repr(value))
+        if self.absolute is not None or self.relative is not None:
+            bound = max(self.absolute or 0.0, (self.relative or 0.0) * abs(value))
+            return abs(written - v) <= Decimal(repr(bound)) * (1 + Decimal(NOISE))
+        q = self._quantum(written, v)
+        if not self.is_written:
+            written = written.quantize(q, rounding=ROUND_HALF_UP)
+        return abs(written - v) <= q * _HALF
+
+    def near(self, written: Decimal, value: float) -> bool:
+        """One unit off in the last written digit (written precision only)."""
+        if not self.is_written or not math.isfinite(value):
+            return False
+        q = self._quantum(written, Decimal(0))
+        return abs(written - Decimal(repr(value))) <= q * _ONE_AND_HALF
+
+    def describe(self, msg) -> str:
+        """The rule in words, from the catalog ``msg``."""
+        if self.is_written:
+            return msg("check.rule.written")
+        if self.decimals is not None:
+            return msg("check.rule.decimals", n=self.decimals)
+        if self.sig_figs is not None:
+            return msg("check.rule.sig_figs", n=self.sig_figs)
+        parts = []
+        if self.absolute is not None:
+            parts.append(msg("check.rule.absolute", a=exact_text(self.absolute)))
+        if self.relative is not None:
+            parts.append(msg("check.rule.relative", r=exact_text(self.relative)))
+        return msg("check.rule.tolerance", rule=msg("check.rule.or").join(parts))
+
+
+def parse_tolerance(raw, source: str) -> Tolerance:
+    """The ``[tolerance]`` table of an answers file (absent: the written precision)."""
+    if raw is None:
+        return Tolerance()
+    if not isinstance(raw, dict):
+        raise InputError("expected a table: [tolerance] with decimals, sig_figs, absolute or relative",
+                         file=source, key="tolerance")
+    allowed = ("absolute", "relative", "decimals", "sig_figs")
+    for key in raw:
+        if key not in allowed:
+            raise InputError(f"unknown key; expected one of {', '.join(allowed)}", file=source, key=f"tolerance.{key}")
+    if not raw:
+        raise InputError("empty: give decimals, sig_figs, absolute or relative (or leave the table out "
+                         "to judge each number at the precision it was written with)", file=source, key="tolerance")
+    given = [k for k in allowed if k in raw]
+    if len(given) > 1 and not set(given) <= {"absolute", "relative"}:
+        raise InputError(f"give one of decimals, sig_figs, or absolute/relative; got {', '.join(given)}",
+                         file=source, key="tolerance")
+    values = {}
+    for key in given:
+        v = raw[key]
+        if key in ("decimals", "sig_figs"):
+            low, high = (0, 15) if key == "decimals" else (1, 17)
+            if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                raise InputError(f"expected a whole number from {low} to {high}, got {v!r}",
+                                 file=source, key=f"tolerance.{key}")
+            values[key] = v
+        else:
+            if isinstance(v, bool) or not isinstance(v, (int, Decimal, float)) or not math.isfinite(v) or v < 0:
+                raise InputError(f"expected a number ≥ 0, got {v!r}", file=source, key=f"tolerance.{key}")
+            values[key] = float(v)
+    return Tolerance(**values)

@@ -1,0 +1,34 @@
+"""``tracegrad check PROBLEM ANSWERS``: judge the numbers of a hand derivation.
+
+Exit status: 0 when every answer is correct or carried, 1 when any is wrong, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "check", help="judge an answers file (the numbers of a hand derivation) against a problem",
+        description="Judge every number of an answers file at the precision it is written with: correct, "
+                    "carried (follows from the student's own earlier answers) or wrong, with the correct "
+                    "step and the likely mistake. Exit status 0: all correct or carried; 1: something is "
+                    "wrong; 2: bad input.",
+        epilog="example: tracegrad check examples/seed.toml examples/seed_printed.toml --format markdown\n"
+               "         tracegrad quantities examples/seed.toml   (the names an answers file uses)")
+    p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json)")
+    p.add_argument("answers", metavar="ANSWERS", help="answers file (.toml): [answers] name = number or list")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
+    p.add_argument("--lang", choices=("en", "zh"), help="language of the prose (default: the problem's, else en)")
+    p.add_argument("--template-dir", metavar="DIR", help="directory searched first for templates and catalogs")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..checker import check
+    from ..output import write_output
+
+    report = check(args.problem, args.answers)
+    text = report.render(args.format, args.lang, args.template_dir)
+    write_output(text, args.output, inputs=[args.problem, args.answers])
+    return report.exit_code
