@@ -17,7 +17,7 @@ from .value import Value, nodes_below, zero_grad
 __version__ = "0.1.0"
 
 _LAZY = {"parse": "expr", "from_sympy": "symbolic", "derive": "render.derive", "load_problem": "problem",
-         "solve": "worked", "explain": "expr"}
+         "solve": "worked", "explain": "expr", "check": "checker"}
 """Public names loaded on first use: name → module."""
 
 
@@ -32,6 +32,6 @@ def __getattr__(name):
 __all__ = [
     "OPS", "OpSpec", "Value", "Role", "tag", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
     "nodes_below", "zero_grad", "sum", "dot", "max", "min", "softmax", "log_softmax",
-    "TraceGradError", "DomainError", "InputError", "__version__", "parse", "explain", "from_sympy", "derive",
+    "TraceGradError", "DomainError", "InputError", "__version__", "parse", "explain", "from_sympy", "derive", "check",
     "load_problem", "solve",
 ]

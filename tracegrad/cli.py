@@ -15,7 +15,7 @@ import sys
 from . import __version__
 from .errors import TraceGradError
 
-COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants")
+COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "check", "quantities")
 """Subcommand module names, in the order ``--help`` lists them."""
 
 
