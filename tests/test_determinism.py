@@ -1,0 +1,49 @@
+"""The same command twice gives byte-identical output, also under different PYTHONHASHSEED values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = str(ROOT / "examples" / "seed.toml")
+BATCH = str(ROOT / "examples" / "batch_tanh.toml")
+
+COMMANDS = [
+    ["derive", SEED, "--format", fmt, "--lang", lang, "--rounding", rounding]
+    for fmt in ("markdown", "latex", "text", "json") for lang in ("en", "zh") for rounding in ("exact", "carry")
+] + [
+    ["derive", BATCH, "--view", "node", "--format", "json"],
+    ["derive", BATCH, "--format", "markdown", "--lang", "zh"],
+    ["graph", "--expr", "(x + y) * z + x * x", "--at", "x=-2", "y=5", "z=-4", "--format", "dot"],
+    ["graph", "--expr", "(x + y) * z + x * x", "--at", "x=-2", "y=5", "z=-4", "--format", "mermaid"],
+    ["expr", "tanh(x * y) + max(x, y) / 3", "--at", "x=0.5", "y=-1.5", "--format", "json"],
+    ["verify", SEED, "--format", "json"],
+]
+
+
+def run(args, hash_seed, cwd=ROOT):
+    env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    return subprocess.run([sys.executable, "-m", "tracegrad", *args], capture_output=True, cwd=cwd, env=env)
+
+
+def test_every_command_is_byte_identical_across_hash_seeds():
+    # all commands in one process per hash seed would hide nothing: each run is a fresh interpreter
+    for args in COMMANDS:
+        first, second = run(args, 1), run(args, 2)
+        assert first.returncode == 0, (args, first.stderr.decode())
+        assert first.stdout == second.stdout, args
+        assert first.stdout
+
+
+def test_variants_are_byte_identical_across_hash_seeds(tmp_path):
+    outputs = []
+    for hash_seed in (3, 4):
+        out = tmp_path / str(hash_seed)
+        r = run(["variants", str(ROOT / "examples" / "seed_variants.toml"), "--count", "5", "--seed", "2", "-o",
+                 str(out)], hash_seed)
+        assert r.returncode == 0, r.stderr.decode()
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1]
