@@ -4,7 +4,6 @@ arithmetic, math-module formulas and SymPy."""
 import dataclasses
 import json
 import math
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 from tracegrad import OPS
 from tracegrad.cli import main
 from tracegrad.expr import explain
+
+from tex_tools import compile_latex, katex_errors, markdown_math
 
 ROOT = Path(__file__).resolve().parent.parent
 CIRCUIT = ["(x + y) * z", "--at", "x=-2", "y=5", "z=-4"]
@@ -111,18 +112,26 @@ def test_decimals():
     assert result.returncode == 2 and "--decimals must be from 0 to 15" in result.stderr
 
 
-@pytest.mark.skipif(not shutil.which("pdflatex") or not shutil.which("xelatex"), reason="TeX Live is not installed")
+# every function and operator of the grammar, in one expression
+EVERYTHING = ("exp(a) / sqrt(b) - log(b) * tanh(a) + sigmoid(-a) ** 2 + relu(a - b) + leaky_relu(a - b, 0.2) "
+              "+ abs(a) * max(a, b) - min(a, b) + b ** a - -a")
+POINT = {"a": 0.5, "b": 2.0}
+
+
+def test_markdown_math_parses_in_katex_strict_mode():
+    formulas = []
+    for lang in ("en", "zh"):
+        formulas += markdown_math(explain(EVERYTHING, POINT, lang=lang, verify=True).text)
+        formulas += markdown_math(explain("(x + y) * z", {"x": -2, "y": 5, "z": -4}, lang=lang).text)
+    assert len(formulas) > 60
+    assert katex_errors(formulas) == []
+
+
 @pytest.mark.parametrize("lang, engine", [("en", "pdflatex"), ("zh", "xelatex")])
 def test_latex_with_verification_compiles(tmp_path, lang, engine):
-    tex = tmp_path / "expr.tex"
-    result = run("tanh(x * w + b) / 2 - relu(b)", "--at", "x=0.5", "w=-1.5", "b=0.25", "--format", "latex",
-                 "--lang", lang, "--verify", "-o", str(tex))
-    assert result.returncode == 0, result.stderr
-    source = tex.read_text(encoding="utf-8")
-    assert r"\checkmark" in source and r"\end{document}" in source
-    compiled = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", tex.name], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
-    assert compiled.returncode == 0, compiled.stdout[-2000:]
+    d = explain(EVERYTHING, POINT, format="latex", lang=lang, verify=True)
+    assert r"\checkmark" in d.text and r"\end{document}" in d.text
+    assert compile_latex(d.text, tmp_path, engine).stat().st_size > 1000
 
 
 def test_same_input_same_bytes():
