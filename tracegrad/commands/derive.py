@@ -20,6 +20,9 @@ def register(sub) -> None:
                                                              "node: every scalar op, forward then backward")
     p.add_argument("--template-dir", metavar="DIR", help="directory searched first for templates and catalogs")
     p.add_argument("--fragment", action="store_true", help="LaTeX: the body only, without preamble")
+    p.add_argument("--as-printed", metavar="ANSWERS",
+                   help="pin the numbers of an answers file (e.g. a document's printed numbers) where they are "
+                        "printed; each one that departs from the arithmetic before it gets the correct value beside it")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=run)
 
@@ -30,6 +33,6 @@ def run(args) -> int:
 
     result = derive(args.problem, format=args.format, lang=args.lang, decimals=args.decimals,
                     sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,
-                    template_dir=args.template_dir, fragment=args.fragment)
-    write_output(result.text, args.output, inputs=[args.problem])
+                    template_dir=args.template_dir, fragment=args.fragment, as_printed=args.as_printed)
+    write_output(result.text, args.output, inputs=[args.problem, args.as_printed])
     return 0

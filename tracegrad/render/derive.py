@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import InputError
 from ..problem import FORMATS, Problem, load_problem
@@ -47,10 +47,13 @@ def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) 
 
 def derive(problem, *, format: str | None = None, lang: str | None = None, decimals: int | None = None,
            sig_figs: int | None = None, rounding: str | None = None, view: str | None = None,
-           template_dir=None, fragment: bool = False, extra: dict | None = None) -> Derivation:
+           template_dir=None, fragment: bool = False, extra: dict | None = None,
+           as_printed=None) -> Derivation:
     """Render a problem (path, :class:`Problem`, :class:`~tracegrad.worked.Worked`) or a :class:`Trace`.
 
-    Options left as ``None`` take the problem file's ``[render]`` defaults.
+    Options left as ``None`` take the problem file's ``[render]`` defaults. ``as_printed``
+    (an answers file) pins a document's printed numbers where it printed them and shows
+    the correct arithmetic beside each one that departs from it (layer view).
     """
     from ..worked import Worked, solve
 
@@ -69,6 +72,8 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     fmt = number_format(decimals, sig_figs, worked.problem if worked else None)
     catalog = Catalog(lang, template_dir)
     if isinstance(problem, Trace) or view == "node":
+        if as_printed is not None:
+            raise InputError("--as-printed pins numbers into the layer view of a problem file; drop --view node")
         from .node_view import NodeView
 
         trace = problem if isinstance(problem, Trace) else worked.node_trace()
@@ -77,7 +82,15 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         trace = worked.carry(fmt.round) if rounding == "carry" else worked.trace
         from .layer_view import LayerView
 
-        model = LayerView(worked, trace, fmt, catalog, rounding).build(worked.problem.title)
+        printed = None
+        if as_printed is not None:
+            from ..checker.printed import as_printed as pin_printed
+
+            printed = pin_printed(worked, as_printed, fmt, catalog, fmt.round if rounding == "carry" else None)
+            trace = printed.trace
+        model = LayerView(worked, trace, fmt, catalog, rounding, printed).build(worked.problem.title)
+        if printed is not None:
+            model = replace(model, note=model.note + catalog("check.as_printed.note", answers=printed.source))
     if extra:
         model.extra.update(extra)
     if format == "json":

@@ -163,13 +163,16 @@ def name_has_logits(worked: Worked) -> bool:
 class LayerView:
     """Builds the :class:`~tracegrad.render.model.Derivation` of a worked problem."""
 
-    def __init__(self, worked: Worked, trace, fmt: NumberFormat, catalog, rounding: str):
+    def __init__(self, worked: Worked, trace, fmt: NumberFormat, catalog, rounding: str, as_printed=None):
         self.worked = worked
         self.trace = trace
         self.fmt = fmt
         self.msg = catalog
         self.rounding = rounding
         self.values = worked.values(trace)
+        # printed numbers pinned (tracegrad.checker.printed): = or ≈ follows the arithmetic, not the pin
+        self.reference = as_printed.reference if as_printed else self.values
+        self.checks = as_printed.checks if as_printed else {}
         self.printed = set(worked.printed_indices())
         self.seen: set = set()  # nodes already printed under an earlier name
 
@@ -184,13 +187,13 @@ class LayerView:
         if not repeated:
             expansion = self._expansion(nodes)
         self.seen.update(flat)
-        exact = all(self.fmt.is_exact(v) for v in _leaves(values))
+        exact = all(self.fmt.is_exact(v) for v in _leaves(self.reference[name]))
         value = mt.grid(values, lambda x: mt.number(x, self.fmt))
         formula = _formula(self.worked, name, q)
         if expansion is not None and expansion.text == value.text:
             expansion = None
         return Line(name, caption, _symbol(self.worked, name, q), formula, expansion,
-                    "=" if exact else "≈", value, values, exact, connector=connector)
+                    "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector)
 
     def _expansion(self, nodes) -> Math | None:
         """Arithmetic with numbers, one level below each node; shallower when that reads too long."""
@@ -276,7 +279,7 @@ class LayerView:
         for k in range(w.depth, 0, -1):
             for sym, name in (("W", f"dL/dW{k}"), ("b", f"dL/db{k}")):
                 values = self.values[name]
-                exact = all(self.fmt.is_exact(v) for v in _leaves(values))
+                exact = all(self.fmt.is_exact(v) for v in _leaves(self.reference[name]))
                 rows.append(Row(var(sym, k), mt.grid(values, lambda x: mt.number(x, self.fmt)),
                                 "=" if exact else "≈"))
         self.seen = set()  # the update lines print the step products again, as the document does
