@@ -28,7 +28,36 @@ def render_derivation(kwargs) -> str:
     return derive(SEED, view="layer", **kwargs).text
 
 
+def check_cases():
+    """The check report of the document's printed numbers (its errata), the derivation with
+    them pinned (--as-printed) and the list of quantity names: (file name, producer)."""
+    from dataclasses import replace
+
+    from tracegrad.checker import check, load_answers, load_subject
+    from tracegrad.checker.listing import render_listing
+    from tracegrad.render.derive import derive
+    from tracegrad.render.numbers import NumberFormat
+
+    def named(item, path):  # sources as written from the repository root, wherever the tests run
+        return replace(item, source=path.relative_to(ROOT).as_posix())
+
+    printed = ROOT / "examples" / "seed_printed.toml"
+    for fmt in ("text", "markdown", "json"):
+        for lang in ("en", "zh") if fmt != "json" else ("en",):
+            yield (f"check_seed_printed.{lang}.{EXTENSIONS[fmt]}",
+                   lambda f=fmt, lang=lang: check(named(load_subject(SEED), SEED),
+                                                  named(load_answers(printed), printed)).render(f, lang))
+    for fmt in ("text", "markdown"):
+        for lang in ("en", "zh"):
+            yield (f"check_as_printed.{lang}.{EXTENSIONS[fmt]}",
+                   lambda f=fmt, lang=lang: derive(SEED, format=f, lang=lang,
+                                                   as_printed=named(load_answers(printed), printed)).text)
+    yield "check_quantities.en.txt", lambda: render_listing(named(load_subject(SEED), SEED), "text", "en",
+                                                            NumberFormat(4))
+
+
 def cases():
     """Every golden file: (name, function producing its text)."""
     for name, kwargs in derivation_cases():
         yield name, (lambda kw=kwargs: render_derivation(kw))
+    yield from check_cases()
