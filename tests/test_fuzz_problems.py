@@ -2,7 +2,6 @@
 InputError naming the file (never another exception), and the input file is untouched."""
 
 import json
-import math
 import string
 
 import pytest
@@ -12,7 +11,6 @@ from hypothesis import strategies as st
 
 from tests.golden import SEED
 from tracegrad.errors import TraceGradError
-from tracegrad.problem import load_problem
 from tracegrad.render.derive import derive
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")

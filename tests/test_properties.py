@@ -10,62 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tracegrad as tg
-from tracegrad import Value
 from tracegrad.problem import parse_problem
 from tracegrad.render.numbers import NumberFormat
 from tracegrad.worked import solve
-
-UNARY = ("tanh", "sigmoid", "exp", "neg", "square", "relu", "leaky_relu", "abs")
-BINARY = ("add", "sub", "mul", "div", "max", "min")
-
-programs = st.lists(st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 40), st.integers(0, 40)),
-                    min_size=1, max_size=12)
-points = st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3)
-
-
-def build(program, leaves, override=None):
-    """Every node of a random graph; ``override`` = (k, v) replaces node k by a leaf of value v."""
-    nodes = list(leaves)
-    for step, (kind, i, j) in enumerate(program):
-        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        if override is not None and override[0] == len(nodes):
-            r = Value(override[1])
-        elif kind == "tanh":
-            r = a.tanh()
-        elif kind == "sigmoid":
-            r = a.sigmoid()
-        elif kind == "exp":
-            r = (a * 0.25).exp()
-        elif kind == "neg":
-            r = -a
-        elif kind == "square":
-            r = a**2
-        elif kind == "relu":
-            r = a.relu()
-        elif kind == "leaky_relu":
-            r = a.leaky_relu(0.1)
-        elif kind == "abs":
-            r = abs(a)
-        elif kind == "add":
-            r = a + b
-        elif kind == "sub":
-            r = a - b
-        elif kind == "mul":
-            r = a * b
-        elif kind == "div":
-            r = a / (b * b + 1)
-        elif kind == "max":
-            r = tg.max(a, b)
-        else:
-            r = tg.min(a, b)
-        r.label = f"n{len(nodes)}"
-        nodes.append(r)
-    return nodes
-
-
-def leaves_of(xs):
-    return [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
-
+from tests.graphs import build, leaves_of, points, programs
 
 def check_replay_with_pins(program, xs, pick, value):
     nodes = build(program, leaves_of(xs))

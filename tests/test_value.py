@@ -5,11 +5,11 @@ import sys
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import tracegrad as tg
 from tracegrad import DomainError, Value
 from tests.conftest import central_difference
+from tests.graphs import build, leaves_of, points, programs
 
 
 def micrograd_readme(V):
@@ -242,58 +242,14 @@ def test_import_does_not_load_sympy():
 
 # --- random expression graphs against central differences -------------------------
 
-UNARY = ["tanh", "sigmoid", "exp_small", "square", "neg", "softplus_like", "relu", "leaky"]
-BINARY = ["add", "sub", "mul", "div_safe", "max", "min"]
-
-
-def _build(program, leaves, V):
-    nodes = list(leaves)
-    for kind, i, j in program:
-        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        if kind == "tanh":
-            r = a.tanh() if V else math.tanh(a)
-        elif kind == "sigmoid":
-            r = a.sigmoid() if V else 1 / (1 + math.exp(-a))
-        elif kind == "exp_small":
-            r = (a * 0.3).exp() if V else math.exp(a * 0.3)
-        elif kind == "square":
-            r = a**2 if V else a**2
-        elif kind == "neg":
-            r = -a
-        elif kind == "softplus_like":
-            r = (1 + (a * 0.5).exp()).log() if V else math.log(1 + math.exp(a * 0.5))
-        elif kind == "relu":
-            r = a.relu() if V else max(a, 0.0)
-        elif kind == "leaky":
-            r = a.leaky_relu(0.1) if V else (a if a > 0 else 0.1 * a)
-        elif kind == "add":
-            r = a + b
-        elif kind == "sub":
-            r = a - b
-        elif kind == "mul":
-            r = a * b
-        elif kind == "div_safe":
-            r = a / (b * b + 1) if V else a / (b * b + 1)
-        elif kind == "max":
-            r = tg.max(a, b) if V else max(a, b)
-        else:
-            r = tg.min(a, b) if V else min(a, b)
-        nodes.append(r)  # every node stays available: later ops reuse earlier ones
-    return nodes[-1]
-
-
-programs = st.lists(
-    st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=14
-)
-
 
 @settings(max_examples=150, deadline=None)
-@given(programs, st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+@given(programs, points)
 def test_random_graphs_against_central_differences(program, xs):
-    leaves = [Value(x) for x in xs]
-    out = _build(program, leaves, True)
+    leaves = leaves_of(xs)
+    out = build(program, leaves)[-1]
     out.backward()
-    f = lambda v: _build(program, v, False)  # noqa: E731
+    f = lambda v: build(program, v)[-1]  # noqa: E731
     for i in range(3):
         numeric = central_difference(f, xs, i, h=1e-7)
         # at or near a kink (relu, max, min) the one-sided slopes differ: no derivative to compare

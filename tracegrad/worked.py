@@ -47,13 +47,14 @@ class Quantity:
 
     def indices(self) -> list:
         """Every node index, in reading order."""
-        return list(_flatten(self.nodes))
+        return list(flatten(self.nodes))
 
 
-def _flatten(nested):
+def flatten(nested):
+    """The leaves of a nested list/tuple, in reading order."""
     if isinstance(nested, (list, tuple)):
         for item in nested:
-            yield from _flatten(item)
+            yield from flatten(item)
     else:
         yield nested
 
@@ -116,7 +117,7 @@ class Worked:
         flat = {}
         for name, values in pins.items():
             q = self[name]
-            for i, v in zip(q.indices(), _flatten(_as_tuples(values))):
+            for i, v in zip(q.indices(), flatten(_as_tuples(values))):
                 if v is not None:
                     flat[i] = v
         return self.trace.replay(pins=flat)
@@ -217,7 +218,7 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
         names[f"W{k}_new"] = ("new", "update", k, new_w)
         names[f"b{k}_new"] = ("new", "update", k, _bias_shape(layer, new_b))
 
-    roots = [loss] + [v for _, _, _, nested in names.values() for v in _flatten(nested)]
+    roots = [loss] + [v for _, _, _, nested in names.values() for v in flatten(nested)]
     trace = Trace(roots)
     quantities = {}
     for name, (kind, section, layer_index, nested) in names.items():

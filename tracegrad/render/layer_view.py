@@ -9,7 +9,7 @@ or the carry-rounded replay) and every expansion is written from the graph.
 
 from __future__ import annotations
 
-from ..worked import Worked
+from ..worked import Worked, flatten
 from . import mathtext as mt
 from .mathtext import ETA, L, Math, Y, Y_HAT, partial, var
 from .model import Block, Derivation, Line, Row, Section
@@ -187,7 +187,7 @@ class LayerView:
         if not repeated:
             expansion = self._expansion(nodes)
         self.seen.update(flat)
-        exact = all(self.fmt.is_exact(v) for v in _leaves(self.reference[name]))
+        exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
         value = mt.grid(values, lambda x: mt.number(x, self.fmt))
         formula = _formula(self.worked, name, q)
         if expansion is not None and expansion.text == value.text:
@@ -279,7 +279,7 @@ class LayerView:
         for k in range(w.depth, 0, -1):
             for sym, name in (("W", f"dL/dW{k}"), ("b", f"dL/db{k}")):
                 values = self.values[name]
-                exact = all(self.fmt.is_exact(v) for v in _leaves(self.reference[name]))
+                exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
                 rows.append(Row(var(sym, k), mt.grid(values, lambda x: mt.number(x, self.fmt)),
                                 "=" if exact else "≈"))
         self.seen = set()  # the update lines print the step products again, as the document does
@@ -326,11 +326,3 @@ class LayerView:
         note = m(f"note.{self.rounding}", precision=precision)
         return Derivation(title or m("title"), m.lang, view, self.rounding, precision, note, sections,
                           table, header, self.summary())
-
-
-def _leaves(nested):
-    if isinstance(nested, (list, tuple)):
-        for item in nested:
-            yield from _leaves(item)
-    else:
-        yield nested
