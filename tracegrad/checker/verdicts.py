@@ -91,13 +91,13 @@ def judge(subject, answers: Answers) -> tuple:
         verdicts.append(v)
     wrong = [v for v in verdicts if v.verdict == "wrong"]
     if wrong:
-        explained = diagnose(subject, bound, pins, [v.answer for v in wrong], tol)
+        explained = diagnose(subject, pins, [v.answer for v in wrong], tol)
         verdicts = [Verdict(v.answer, v.verdict, v.expected, v.carried, mistakes=explained.get(v.answer, ()))
                     if v.verdict == "wrong" else v for v in verdicts]
     return tuple(verdicts)
 
 
-def diagnose(subject, bound, pins: dict, wrong: list, tol) -> dict:
+def diagnose(subject, pins: dict, wrong: list, tol) -> dict:
     """``{answer: (mutation, …)}``: the mutations reproducing each wrong number, replayed
     alone and with the student's answers pinned."""
     decimals = {tol.format_for(a.written).decimals or decimals_written(a.written) for a in wrong}
@@ -114,7 +114,8 @@ def diagnose(subject, bound, pins: dict, wrong: list, tol) -> dict:
             if node is None:
                 continue
             node = m.reads.get(node, node)
-            if any(tol.matches(a.written, r[node]) for r in runs):
+            known = any(f.key == m.key for f in found[a])  # one diagnosis per kind: the first (finest) variant
+            if not known and any(tol.matches(a.written, r[node]) for r in runs):
                 found[a].append(m)
     return {a: tuple(ms) for a, ms in found.items() if ms}
 

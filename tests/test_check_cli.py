@@ -1,0 +1,117 @@
+"""The check and quantities commands: exit codes, formats, languages, escaping, determinism, KaTeX."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.golden import ROOT, SEED
+from tests.tex_tools import katex_errors, markdown_math
+from tracegrad.cli import main
+
+PRINTED = ROOT / "examples" / "seed_printed.toml"
+
+
+def answers(tmp_path, text, name="answers.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_exit_0_when_everything_is_correct_or_carried(tmp_path, capsys):
+    # a₁[1] = 0.9084 wrong would make it 1; here z₂ = 1.1844 and the loss ½(0.7657 − 0.5)² = 0.0353 are right
+    path = answers(tmp_path, "[answers]\nz2 = 1.1844\nloss = 0.0353\n")
+    assert main(["check", str(SEED), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "z2 = 1.1844: correct" in out and "Summary: 2 correct, 0 carried, 0 wrong." in out
+
+
+def test_exit_1_when_something_is_wrong(capsys):
+    assert main(["check", str(SEED), str(PRINTED)]) == 1
+    assert "5 wrong" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    assert main(["check", str(SEED), str(answers(tmp_path, "[answers]\nz3 = 1\n"))]) == 2
+    err = capsys.readouterr().err
+    assert "answers.z3: unknown quantity 'z3'; valid names: z1 (2 numbers)" in err
+    assert main(["check", str(tmp_path / "none.toml"), str(PRINTED)]) == 2
+    with pytest.raises(SystemExit) as info:  # argparse: ANSWERS missing
+        main(["check", str(SEED)])
+    assert info.value.code == 2
+
+
+def test_chinese_report(capsys):
+    main(["check", str(SEED), str(PRINTED), "--lang", "zh"])
+    out = capsys.readouterr().out
+    assert "a1[1] = 0.9084：错误（正确值 0.9168）" in out
+    assert "可能的错误：∂L/∂W₁ 被转置（布局混淆：行列互换）" in out
+    assert "汇总：正确 25 个（其中末位差一 1 个），承前 13 个（其中末位差一 3 个），错误 5 个。" in out
+
+
+def test_json_report(capsys):
+    main(["check", str(SEED), str(PRINTED), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert [(c["verdict"], c["count"], c["last_digit"]) for c in data["counts"]] == \
+        [("correct", 25, 1), ("carried", 13, 3), ("wrong", 5, 0)]
+    rows = {row["key"]: row for row in data["rows"]}
+    assert rows["step_W1[0][1]"]["mistakes"][0]["key"] == "gradient_transposed"
+    assert rows["a1[1]"]["step"]["text"] == "a₁[1] = σ(2.4) ≈ 0.9168"
+
+
+def test_output_file_never_overwrites_an_input(tmp_path, capsys):
+    copy = answers(tmp_path, PRINTED.read_text(encoding="utf-8"))
+    assert main(["check", str(SEED), str(copy), "-o", str(copy)]) == 2
+    assert "refusing to overwrite an input file" in capsys.readouterr().err
+    out = tmp_path / "report.md"
+    assert main(["check", str(SEED), str(copy), "--format", "markdown", "-o", str(out)]) == 1
+    assert out.read_text(encoding="utf-8").startswith("# The source document")
+
+
+def test_user_text_is_escaped(tmp_path):
+    path = answers(tmp_path, 'title = "<b>$x$ | *hw*</b>"\n[answers]\nz2 = 1.1844\n')
+    out = tmp_path / "r.md"
+    main(["check", str(SEED), str(path), "--format", "markdown", "-o", str(out)])
+    first = out.read_text(encoding="utf-8").splitlines()[0]
+    assert first == r"# \<b\>\$x\$ \| \*hw\*\</b\>"
+
+
+def test_same_input_gives_byte_identical_output_across_processes(tmp_path):
+    outs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        run = subprocess.run([sys.executable, "-m", "tracegrad", "check", str(SEED), str(PRINTED), "--format", "json"],
+                             capture_output=True, env=env, cwd=ROOT)
+        assert run.returncode == 1
+        outs.append(run.stdout)
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_markdown_math_parses_in_katex_strict_mode(lang, capsys):
+    main(["check", str(SEED), str(PRINTED), "--format", "markdown", "--lang", lang])
+    main(["quantities", str(SEED), "--format", "markdown", "--lang", lang])
+    formulas = markdown_math(capsys.readouterr().out)
+    assert len(formulas) > 100
+    assert katex_errors(formulas) == []
+
+
+def test_quantities_lists_every_name_with_value_and_formula(capsys):
+    assert main(["quantities", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    names = [line.split("  (")[0] for line in out.splitlines() if "  (" in line and not line.startswith(" ")]
+    assert names == ["z1", "a1", "z2", "a2", "y_hat", "loss", "dL/dy_hat", "da2/dz2", "delta2", "dL/dW2", "dL/db2",
+                     "dL/da1", "da1/dz1", "delta1", "dL/dW1", "dL/db1", "step_W1", "step_b1", "W1_new", "b1_new",
+                     "step_W2", "step_b2", "W2_new", "b2_new"]
+    assert "    a₁ = σ(z₁) ≈ [0.8808, 0.9168]" in out  # σ(2) = 0.880797, σ(2.4) = 0.916827
+    assert "    z₁ = X·W₁ + b₁ = [2.0, 2.4]" in out  # exact values get =
+    assert "dL/dW2  (2×1)" in out
+
+
+def test_quantities_json_and_precision(capsys):
+    assert main(["quantities", str(SEED), "--format", "json", "--sig-figs", "3"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    entry = {e["name"]: e for e in data["entries"]}["delta1"]
+    assert entry["shape"] == [2] and entry["value"]["text"] == "[0.00450, 0.000363]"  # δ₁ = [0.0045044, 0.00036350]

@@ -1,0 +1,273 @@
+"""Likely-mistake diagnosis: each mistake is made by hand here (numpy formulas, independent of the
+engine), written as a student's answer, and the checker must name it."""
+
+import math
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from tests.golden import SEED
+from tracegrad.checker import check, network_subject, parse_answers
+from tracegrad.problem import load_problem, parse_problem
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def reference(x, y, w1, b1, w2, b2, act1="sigmoid", act2="sigmoid", loss="half_se"):
+    """Forward and backward of a two-layer in_out network by the matrix formulas (batch rows = samples)."""
+    f = {"sigmoid": (sigmoid, lambda a: a * (1 - a)), "tanh": (np.tanh, lambda a: 1 - a * a)}
+    X, Y = np.atleast_2d(x).astype(float), np.atleast_2d(y).astype(float)
+    n, k = Y.shape
+    z1 = X @ w1 + b1
+    a1 = f[act1][0](z1)
+    z2 = a1 @ w2 + b2
+    a2 = f[act2][0](z2)
+    dy = (a2 - Y) / n if loss == "half_se" else 2 * (a2 - Y) / (k * n)  # mse averages over the outputs
+    d2 = dy * f[act2][1](a2)
+    da1 = d2 @ w2.T
+    d1 = da1 * f[act1][1](a1)
+    return dict(X=X, z1=z1, a1=a1, z2=z2, a2=a2, dy=dy, s2=f[act2][1](a2), d2=d2, dW2=a1.T @ d2,
+                db2=d2.sum(0), da1=da1, d1=d1, dW1=X.T @ d1, db1=d1.sum(0))
+
+
+W1, B1 = np.array([[0.5, 0.6], [0.7, 0.8]]), np.array([0.1, 0.2])
+W2, B2 = np.array([[0.9], [0.1]]), np.array([0.3])
+S = reference([1.0, 2.0], [0.5], W1, B1, W2, B2)  # the seed example
+
+
+def written(values, digits=4):
+    """Numbers as a student writes them: rounded to ``digits`` decimals, as text."""
+    if isinstance(values, (list, tuple, np.ndarray)):
+        return [written(v, digits) for v in values]
+    return Decimal(f"{float(values):.{digits}f}")
+
+
+def verdicts(subject, answers):
+    return check(subject, parse_answers({"answers": {k: written(v) for k, v in answers.items()}}))
+
+
+def named(report, key):
+    v = report[key]
+    assert v.verdict == "wrong", (key, v)
+    return [m.key for m in v.mistakes]
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return network_subject(load_problem(SEED))
+
+
+def test_activation_derivative_forgotten(seed):
+    # δ₂ without σ′(z₂) is ∂L/∂ŷ = ŷ − y = 0.2657; δ₁ without σ′(z₁) is ∂L/∂a₁ = [0.0429, 0.0048]
+    r = verdicts(seed, {"delta2": S["dy"][0, 0], "delta1": S["da1"][0]})
+    assert round(S["dy"][0, 0], 4) == 0.2657
+    assert "act_grad_forgotten" in named(r, "delta2") and "act_grad_forgotten" in named(r, "delta1[0]")
+    assert dict(r["delta2"].mistakes[0].args) == {"f": "σ", "k": "₂"}
+    assert "activation derivative forgotten: σ′(z₂) left out" in r.render("text")
+
+
+def test_sigma_prime_taken_as_sigma(seed):
+    # σ′(z₂) written as σ(z₂) = ŷ = 0.7657, and δ₂ = 0.2657 × 0.7657 = 0.2035
+    r = verdicts(seed, {"da2/dz2": S["a2"][0, 0]})
+    assert "act_grad_as_f" in named(r, "da2/dz2")
+    r = verdicts(seed, {"delta2": S["dy"][0, 0] * S["a2"][0, 0]})
+    assert round(S["dy"][0, 0] * S["a2"][0, 0], 4) == 0.2035 and "act_grad_as_f" in named(r, "delta2")
+
+
+def test_sigma_prime_from_z_instead_of_a(seed):
+    # z₂(1 − z₂) = 1.1844 × (−0.1844) = −0.2184 instead of a₂(1 − a₂) = 0.1794
+    z2 = S["z2"][0, 0]
+    r = verdicts(seed, {"da2/dz2": z2 * (1 - z2)})
+    assert round(z2 * (1 - z2), 4) == -0.2184 and "act_grad_at_z" in named(r, "da2/dz2")
+
+
+@pytest.mark.parametrize("factor,key", [(2, "loss_grad_doubled"), (0.5, "loss_grad_halved"), (-1, "loss_grad_sign")])
+def test_loss_derivative_factor(seed, factor, key):
+    # ½(ŷ − y)² differentiated as 2(ŷ − y) (the ½ dropped), ½(ŷ − y) (applied twice), y − ŷ (sign)
+    assert key in named(verdicts(seed, {"dL/dy_hat": factor * S["dy"][0, 0]}), "dL/dy_hat")
+    assert key in named(verdicts(seed, {"delta2": factor * S["d2"][0, 0]}), "delta2")
+    # written together, δ₂ follows from the student's own ∂L/∂ŷ: carried, not a second mistake
+    r = verdicts(seed, {"dL/dy_hat": factor * S["dy"][0, 0], "delta2": factor * S["d2"][0, 0]})
+    assert r["delta2"].verdict == "carried"
+
+
+def test_update_sign_and_learning_rate(seed):
+    g = S["dW2"][:, 0]  # [0.041987, 0.043704]
+    cases = {"update_sign": W2[:, 0] + 0.1 * g,  # [0.9042, 0.1044]
+             "lr_missing": W2[:, 0] - g,  # [0.8580, 0.0563]
+             "lr_twice": W2[:, 0] - 0.01 * g}  # [0.8996, 0.0996]
+    for key, new in cases.items():
+        r = verdicts(seed, {"W2_new": new})
+        assert key in named(r, "W2_new[0]") and key in named(r, "W2_new[1]"), key
+    assert "lr_missing" in named(verdicts(seed, {"step_W2": g}), "step_W2[0]")
+
+
+def test_weight_gradient_transposed(seed):
+    # ∂L/∂W₁ = Xᵀδ₁ = [[0.0045, 0.0004], [0.0090, 0.0007]] in the in_out layout; written as δ₁ᵀX
+    # (rows = units) without declaring it, the off-diagonal elements are each other's
+    turned = S["dW1"].T
+    r = verdicts(seed, {"dL/dW1": turned})
+    assert r["dL/dW1[0][0]"].verdict == "correct"
+    assert "gradient_transposed" in named(r, "dL/dW1[0][1]") and "gradient_transposed" in named(r, "dL/dW1[1][0]")
+    # the update subtracting the transposed gradient position by position (the document's own slip)
+    r = verdicts(seed, {"W1_new": W1 - 0.1 * turned})  # [[0.4995, 0.5991], [0.7000, 0.7999]]
+    assert "gradient_transposed" in named(r, "W1_new[0][1]")
+
+
+def test_rounding_too_early(seed):
+    # every intermediate rounded to two decimals: a₁ = [0.88, 0.92], z₂ = 0.88·0.9 + 0.92·0.1 + 0.3 = 1.184 → 1.18,
+    # ŷ = σ(1.18) = 0.76494 (the correct ŷ is 0.7657)
+    y_hat = 1 / (1 + math.exp(-1.18))
+    r = verdicts(seed, {"y_hat": y_hat})
+    assert round(y_hat, 4) == 0.7649
+    mistakes = r["y_hat"].mistakes
+    assert [(m.key, dict(m.args)) for m in mistakes] == [("rounded_early", {"n": 2})]
+
+
+def test_an_unexplained_number_gets_no_diagnosis(seed):
+    assert named(verdicts(seed, {"delta2": 0.1234}), "delta2") == []
+
+
+# --- batches, several outputs, reused values -----------------------------------------------
+
+BATCH = dict(x=[[1.0, 2.0], [0.5, -1.0], [-1.5, 0.5]], y=[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+             w1=np.array([[0.5, -0.3], [0.2, 0.8]]), b1=np.array([0.1, -0.1]),
+             w2=np.array([[0.7, -0.4], [0.3, 0.6]]), b2=np.array([0.05, 0.0]))
+
+
+def batch_problem(loss):
+    return network_subject(parse_problem({
+        "layers": [{"weights": BATCH["w1"].tolist(), "bias": BATCH["b1"].tolist(), "activation": "tanh"},
+                   {"weights": BATCH["w2"].tolist(), "bias": BATCH["b2"].tolist(), "activation": "sigmoid"}],
+        "data": {"x": BATCH["x"], "y": BATCH["y"]}, "loss": loss, "optimizer": {"name": "sgd", "lr": 0.5}}))
+
+
+@pytest.fixture(scope="module")
+def mse_batch():
+    p = {k: BATCH[k] for k in ("x", "y", "w1", "b1", "w2", "b2")}
+    return batch_problem("mse"), reference(act1="tanh", loss="mse", **p)
+
+
+def test_batch_gradient_summed_instead_of_averaged(mse_batch):
+    subject, ref = mse_batch
+    r = verdicts(subject, {"dL/dW2": 3 * ref["dW2"], "dL/db2": 3 * ref["db2"]})  # N = 3 samples
+    assert "batch_summed" in named(r, "dL/dW2[0][0]") and "batch_summed" in named(r, "dL/db2[1]")
+    assert dict(r["dL/db2[1]"].mistakes[0].args) == {"n": 3}
+
+
+def test_outputs_summed_where_the_loss_averages(mse_batch):
+    subject, ref = mse_batch
+    r = verdicts(subject, {"dL/dW2": 2 * ref["dW2"]})  # mse averages over its K = 2 outputs
+    assert "outputs_summed" in named(r, "dL/dW2[0][0]") and "batch_summed" not in named(r, "dL/dW2[0][0]")
+
+
+def test_outputs_averaged_where_the_loss_sums():
+    subject = batch_problem("half_se")
+    ref = reference(act1="tanh", **{k: BATCH[k] for k in ("x", "y", "w1", "b1", "w2", "b2")})
+    r = verdicts(subject, {"dL/db2": ref["db2"] / 2})  # half_se adds up its two outputs' terms
+    assert "outputs_averaged" in named(r, "dL/db2[0]")
+
+
+def test_gradient_of_a_reused_value_overwritten(mse_batch):
+    subject, ref = mse_batch
+    # ∂L/∂W₂ sums the three samples' contributions a₁ₛᵀδ₂ₛ; only the first sample's kept (the last one the
+    # backward pass adds): a₁[0]ᵀ·δ₂[0]
+    first = np.outer(ref["a1"][0], ref["d2"][0])
+    r = verdicts(subject, {"dL/dW2": first})
+    assert "accumulation_overwritten" in named(r, "dL/dW2[0][0]")
+    # ∂L/∂a₁[s][j] sums over the two output units: δ₂[s][0]·W₂[j][0] + δ₂[s][1]·W₂[j][1]; only unit 0 kept
+    r = verdicts(subject, {"dL/da1": ref["d2"][:, :1] * BATCH["w2"][:, 0]})
+    assert "accumulation_overwritten" in named(r, "dL/da1[0][0]")
+
+
+# --- optimizer slips -------------------------------------------------------------------------
+
+G = S["dW2"][0, 0]  # ∂L/∂W₂[0] = 0.041987 of the seed, where W₂[0] = 0.9
+
+
+def seed_dict(**optimizer) -> dict:
+    """The seed example as a problem table, with another optimizer."""
+    seed = load_problem(SEED)
+    return {"layers": [{"weights": [list(r) for r in layer.weights], "bias": list(layer.bias),
+                        "activation": layer.activation} for layer in seed.layers],
+            "data": {"x": list(seed.x[0]), "y": seed.y[0][0]}, "optimizer": optimizer}
+
+
+def seed_with(optimizer_factory=None, **optimizer):
+    return network_subject(parse_problem(seed_dict(**optimizer)), optimizer_factory=optimizer_factory)
+
+
+def adam_step(g, m, v, t, lr, b1, b2, eps, correct=True, inside=False):
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+    m_hat, v_hat = (m / (1 - b1 ** t), v / (1 - b2 ** t)) if correct else (m, v)
+    return lr * m_hat / (math.sqrt(v_hat + eps) if inside else math.sqrt(v_hat) + eps)
+
+
+def w2_new(subject, value):
+    return verdicts(subject, {"W2_new": [value, 0.1]})
+
+
+def test_momentum_coefficient_omitted():
+    # Nesterov: v = g, p − η(g + μv) = 0.9 − 0.1·1.9·g = 0.8920; with μ left out, p − η(g + v) = 0.8916
+    subject = seed_with(name="sgd", lr=0.1, momentum=0.9, nesterov=True)
+    assert verdicts(subject, {"W2_new": [0.9 - 0.1 * 1.9 * G, 0.1 - 0.1 * 1.9 * S["dW2"][1, 0]]}).passed
+    assert "momentum_omitted" in named(w2_new(subject, 0.9 - 0.1 * 2 * G), "W2_new[0]")
+
+
+def test_adam_bias_correction_omitted():
+    subject = seed_with(name="adam", lr=0.01)
+    wrong = 0.9 - adam_step(G, 0, 0, 1, 0.01, 0.9, 0.999, 1e-8, correct=False)  # 0.9 − 0.0316 = 0.8684
+    assert round(wrong, 4) == 0.8684
+    assert "adam_no_bias_correction" in named(w2_new(subject, wrong), "W2_new[0]")
+
+
+def test_epsilon_inside_the_square_root():
+    subject = seed_with(name="adam", lr=0.01, eps=0.001)
+    right = 0.9 - adam_step(G, 0, 0, 1, 0.01, 0.9, 0.999, 0.001)  # 0.9 − 0.01·g/(|g| + 0.001) = 0.8902
+    wrong = 0.9 - adam_step(G, 0, 0, 1, 0.01, 0.9, 0.999, 0.001, inside=True)  # 0.9 − 0.01·g/√(g² + 0.001)
+    assert (round(right, 4), round(wrong, 4)) == (0.8902, 0.8920)
+    assert "eps_inside_sqrt" in named(w2_new(subject, wrong), "W2_new[0]")
+    subject = seed_with(name="rmsprop", lr=0.01, alpha=0.99, eps=0.001)
+    wrong = 0.9 - 0.01 * G / math.sqrt(0.01 * G * G + 0.001)  # s = (1 − α)g²
+    assert "eps_inside_sqrt" in named(w2_new(subject, wrong), "W2_new[0]")
+
+
+def second_adam_step(params, settings):
+    """Adam after one earlier step: m = 0.01, v = 0.0001, t = 1 for every parameter."""
+    from tracegrad.nn.optim import Adam
+
+    optimizer = Adam(params, **settings)
+    optimizer.state = [{"t": 1, "m": 0.01, "v": 0.0001} for _ in params]
+    return optimizer
+
+
+def test_betas_swapped_on_a_second_step():
+    subject = seed_with(second_adam_step, name="adam", lr=0.01)
+    right = 0.9 - adam_step(G, 0.01, 0.0001, 2, 0.01, 0.9, 0.999, 1e-8)
+    wrong = 0.9 - adam_step(G, 0.01, 0.0001, 2, 0.01, 0.999, 0.9, 1e-8)
+    assert w2_new(subject, right)["W2_new[0]"].verdict == "correct"
+    assert "betas_swapped" in named(w2_new(subject, wrong), "W2_new[0]")
+    # on a first step the swap cancels exactly (m̂ = g, v̂ = g² whatever the betas): nothing to see
+    assert math.isclose(adam_step(G, 0, 0, 1, 0.01, 0.9, 0.999, 1e-8), adam_step(G, 0, 0, 1, 0.01, 0.999, 0.9, 1e-8))
+
+
+def test_step_counter_off_by_one():
+    first = seed_with(name="adam", lr=0.01)
+    ahead = 0.9 - adam_step(G, 0, 0, 2, 0.01, 0.9, 0.999, 1e-8)  # t = 2 on the first step: 0.9 − 0.0074
+    assert round(ahead, 4) == 0.8926
+    assert "step_count_ahead" in named(w2_new(first, ahead), "W2_new[0]")
+    second = seed_with(second_adam_step, name="adam", lr=0.01)
+    behind = 0.9 - adam_step(G, 0.01, 0.0001, 1, 0.01, 0.9, 0.999, 1e-8)  # t = 1 on the second step
+    assert "step_count_behind" in named(w2_new(second, behind), "W2_new[0]")
+
+
+def test_weight_decay_coupled_where_decoupled_was_asked():
+    subject = seed_with(name="adam", lr=0.01, weight_decay=0.1, decoupled=True)
+    right = 0.9 - adam_step(G, 0, 0, 1, 0.01, 0.9, 0.999, 1e-8) - 0.01 * 0.1 * 0.9  # AdamW: 0.8891
+    coupled = 0.9 - adam_step(G + 0.1 * 0.9, 0, 0, 1, 0.01, 0.9, 0.999, 1e-8)  # g + λp into Adam: 0.8900
+    assert (round(right, 4), round(coupled, 4)) == (0.8891, 0.89)
+    assert verdicts(subject, {"W2_new": [right, 0.0]})["W2_new[0]"].verdict == "correct"
+    assert "weight_decay_coupled" in named(w2_new(subject, coupled), "W2_new[0]")
