@@ -79,6 +79,7 @@ def test_transposed_matrix_is_read_in_the_problem_layout(seed):
     ('[answers]\nz1 = [2.0, true]\n', "answers.z1[1]", ["expected a number, got the boolean true"]),
     ('[answers]\nz1 = [2.0, inf]\n', "answers.z1[1]", ["expected a finite number"]),
     ('[answers]\nz1 = [nan, 2.4]\n', "answers.z1[0]", ["expected a finite number"]),
+    ('[answers]\nz1 = [1e999, 2.4]\n', "answers.z1[0]", ["expected a finite number"]),
     ('[answers]\nz1 = [[2.0], 2.4]\n', "answers.z1", ["different lengths or depths"]),
     ('[answers]\nz1 = []\n', "answers.z1", ["empty list"]),
     ('title = "x"\n', "answers", ["missing or empty", "tracegrad quantities"]),

@@ -63,6 +63,8 @@ def test_explicit_tolerances():
     assert absolute.matches(Decimal("0.9175"), v) and not absolute.matches(Decimal("0.918"), v)
     relative = Tolerance(relative=0.01)  # 1 % of 0.916827 is 0.0091683
     assert relative.matches(Decimal("0.925"), v) and not relative.matches(Decimal("0.927"), v)
+    assert Tolerance(decimals=15).matches(Decimal("1e30"), 1e30)  # any magnitude, no decimal overflow
+    assert Tolerance(sig_figs=3).matches(Decimal("1.23e300"), 1.234e300)
     both = Tolerance(absolute=0.001, relative=0.01)
     assert both.matches(Decimal("0.0015"), 0.0006) and both.matches(Decimal("0.925"), v)
 

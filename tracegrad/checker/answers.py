@@ -22,6 +22,7 @@ file, the key and the valid names and shapes.
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -139,7 +140,7 @@ def _numbers(value, source: str, key: str):
         hint = "; write numbers without quotes" if isinstance(value, str) else ""
         raise InputError(f"expected a number, got {_describe(value)}{hint}", file=source, key=key)
     number = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
-    if not number.is_finite():
+    if not number.is_finite() or not math.isfinite(float(number)):
         raise InputError(f"expected a finite number, got {value}", file=source, key=key)
     return number
 

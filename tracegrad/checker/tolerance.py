@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from ..errors import InputError
 from ..render.numbers import NOISE, NumberFormat, exact_text
 
+_CONTEXT = Context(prec=800)  # exact for any float and any written number
 _HALF = Decimal("0.5") + Decimal(NOISE)
 _ONE_AND_HALF = Decimal("1.5") + Decimal(NOISE)
 
@@ -64,18 +65,18 @@ class Tolerance:
         v = Decimal(repr(value))
         if self.absolute is not None or self.relative is not None:
             bound = max(self.absolute or 0.0, (self.relative or 0.0) * abs(value))
-            return abs(written - v) <= Decimal(repr(bound)) * (1 + Decimal(NOISE))
+            return _distance(written, v) <= Decimal(repr(bound)) * (1 + Decimal(NOISE))
         q = self._quantum(written, v)
         if not self.is_written:
-            written = written.quantize(q, rounding=ROUND_HALF_UP)
-        return abs(written - v) <= q * _HALF
+            written = written.quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
+        return _distance(written, v) <= q * _HALF
 
     def near(self, written: Decimal, value: float) -> bool:
         """One unit off in the last written digit (written precision only)."""
         if not self.is_written or not math.isfinite(value):
             return False
         q = self._quantum(written, Decimal(0))
-        return abs(written - Decimal(repr(value))) <= q * _ONE_AND_HALF
+        return _distance(written, Decimal(repr(value))) <= q * _ONE_AND_HALF
 
     def describe(self, msg) -> str:
         """The rule in words, from the catalog ``msg``."""
@@ -91,6 +92,10 @@ class Tolerance:
         if self.relative is not None:
             parts.append(msg("check.rule.relative", r=exact_text(self.relative)))
         return msg("check.rule.tolerance", rule=msg("check.rule.or").join(parts))
+
+
+def _distance(a: Decimal, b: Decimal) -> Decimal:
+    return abs(_CONTEXT.subtract(a, b))
 
 
 def parse_tolerance(raw, source: str) -> Tolerance:
