@@ -82,6 +82,7 @@ def test_transposed_matrix_is_read_in_the_problem_layout(seed):
     ('[answers]\nz1 = [1e999, 2.4]\n', "answers.z1[0]", ["expected a finite number"]),
     ('[answers]\nz1 = [[2.0], 2.4]\n', "answers.z1", ["different lengths or depths"]),
     ('[answers]\nz1 = []\n', "answers.z1", ["empty list"]),
+    ('[answers]\nz1 = [[[[[1.0]]]]]\n', "answers.z1[0][0][0][0]", ["nested more than 4 deep"]),
     ('title = "x"\n', "answers", ["missing or empty", "tracegrad quantities"]),
     ('[answer]\nz1 = [2.0, 2.4]\n', "answer", ["unknown key", "answers, tolerance, layout"]),
     ('[answers]\nz1 = [2.0, 2.4]\n[tolerance]\ndigits = 3\n', "tolerance.digits", ["unknown key"]),
@@ -126,7 +127,7 @@ y = 1.0
     assert len(check(problem, ok)) == 6
 
 
-@pytest.mark.parametrize("text", ["", "[answers\nz1 = 1", "\xff\xfe"])
+@pytest.mark.parametrize("text", ["", "[answers\nz1 = 1", "\xff\xfe", "[answers]\nz1 = " + "[" * 5000 + "1" + "]" * 5000])
 def test_unreadable_answers_exit_2_with_one_message(tmp_path, capsys, text):
     path = tmp_path / "answers.toml"
     path.write_bytes(text.encode("latin-1"))

@@ -72,17 +72,17 @@ def load_answers(path) -> Answers:
         raise InputError("is a directory, expected an answers file (.toml)", file=str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
-    if path.suffix.lower() == ".json":
-        try:
+    try:
+        if path.suffix.lower() == ".json":
             data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant(str(path)))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                             file=str(path)) from None
-    else:
-        try:
+        else:
             data = tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError("lists nested too deeply; answers are numbers, vectors or matrices", file=str(path)) from None
     return parse_answers(data, str(path))
 
 
@@ -130,12 +130,19 @@ def _key(name: str) -> str:
     return f'answers."{name}"' if "/" in name or "." in name else f"answers.{name}"
 
 
-def _numbers(value, source: str, key: str):
+MAX_DEPTH = 4
+"""Lists nested deeper than this are refused (quantities are at most matrices, or batches of vectors)."""
+
+
+def _numbers(value, source: str, key: str, depth: int = 0):
     """Nested lists of Decimal, as written."""
     if isinstance(value, list):
         if not value:
             raise InputError("empty list; write the numbers", file=source, key=key)
-        return [_numbers(v, source, f"{key}[{i}]") for i, v in enumerate(value)]
+        if depth == MAX_DEPTH:
+            raise InputError(f"lists nested more than {MAX_DEPTH} deep; answers are numbers, vectors or matrices",
+                             file=source, key=key)
+        return [_numbers(v, source, f"{key}[{i}]", depth + 1) for i, v in enumerate(value)]
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         hint = "; write numbers without quotes" if isinstance(value, str) else ""
         raise InputError(f"expected a number, got {_describe(value)}{hint}", file=source, key=key)
