@@ -163,3 +163,17 @@ def test_python_api(seed):
     from tracegrad.problem import load_problem
 
     assert tracegrad.check(load_problem(SEED), {"loss": 0.0353}).passed
+
+
+def test_a_students_value_outside_an_ops_domain_is_no_crash():
+    from tracegrad.checker import network_subject
+    from tracegrad.problem import parse_problem
+
+    subject = network_subject(parse_problem({
+        "layers": [{"weights": [[0.5], [0.2]], "bias": [0.1], "activation": "sigmoid"}],
+        "data": {"x": [1.0, 2.0], "y": 1.0}, "loss": "bce"}))
+    # ŷ = σ(0.5 + 0.4 + 0.1) = σ(1) = 0.731; written as 1.0, ∂L/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ)) would be 0/0
+    r = check(subject, parse_answers({"answers": {"y_hat": Decimal("1.0"), "dL/dy_hat": Decimal("-1.37")}}))
+    assert r["y_hat"].verdict == "wrong" and r["dL/dy_hat"].carried is None
+    assert r["dL/dy_hat"].verdict == "correct"  # (0.731059 − 1)/(0.731059·0.268941) = −1.3679
+    assert "your own earlier answers give" not in r.render("text")

@@ -41,9 +41,7 @@ def as_printed(worked, answers, fmt, msg, rounder=None) -> AsPrinted:
     bound = bind(answers, subject)
     pins = {i: rounder for i in subject.printed()} if rounder else {}
     pins.update(student_pins(bound))
-    recomputed = evaluate(worked.trace, pins)
-    if recomputed is None:  # a printed number outside an op's domain: show what the arithmetic cannot
-        recomputed = tuple(rec.data for rec in worked.trace.nodes)
+    recomputed = evaluate(worked.trace, pins)  # NaN where a printed number leaves an op's domain
     departing = {a.node for a in bound if not answers.tolerance.matches(a.written, recomputed[a.node])}
     reference = {name: _grid(grid, recomputed) for name, grid in subject.quantities.items()}
     parts: dict = {}  # line name -> [(symbol or None, values)]

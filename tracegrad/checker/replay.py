@@ -9,37 +9,39 @@ once, through the op table's forward functions, in trace order.
 
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 from ..ops import OPS
 
 
-def evaluate(trace, pins: Mapping | None = None, overrides: Mapping | None = None) -> tuple | None:
+def evaluate(trace, pins: Mapping | None = None, overrides: Mapping | None = None) -> tuple:
     """The value each node computes from its inputs, *before* its own pin.
 
     ``pins`` maps a node to a number, or to ``f(computed value)``: later nodes use
     the pinned value. ``overrides`` maps a node to ``f(values) -> float`` that
     replaces its op (``values`` holds every earlier node's value, pins applied).
-    Returns ``None`` when an op leaves its domain (a mutation that cannot happen).
+    A node whose op leaves its domain (a mutation that cannot happen, a student's
+    value outside it) is NaN, and so is everything computed from it.
     """
     pins = pins or {}
     overrides = overrides or {}
     after: list = []
     before: list = []
-    try:
-        for rec in trace.nodes:
-            override = overrides.get(rec.index)
+    for rec in trace.nodes:
+        override = overrides.get(rec.index)
+        try:
             if override is not None:
                 x = float(override(after))
             elif rec.is_leaf:
                 x = rec.data
             else:
                 x = float(OPS[rec.op].forward(tuple(after[i] for i in rec.inputs), rec.params))
-            before.append(x)
-            pin = pins.get(rec.index)
-            after.append(x if pin is None else float(pin(x) if callable(pin) else pin))
-    except (ArithmeticError, ValueError):
-        return None
+        except (ArithmeticError, ValueError):
+            x = math.nan
+        before.append(x)
+        pin = pins.get(rec.index)
+        after.append(x if pin is None else float(pin(x) if callable(pin) else pin))
     return tuple(before)
 
 

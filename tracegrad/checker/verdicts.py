@@ -18,7 +18,8 @@ A precise match always beats a last-digit one: it is the better explanation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from .answers import Answer, Answers, bind
 from .mutations import Mutation, rounding_mutations
@@ -33,7 +34,7 @@ VERDICTS = ("correct", "carried", "wrong")
 class Verdict:
     """The judgement of one written number. ``expected`` is the correct value,
     ``carried`` the value recomputed from the student's earlier answers (``None`` when
-    those answers leave an op's domain), ``mistakes`` the mutations explaining a wrong number."""
+    they leave an op's domain), ``mistakes`` the mutations explaining a wrong number."""
 
     answer: Answer
     verdict: str
@@ -75,9 +76,8 @@ def judge(subject, answers: Answers) -> tuple:
     for a in bound:
         w = a.written
         exact = trace.nodes[a.node].data
-        rounded = carry(tol.format_for(w))
-        candidates = [exact] + ([rounded[a.node]] if rounded else [])
-        carried = own[a.node] if own else None
+        candidates = [exact, carry(tol.format_for(w))[a.node]]
+        carried = own[a.node] if math.isfinite(own[a.node]) else None
         if any(tol.matches(w, x) for x in candidates):
             v = Verdict(a, "correct", exact, carried, by_carry=not tol.matches(w, exact))
         elif carried is not None and tol.matches(w, carried):
@@ -92,8 +92,8 @@ def judge(subject, answers: Answers) -> tuple:
     wrong = [v for v in verdicts if v.verdict == "wrong"]
     if wrong:
         explained = diagnose(subject, pins, [v.answer for v in wrong], tol)
-        verdicts = [Verdict(v.answer, v.verdict, v.expected, v.carried, mistakes=explained.get(v.answer, ()))
-                    if v.verdict == "wrong" else v for v in verdicts]
+        verdicts = [replace(v, mistakes=explained.get(v.answer, ())) if v.verdict == "wrong" else v
+                    for v in verdicts]
     return tuple(verdicts)
 
 
@@ -107,8 +107,7 @@ def diagnose(subject, pins: dict, wrong: list, tol) -> dict:
         trace = m.trace or subject.trace
         where = _node_map(subject, m) if m.quantities else None
         mapped = {where[n]: x for n, x in pins.items() if n in where} if where is not None else pins
-        runs = [r for r in (evaluate(trace, m.pins, m.overrides),
-                            evaluate(trace, {**m.pins, **mapped}, m.overrides)) if r is not None]
+        runs = (evaluate(trace, m.pins, m.overrides), evaluate(trace, {**m.pins, **mapped}, m.overrides))
         for a in wrong:
             node = a.node if where is None else where.get(a.node)
             if node is None:
