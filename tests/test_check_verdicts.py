@@ -2,9 +2,11 @@
 the last digit, explicit tolerances, and the report around them (seed example, hand arithmetic)."""
 
 import json
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tests.golden import SEED
 from tracegrad.checker import check, load_subject, parse_answers
@@ -177,3 +179,18 @@ def test_a_students_value_outside_an_ops_domain_is_no_crash():
     assert r["y_hat"].verdict == "wrong" and r["dL/dy_hat"].carried is None
     assert r["dL/dy_hat"].verdict == "correct"  # (0.731059 − 1)/(0.731059·0.268941) = −1.3679
     assert "your own earlier answers give" not in r.render("text")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 8))
+def test_written_precision_property(value, decimals):
+    # the value rounded half up to the written decimals (Python's Decimal, independently) always matches;
+    # one unit away is only near; two units away is neither
+    unit = Decimal(1).scaleb(-decimals)
+    rounded = Decimal(repr(value)).quantize(unit, rounding=ROUND_HALF_UP)
+    assume(abs(Decimal(repr(value)) - rounded) != unit / 2)  # a tie has two correct roundings (tested above)
+    t = Tolerance()
+    assert t.matches(rounded, value)
+    for k in (1, -1):
+        assert t.near(rounded + k * unit, value) and not t.matches(rounded + 2 * k * unit, value)
+        assert not t.near(rounded + 2 * k * unit, value)

@@ -49,7 +49,7 @@ def _scaled(trace, indices, factor: float) -> dict:
 
 def rounding_mutations(subject, decimals) -> tuple:
     """Rounding too early: every printed value rounded to fewer decimals than written."""
-    printed = subject.printed()
+    printed = subject.printed
     coarser = sorted({n for d in decimals for n in range(1, d)}, reverse=True)
     return tuple(Mutation("rounded_early", (("n", n),), pins={i: NumberFormat(decimals=n).round for i in printed})
                  for n in coarser)

@@ -39,7 +39,7 @@ def as_printed(worked, answers, fmt, msg, rounder=None) -> AsPrinted:
         answers = load_answers(answers)
     subject = network_subject(worked)
     bound = bind(answers, subject)
-    pins = {i: rounder for i in subject.printed()} if rounder else {}
+    pins = {i: rounder for i in subject.printed} if rounder else {}
     pins.update(student_pins(bound))
     recomputed = evaluate(worked.trace, pins)  # NaN where a printed number leaves an op's domain
     departing = {a.node for a in bound if not answers.tolerance.matches(a.written, recomputed[a.node])}

@@ -197,7 +197,7 @@ def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> M
     """``label = the node's op with its operands' numbers ≈ the correct value``; operands are
     shown to at least five significant figures, so the arithmetic can be followed."""
     finer = NumberFormat(decimals=None, sig_figs=max(5, len(answer.written.as_tuple().digits) + 1))
-    printed = subject.printed() - {answer.node}
+    printed = subject.printed - {answer.node}
     expansion = mt.expand(subject.trace, answer.node, printed, finer)
     value = mt.number(expected, fmt)
     relation = fmt.relation(expected)

@@ -12,6 +12,7 @@ symbols, and gets the generic diagnoses (rounding too early) for free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +38,7 @@ class Subject:
     mutations: Callable[[], tuple] = _no_mutations
     lang: str = "en"
 
+    @cached_property
     def printed(self) -> frozenset:
         """Every computed node a quantity names (the values a derivation prints)."""
         nodes = self.trace.nodes

@@ -62,7 +62,7 @@ def judge(subject, answers: Answers) -> tuple:
     bound = bind(answers, subject)
     tol = answers.tolerance
     trace = subject.trace
-    printed = subject.printed()
+    printed = subject.printed
     carries: dict = {}
 
     def carry(fmt):
