@@ -36,7 +36,7 @@ import unicodedata
 
 from .errors import InputError
 from .ops import FUNCTIONS, OPS
-from .value import Value, apply, const
+from .value import Value, apply, const, nodes_below
 
 MAX_LENGTH = 1000
 """Longest expression accepted, in characters."""
@@ -436,3 +436,56 @@ def _circuit(model, t, fmt, msg, wrt):
     wanted = Block("", tuple(kept[n] for n in wrt if n in kept))
     sections = (forward, replace(backward, blocks=tuple(blocks)), replace(gradients, blocks=(wanted,)))
     return replace(model, sections=sections)
+
+
+# --- checking answers to an expression problem ----------------------------------------------
+
+_ASCII_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def _gradients_by_hand(root) -> dict:
+    """``{node: d root/d node}`` built as a person computes it: every edge's upstream × local
+    is a node of its own and the contributions into a node are added up. Unlike the engine's
+    ``create_graph`` pass, which reuses a node whenever a factor is 1, no gradient is the same
+    node as a forward value or as another gradient, so each can be pinned to a student's answer."""
+    grads = {root: Value(1.0)}
+    for node in reversed(nodes_below(root)):
+        g = grads.get(node)
+        if g is None or not node.inputs:
+            continue
+        for inp, local in zip(node.inputs, OPS[node.op].partials(node.inputs, node, node.params)):
+            contribution = g * local
+            grads[inp] = grads[inp] + contribution if inp in grads else contribution
+    return grads
+
+
+def expression_subject(text: str, at, *, title: str = "", source: str = "<expression>", file=None):
+    """What :func:`tracegrad.checker.check` judges answers to an expression problem against.
+
+    Quantities: ``f`` (the result), each intermediate value by its node-view name
+    (``v3`` for v₃, as ``tracegrad expr`` prints it), and ``df/dx`` for every
+    variable and ``df/dv3`` for every intermediate. Every gradient is a node of its
+    own, so a wrong answer carries into later answers as it would by hand.
+    """
+    from .checker.subject import Subject
+    from .render import mathtext as mt
+    from .render.node_view import node_name
+    from .trace import record
+
+    with record() as rec:
+        root = parse(text, at, name=OUTPUT_NAME, file=file)
+        grads = _gradients_by_hand(root)
+    t = rec.trace
+    out = node_name(t, t.index(root))
+    below = [v for v in nodes_below(root) if v.op != "const"]
+    names = {v: node_name(t, t.index(v)) for v in below}
+    quantities, symbols = {}, {}
+    for v in below:  # values in the order they are computed, f last
+        if v.op:
+            key = OUTPUT_NAME if v is root else names[v].text.translate(_ASCII_DIGITS)
+            quantities[key], symbols[key] = (t.index(v),), names[v]
+    gates = [v for v in reversed(below) if v.op and v is not root]
+    for v in gates + [v for v in below if not v.op]:  # gradients gate by gate backward, then the variables
+        key = f"d{OUTPUT_NAME}/d{names[v].text.translate(_ASCII_DIGITS)}"
+        quantities[key], symbols[key] = (t.index(grads[v]),), mt.partial(out, names[v])
+    return Subject(title or f"{OUTPUT_NAME} = {text}", source, t, quantities, symbols)
