@@ -27,7 +27,7 @@ def check(problem, answers) -> Report:
         load_subject(problem) if isinstance(problem, (str, bytes)) or hasattr(problem, "__fspath__")
         else network_subject(problem))
     if isinstance(answers, dict):
-        answers = parse_answers({"answers": answers})
+        answers = parse_answers({"answers": answers}, source="")
     elif not isinstance(answers, Answers):
         answers = load_answers(answers)
     return Report(subject, answers, judge(subject, answers))
