@@ -6,9 +6,11 @@ from __future__ import annotations
 def register(sub) -> None:
     parser = sub.add_parser(
         "graph", help="draw a computation graph as DOT, SVG or Mermaid",
-        description="Draw the graph of an expression, one box per value (name and op, data, grad), "
-                    "left to right, after the backward pass.",
-        epilog='example: tracegrad graph --expr "(x + y) * z" --at x=-2 y=5 z=-4 --format svg -o f.svg')
+        description="Draw the graph of a problem file's forward pass and loss, or of an expression: one box "
+                    "per value (name and op, data, grad), left to right, after the backward pass.",
+        epilog='examples: tracegrad graph examples/seed.toml --format mermaid; '
+               'tracegrad graph --expr "(x + y) * z" --at x=-2 y=5 z=-4 --format svg -o f.svg')
+    parser.add_argument("problem", nargs="?", metavar="PROBLEM", help="a problem file (or use --expr)")
     parser.add_argument("--expr", metavar="EXPR", help="an expression such as \"(x + y) * z\"")
     parser.add_argument("--at", nargs="*", default=[], metavar="NAME=NUMBER",
                         help="the value of every variable, e.g. --at x=-2 y=5 z=-4")
@@ -26,10 +28,17 @@ def run(args) -> int:
     from ..picture import picture
     from ..render.derive import number_format
 
-    if not args.expr:
-        raise InputError('give the expression to draw with --expr, e.g. --expr "(x + y) * z" --at x=-2 y=5 z=-4')
+    if bool(args.expr) == bool(args.problem):
+        raise InputError('give a problem file, or an expression with --expr, e.g. --expr "(x + y) * z" '
+                         "--at x=-2 y=5 z=-4 (not both)")
     number_format(args.decimals)  # refuses an out-of-range --decimals as derive does
-    root = parse(args.expr, parse_point(args.at), name=OUTPUT_NAME, key="--expr")
-    root.backward()
-    write_output(picture(root, args.format, args.decimals), args.output)
+    if args.problem:
+        from ..problem import load_problem
+        from ..worked import solve
+
+        graph = solve(load_problem(args.problem)).node_trace()
+    else:
+        graph = parse(args.expr, parse_point(args.at), name=OUTPUT_NAME, key="--expr")
+        graph.backward()
+    write_output(picture(graph, args.format, args.decimals), args.output, inputs=[args.problem])
     return 0
