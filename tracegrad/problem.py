@@ -178,11 +178,15 @@ def _read_file(path: Path) -> dict:
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                              file=str(path)) from None
+        except RecursionError:
+            raise InputError("lists nested too deeply; weights are at most matrices", file=str(path)) from None
     else:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
+        except RecursionError:
+            raise InputError("lists nested too deeply; weights are at most matrices", file=str(path)) from None
     if not isinstance(data, dict):
         raise InputError("expected a table (an object) at the top level", file=str(path))
     return data
@@ -194,7 +198,11 @@ TOP_KEYS = ("title", "layout", "layers", "data", "loss", "optimizer", "render", 
 def load_problem(path) -> Problem:
     """Read and validate a problem file (TOML, or JSON when the name ends in ``.json``)."""
     path = Path(path)
-    return parse_problem(_read_file(path), str(path))
+    data = _read_file(path)
+    try:
+        return parse_problem(data, str(path))
+    except RecursionError:
+        raise InputError("lists nested too deeply; weights are at most matrices", file=str(path)) from None
 
 
 def parse_problem(data: dict, source: str = "<problem>") -> Problem:

@@ -61,8 +61,9 @@ class Answer:
         return self.name + "".join(f"[{i}]" for i in self.position)
 
 
-def load_answers(path) -> Answers:
-    """Read an answers file (TOML, or JSON when the name ends in ``.json``)."""
+def load_answers(path, ignore=()) -> Answers:
+    """Read an answers file (TOML, or JSON when the name ends in ``.json``); top-level keys in
+    ``ignore`` belong to something else in the same file (an expression problem's own keys)."""
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -83,6 +84,8 @@ def load_answers(path) -> Answers:
         raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
     except RecursionError:
         raise InputError("lists nested too deeply; answers are numbers, vectors or matrices", file=str(path)) from None
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k not in ignore}
     return parse_answers(data, str(path))
 
 

@@ -168,7 +168,7 @@ def _row(subject, v, tol, msg) -> Row:
         verdict_text = msg("check.verdict.last_digit", verdict=verdict_text)
     notes = []
     if v.by_carry:
-        notes.append(msg("check.note.by_carry", precision=_precision(fmt, msg)))
+        notes.append(msg("check.note.by_carry", precision=fmt.describe(msg)))
     if v.verdict == "carried":
         notes.append(msg("check.note.carried", value=carried_text))
     step = formula = None
@@ -185,12 +185,6 @@ def _row(subject, v, tol, msg) -> Row:
     mistakes = tuple(Mistake(m.key, msg(f"check.mistake.{m.key}", **dict(m.args))) for m in v.mistakes)
     return Row(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
                expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes)
-
-
-def _precision(fmt: NumberFormat, msg) -> str:
-    if fmt.decimals is not None:
-        return msg("note.decimals", n=fmt.decimals)
-    return msg("note.sig_figs", n=fmt.sig_figs)
 
 
 def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> Math:

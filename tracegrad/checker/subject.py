@@ -16,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
+from ..errors import InputError
+
 from ..trace import Trace
 
 
@@ -37,6 +39,7 @@ class Subject:
     formulas: dict = field(default_factory=dict)
     mutations: Callable[[], tuple] = _no_mutations
     lang: str = "en"
+    precision: tuple = (4, None)  # the problem's display default: (decimals, sig_figs)
 
     @cached_property
     def printed(self) -> frozenset:
@@ -75,6 +78,7 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         formulas={name: _formula(worked, name, q) for name, q in qs.items()},
         mutations=lambda: network_mutations(worked, optimizer_factory),
         lang=worked.problem.render.lang,
+        precision=(worked.problem.render.decimals, worked.problem.render.sig_figs),
     )
 
 
@@ -85,6 +89,35 @@ def _updated(symbol):
     return Math(symbol.latex + r"^{\mathrm{new}}", symbol.text + "ⁿᵉʷ")
 
 
+EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout")
+
+
 def load_subject(path) -> Subject:
-    """The subject of a problem file."""
-    return network_subject(path)
+    """The subject of a problem file: a network problem, or an expression problem
+    (``expression = "…"`` with an ``[at]`` table of variable values)."""
+    from ..problem import _read_file
+
+    data = _read_file(Path(path))
+    if "expression" not in data:
+        return network_subject(path)
+    from ..expr import expression_subject
+
+    source = str(path)
+    for key in data:
+        if key not in EXPRESSION_KEYS:
+            raise InputError(f"unknown key; an expression problem has {', '.join(EXPRESSION_KEYS)}", file=source,
+                             key=key)
+    text, at, title = data["expression"], data.get("at", {}), data.get("title", "")
+    if not isinstance(text, str):
+        raise InputError("expected the expression as a text, e.g. expression = \"(x + y) * z\"", file=source,
+                         key="expression")
+    if not isinstance(at, dict):
+        raise InputError("expected a table of variable values, e.g. [at] x = -2", file=source, key="at")
+    for name, value in at.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+                float("inf"), float("-inf")):
+            raise InputError("expected a finite number", file=source, key=f"at.{name}")
+    if not isinstance(title, str):
+        raise InputError("expected a text", file=source, key="title")
+    return expression_subject(text, {k: float(v) for k, v in at.items()}, title=title, source=source,
+                              file=source)

@@ -16,7 +16,9 @@ def register(sub) -> None:
         epilog="example: tracegrad check examples/seed.toml examples/seed_printed.toml --format markdown\n"
                "         tracegrad quantities examples/seed.toml   (the names an answers file uses)")
     p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json)")
-    p.add_argument("answers", metavar="ANSWERS", help="answers file (.toml): [answers] name = number or list")
+    p.add_argument("answers", metavar="ANSWERS", nargs="?",
+                   help="answers file (.toml): [answers] name = number or list; may be omitted when the "
+                        "problem file holds its own [answers] (an expression problem)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
     p.add_argument("--lang", choices=("en", "zh"), help="language of the prose (default: the problem's, else en)")
     p.add_argument("--template-dir", metavar="DIR", help="directory searched first for templates and catalogs")
@@ -28,7 +30,19 @@ def run(args) -> int:
     from ..checker import check
     from ..output import write_output
 
-    report = check(args.problem, args.answers)
+    from pathlib import Path
+
+    from ..checker.answers import load_answers
+    from ..errors import InputError
+    from ..problem import _read_file
+
+    answers = args.answers
+    if answers is None:
+        if "expression" not in _read_file(Path(args.problem)):
+            raise InputError("give an ANSWERS file: only an expression problem file may hold its own [answers]",
+                             file=args.problem)
+        answers = load_answers(args.problem, ignore=("expression", "at"))
+    report = check(args.problem, answers)
     text = report.render(args.format, args.lang, args.template_dir)
-    write_output(text, args.output, inputs=[args.problem, args.answers])
+    write_output(text, args.output, inputs=[args.problem, args.answers or args.problem])
     return report.exit_code

@@ -27,6 +27,8 @@ def run(args) -> int:
     from ..render.derive import number_format
 
     subject = load_subject(args.problem)
+    if args.decimals is None and args.sig_figs is None:
+        args.decimals, args.sig_figs = subject.precision
     text = render_listing(subject, args.format, args.lang, number_format(args.decimals, args.sig_figs),
                           args.template_dir)
     write_output(text, args.output, inputs=[args.problem])

@@ -321,8 +321,7 @@ class LayerView:
         m = self.msg
         update, table, header = self.update()
         sections = (self.network(), self.forward(), self.loss(), self.backward(), update)
-        precision = (m("note.decimals", n=self.fmt.decimals) if self.fmt.decimals is not None
-                     else m("note.sig_figs", n=self.fmt.sig_figs))
+        precision = self.fmt.describe(m)
         note = m(f"note.{self.rounding}", precision=precision)
         return Derivation(title or m("title"), m.lang, view, self.rounding, precision, note, sections,
                           table, header, self.summary())

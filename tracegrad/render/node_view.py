@@ -119,8 +119,7 @@ class NodeView:
 
     def build(self, title: str = "") -> Derivation:
         m = self.msg
-        precision = (m("note.decimals", n=self.fmt.decimals) if self.fmt.decimals is not None
-                     else m("note.sig_figs", n=self.fmt.sig_figs))
+        precision = self.fmt.describe(m)
         sections = (self.forward(), self.backward(), self.gradients())
         return Derivation(title or m("node_title"), m.lang, "node", self.rounding, precision,
                           m(f"note.{self.rounding}", precision=precision), sections)

@@ -65,6 +65,12 @@ class NumberFormat:
             return short if "." in short or "E" in short else short + ".0"
         return _plain(self.round_decimal(x))
 
+    def describe(self, catalog) -> str:
+        """The precision in words, from a message catalog: "4 decimals", "1 decimal", "3 significant figures"."""
+        n = self.decimals if self.decimals is not None else self.sig_figs
+        key = "note.decimals" if self.decimals is not None else "note.sig_figs"
+        return catalog(key + ("_one" if n == 1 else ""), n=n)
+
     def relation(self, x: float) -> str:
         """``=`` for an exact value, ``≈`` for a rounded one."""
         return "=" if self.is_exact(x) else "≈"
