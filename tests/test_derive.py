@@ -210,3 +210,14 @@ def test_significant_figures_and_decimals():
     assert "≈ [0.881, 0.917]" in text
     text = derive(SEED, format="text", decimals=2).text
     assert "≈ [0.88, 0.92]" in text
+
+
+def test_graph_option_embeds_a_mermaid_diagram_of_the_forward_graph():
+    text = derive(SEED, graph=True).text
+    block = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("flowchart LR")
+    # the seed graph to the loss: 11 given numbers, y, and per unit a dot, an add and a sigmoid (3 units), the loss
+    assert sum(1 for line in block.splitlines() if '["' in line) == 11 + 1 + 3 * 3 + 1
+    assert katex_errors(markdown_math(text.split("```mermaid")[0])) == []
+    with pytest.raises(Exception, match="Mermaid diagram in Markdown"):
+        derive(SEED, graph=True, format="text")

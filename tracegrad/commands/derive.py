@@ -23,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("--as-printed", metavar="ANSWERS",
                    help="pin the numbers of an answers file (e.g. a document's printed numbers) where they are "
                         "printed; each one that departs from the arithmetic before it gets the correct value beside it")
+    p.add_argument("--graph", action="store_true", help="Markdown: append the computation graph as a Mermaid diagram")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=run)
 
@@ -33,6 +34,7 @@ def run(args) -> int:
 
     result = derive(args.problem, format=args.format, lang=args.lang, decimals=args.decimals,
                     sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,
-                    template_dir=args.template_dir, fragment=args.fragment, as_printed=args.as_printed)
+                    template_dir=args.template_dir, fragment=args.fragment, as_printed=args.as_printed,
+                    graph=args.graph)
     write_output(result.text, args.output, inputs=[args.problem, args.as_printed])
     return 0

@@ -48,12 +48,13 @@ def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) 
 def derive(problem, *, format: str | None = None, lang: str | None = None, decimals: int | None = None,
            sig_figs: int | None = None, rounding: str | None = None, view: str | None = None,
            template_dir=None, fragment: bool = False, extra: dict | None = None,
-           as_printed=None) -> Derivation:
+           as_printed=None, graph: bool = False) -> Derivation:
     """Render a problem (path, :class:`Problem`, :class:`~tracegrad.worked.Worked`) or a :class:`Trace`.
 
     Options left as ``None`` take the problem file's ``[render]`` defaults. ``as_printed``
     (an answers file) pins a document's printed numbers where it printed them and shows
-    the correct arithmetic beside each one that departs from it (layer view).
+    the correct arithmetic beside each one that departs from it (layer view). ``graph``
+    appends the computation graph as a Mermaid diagram (Markdown only).
     """
     from ..worked import Worked, solve
 
@@ -93,6 +94,16 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
             model = replace(model, note=model.note + catalog("check.as_printed.note", answers=printed.source))
     if extra:
         model.extra.update(extra)
+    if graph:
+        if format != "markdown":
+            raise InputError("--graph embeds a Mermaid diagram in Markdown; for other formats draw the graph "
+                             "with tracegrad graph PROBLEM --format dot|svg")
+        from ..picture import to_mermaid
+
+        diagram = to_mermaid(problem if isinstance(problem, Trace) else worked.node_trace(),
+                             fmt.decimals if fmt.decimals is not None else 4)
+        model.extra["graph"] = render("graph", format, template_dir, lang, heading=catalog("section.graph"),
+                                      mermaid=diagram)
     if format == "json":
         return Derivation(to_json(model), format, model)
     text = render("derive", format, template_dir, lang, d=model, fragment=fragment,
