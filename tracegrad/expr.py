@@ -427,7 +427,7 @@ def _circuit(model, t, fmt, msg, wrt):
     for gate, block in zip(upstream, backward.blocks):
         name = node_name(t, gate)
         line = computed[name.text]
-        heading = f"{name.text} = {line.formula.text} = {line.expansion.text} {line.relation} {line.value.text}"
+        heading = "".join(f" {c} {piece.text}" if c else piece.text for c, piece in line.chain())
         g = upstream[gate]
         first = Line(name.text, msg("expr.upstream"), mt.partial(out, name), None, None, fmt.relation(g),
                      mt.number(g, fmt), g, fmt.is_exact(g))

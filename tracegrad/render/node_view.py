@@ -70,6 +70,8 @@ class NodeView:
             formula = self._op(rec.index, names=True)
             expansion = self._op(rec.index, names=False)
             exact = self.fmt.is_exact(rec.data)
+            if expansion.text in (formula.text, self._number(rec.data).text):
+                expansion = None  # nothing to substitute, or the substitution is the value itself
             lines.append(Line(name.text, rec.op, name, formula, expansion, "=" if exact else "≈",
                               self._number(rec.data), rec.data, exact))
         return Section("node_forward", self.msg("section.node_forward"), (), (Block("", tuple(lines)),))
@@ -79,6 +81,8 @@ class NodeView:
         current, lines = None, []
         out = self.trace.output
         for step in self.trace.steps:
+            if self.trace.nodes[step.input].is_const:
+                continue  # a constant's gradient is never used
             if step.node != current:
                 if lines:
                     blocks.append(Block(self._gate(current), tuple(lines)))
