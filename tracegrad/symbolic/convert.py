@@ -5,9 +5,10 @@ time through the op table (``OPS[op].sympy``), so nothing about an op is
 written here. Leaves become real symbols named from their labels
 (:mod:`.names`), constants become numbers, and every node is converted once
 (shared subexpressions stay shared, nothing is expanded). With ``named=True``
-each labelled intermediate (and each unlabelled one used more than once) also
-gets a symbol of its own with its definition kept aside, which keeps the
-derivatives of deep networks small: see :meth:`SymbolicGraph.adjoints`.
+each labelled intermediate (and each unlabelled one used more than once, or
+nested :data:`INLINE_DEPTH` deep) also gets a symbol of its own with its
+definition kept aside, which keeps the derivatives of deep networks small and
+shallow: see :meth:`SymbolicGraph.adjoints`.
 
 :func:`from_sympy` goes back: a ``Value`` graph from a SymPy expression and a
 point, by walking the expression tree over a whitelist of node types.
@@ -28,6 +29,9 @@ from .names import Namer, symbol_latex
 
 PRECISION = 30
 """Decimal digits SymPy evaluates with (leaves are exact binary64 values)."""
+
+INLINE_DEPTH = 4
+"""An unlabelled node nested this deep gets a symbol of its own (SymPy recurses once per level)."""
 
 
 def number(x: float):
@@ -84,8 +88,10 @@ class SymbolicGraph:
         self.expr: dict = {}
         self.definition: dict = {}
         namer = Namer()
+        depth = {}  # nesting depth of each node's expr
         for i in self.below:
             rec = nodes[i]
+            depth[i] = 0
             if rec.is_const:
                 self.expr[i] = number(rec.data)
                 continue
@@ -94,8 +100,10 @@ class SymbolicGraph:
                 continue
             form = OPS[rec.op].sympy(sp, [self.expr[j] for j in rec.inputs], rec.params)
             self.definition[i] = form
-            if named and (rec.label is not None or uses.get(i, 0) > 1):
+            depth[i] = 1 + max(depth[j] for j in rec.inputs)
+            if named and (rec.label is not None or uses.get(i, 0) > 1 or depth[i] >= INLINE_DEPTH):
                 self.symbol[i] = self.expr[i] = sp.Symbol(namer.name(rec.label, "t"), real=True)
+                depth[i] = 0
             else:
                 self.expr[i] = form
 
@@ -139,14 +147,22 @@ class SymbolicGraph:
             rec = nodes[i]
             if rec.is_leaf or i not in adj:
                 continue
-            local = local_partials(rec.op, rec.params, len(rec.inputs), partials)
-            args = [self.expr[j] for j in rec.inputs]
-            for j, d in zip(rec.inputs, local):
-                if nodes[j].is_const:
-                    continue
-                term = adj[i] * d(args)
-                adj[j] = adj[j] + term if j in adj else term
+            for j, d in zip(rec.inputs, self.local(i, partials)):
+                if not nodes[j].is_const:
+                    adj[j] = adj[j] + adj[i] * d if j in adj else adj[i] * d
         return adj
+
+    def local(self, i: int, partials: dict) -> list:
+        """d node ``i`` / d each of its inputs: :func:`derivative` of the op's form at the
+        inputs' expressions, with the node's own form written as its symbol wherever it
+        appears (``1 - a**2`` for ``a = tanh(z)``)."""
+        rec = self.trace.nodes[i]
+        args = [self.expr[j] for j in rec.inputs]
+        out = [d(args) for d in local_partials(rec.op, rec.params, len(rec.inputs), partials)]
+        if i in self.symbol:
+            own = {self.definition[i]: self.symbol[i]}
+            out = [d.xreplace(own) for d in out]
+        return out
 
     def point(self) -> dict:
         """``{symbol: value}``: the leaves' recorded values and every named intermediate
@@ -233,7 +249,16 @@ def to_sympy(subject):
     """A ``Value`` (or a trace's output) as one SymPy expression: a real symbol per leaf,
     named from its label, and numbers for constants; subexpressions are shared, not expanded."""
     t, root = as_trace(subject)
-    return SymbolicGraph(t, root, named=False).expr[root]
+    try:
+        return SymbolicGraph(t, root, named=False).expr[root]
+    except RecursionError:
+        raise too_deep() from None
+
+
+def too_deep() -> InputError:
+    """The error for a graph nested too deeply to write as one SymPy expression."""
+    return InputError("the graph is nested too deeply to write as one SymPy expression (SymPy recurses once "
+                      "per level); verify it without expand, which gives intermediates symbols of their own")
 
 
 # --- back: SymPy → Value ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..ops import OPS
-from .convert import SymbolicGraph, as_trace, derivative, evaluate, latex, local_partials, text
+from .convert import SymbolicGraph, as_trace, derivative, evaluate, latex, text, too_deep
 from .names import symbol_latex
 
 REL_TOL = 1e-9
@@ -236,20 +236,21 @@ class Checker:
         g = self.graph
         formula = self.adjoint.get(i, sp.S.Zero)
         if self.expand:
-            if g.trace.nodes[i].is_leaf:
-                if self._full is None:
-                    self._full = g.full(g.root)
-                formula = derivative(self._full, g.symbol[i])
-            else:
-                formula = g.expand(formula)
+            try:
+                if g.trace.nodes[i].is_leaf:
+                    if self._full is None:
+                        self._full = g.full(g.root)
+                    formula = derivative(self._full, g.symbol[i])
+                else:
+                    formula = g.expand(formula)
+            except RecursionError:
+                raise too_deep() from None
         return self._item(name, of or self._of(i), formula, engine, "gradient")
 
     def local(self, name: str, out: int, position: int, engine: float, of: str) -> Item:
         """d(node ``out``)/d(its input ``position``) against the engine's ``engine``."""
         g = self.graph
-        rec = g.trace.nodes[out]
-        d = local_partials(rec.op, rec.params, len(rec.inputs), self.partials)[position]
-        formula = d([g.expr[j] for j in rec.inputs])
+        formula = g.local(out, self.partials)[position]
         if self.expand:
             formula = g.expand(formula)
         return self._item(name, of, formula, engine, "local")
