@@ -89,7 +89,7 @@ def predict(model, X) -> list:
 def fit(model, data, loss="mse", optimizer="sgd", epochs: int = 1, batch_size: int | None = None, *,
         lr: float | None = None, test=None, shuffle: bool = True, seed: int = 0, l2: float = 0.0,
         l1: float = 0.0, clip_value: float | None = None, clip_norm: float | None = None,
-        progress: bool = True) -> History:
+        progress: bool = True, callback=None) -> History:
     """Train ``model`` on ``data = (X, y)``; returns the :class:`History`.
 
     ``loss`` is a name of :data:`LOSSES` or a ``Loss``; ``optimizer`` an
@@ -97,6 +97,8 @@ def fit(model, data, loss="mse", optimizer="sgd", epochs: int = 1, batch_size: i
     parameters with ``lr``). ``l2``/``l1`` add penalties on the weights;
     ``clip_value``/``clip_norm`` clip gradients before each update; ``test``
     is a held-out ``(X, y)`` evaluated in eval mode after every epoch.
+    ``callback(iteration, batch_indices)``, if given, runs before each iteration
+    (numbered from 1), while the parameters are still those the iteration starts from.
     """
     X, y = _split(data, "data")
     loss = _as_loss(loss)
@@ -122,6 +124,8 @@ def fit(model, data, loss="mse", optimizer="sgd", epochs: int = 1, batch_size: i
             model.train()
             total = 0.0
             for idx in batches(len(X), batch_size, shuffle=shuffle, rng=rng):
+                if callback is not None:
+                    callback(history.iterations + 1, idx)
                 data_loss = loss(model.batch([X[i] for i in idx]), [y[i] for i in idx])
                 objective = data_loss
                 if l2:
