@@ -29,8 +29,25 @@ class Row:
 
 
 def _table_safe(latex: str) -> str:
-    """LaTeX for a Markdown table cell: a bare ``|`` would end the cell."""
-    return latex.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+    """LaTeX for a Markdown table cell, where a bare ``|`` would end the cell: ``\\vert`` in
+    math, ``\\textbar{}`` inside ``\\text{…}`` (user labels)."""
+    out, depth, i = [], 0, 0  # depth > 0: inside \text{…}, counting unescaped braces
+    while i < len(latex):
+        if latex.startswith(r"\text{", i) and depth == 0:
+            out.append(r"\text{")
+            depth, i = 1, i + 6
+            continue
+        c = latex[i]
+        if c == "\\":
+            pair = latex[i:i + 2]
+            out.append({r"\|": r"\Vert "}.get(pair, pair) if depth == 0 else pair)
+            i += 2
+            continue
+        if depth and c in "{}":
+            depth += 1 if c == "{" else -1
+        out.append(c if c != "|" else (r"\textbar{}" if depth else r"\vert "))
+        i += 1
+    return "".join(out)
 
 
 def _number(x: float) -> str:
