@@ -15,7 +15,7 @@ import sys
 from . import __version__
 from .errors import TraceGradError
 
-COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "check", "quantities")
+COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "check", "quantities", "train")
 """Subcommand module names, in the order ``--help`` lists them."""
 
 

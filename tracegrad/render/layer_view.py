@@ -16,6 +16,7 @@ from .model import Block, Derivation, Line, Row, Section
 from .numbers import NumberFormat
 
 ODOT = Math(r" \odot ", " ⊙ ")
+GIVEN_DIGITS = 10  # a given number with more digits than this is shown in the display precision
 MAX_CELL = 90  # characters of arithmetic per element before a shallower expansion is used
 T = Math(r"^{\top}", "ᵀ")
 
@@ -206,6 +207,14 @@ class LayerView:
                 return expansion
         return None
 
+    def given(self, name: str, caption: str, symbol: Math, values) -> Line:
+        """A given number as written; one with more digits than a person writes (weights
+        after training steps) in the display precision, with ≈."""
+        long = [x for x in flatten(values) if len(mt.exact_text(x).lstrip("-").replace(".", "")) > GIVEN_DIGITS]
+        value = mt.grid(values, lambda x: mt.number(x, self.fmt if x in long else None))
+        exact = not any(not self.fmt.is_exact(x) for x in long)
+        return Line(name, caption, symbol, None, None, "=" if exact else "≈", value, values, exact)
+
     # --- sections --------------------------------------------------------------------
     def network(self) -> Section:
         w, p, m = self.worked, self.worked.problem, self.msg
@@ -218,21 +227,16 @@ class LayerView:
         intro = [m("network.structure") + m("colon") + " → ".join(parts), m(f"network.layout_{p.layout}")]
         if p.batch:
             intro.append(m("network.batch", n=len(p.x)))
-        given = []
         x_values = [list(s) for s in p.x] if p.batch else list(p.x[0])
         y_values = [list(s) for s in p.y] if p.batch else (p.y[0][0] if len(p.y[0]) == 1 else list(p.y[0]))
-        given.append(Line("x", m("network.inputs"), Math("X", "X"), None, None, "=",
-                          mt.grid(x_values, lambda x: mt.number(x, None)), x_values, True))
-        given.append(Line("y", m("network.target"), Y, None, None, "=",
-                          mt.grid(y_values, lambda x: mt.number(x, None)), y_values, True))
+        given = [self.given("x", m("network.inputs"), Math("X", "X"), x_values),
+                 self.given("y", m("network.target"), Y, y_values)]
         for k, layer in enumerate(w.layers, start=1):
-            wv = [[r.data for r in row] for row in layer.weight_matrix]
             bv = [b.data for b in layer.bias_values]
-            bv = bv[0] if layer.shared_bias else bv
-            given.append(Line(f"W{k}", m("network.weights", k=k), var("W", k), None, None, "=",
-                              mt.grid(wv, lambda x: mt.number(x, None)), wv, True))
-            given.append(Line(f"b{k}", m("network.biases", k=k), var("b", k), None, None, "=",
-                              mt.grid(bv, lambda x: mt.number(x, None)), bv, True))
+            given.append(self.given(f"W{k}", m("network.weights", k=k), var("W", k),
+                                    [[r.data for r in row] for row in layer.weight_matrix]))
+            given.append(self.given(f"b{k}", m("network.biases", k=k), var("b", k),
+                                    bv[0] if layer.shared_bias else bv))
         loss = Line("L", m("network.loss"), L, _loss_formula(p.loss, p.batch), None, "=", Math("", ""), None, True)
         return Section("network", m("section.network"), tuple(intro),
                        (Block(m("network.parameters"), tuple(given)), Block(m("network.loss"), (loss,))))
