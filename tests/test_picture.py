@@ -203,7 +203,7 @@ def test_graph_command_svg(tmp_path):
 
 def test_graph_command_errors():
     for args, message in [
-        (["--at", "x=1"], "give the expression to draw with --expr"),
+        (["--at", "x=1"], "give a problem file, or an expression with --expr"),
         (["--expr", "x + y", "--at", "x=1"], "no value given for y"),
         (["--expr", "x", "--at", "x"], "not NAME=NUMBER"),
         (["--expr", "log(x)", "--at", "x=0"], "log(x = 0.0): the argument must be positive"),
@@ -218,3 +218,21 @@ def test_graph_command_without_graphviz(tmp_path):
                              "--format", "svg"], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={"PATH": str(tmp_path)})
     assert result.returncode == 2 and "install Graphviz" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_graph_of_a_problem_file(tmp_path):
+    """The seed problem's forward graph to the loss: 11 given numbers, the target, a dot, an add and a
+    sigmoid per unit (3 units) and the loss — 22 boxes; Graphviz accepts the DOT."""
+    import shutil
+
+    seed = str(ROOT / "examples" / "seed.toml")
+    r = subprocess.run([sys.executable, "-m", "tracegrad", "graph", seed, "--format", "mermaid"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and sum('["' in line for line in r.stdout.splitlines()) == 22
+    r = subprocess.run([sys.executable, "-m", "tracegrad", "graph", seed], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.startswith("digraph")
+    if shutil.which("dot"):
+        subprocess.run(["dot", "-Tsvg"], input=r.stdout, capture_output=True, text=True, check=True)
+    r = subprocess.run([sys.executable, "-m", "tracegrad", "graph", seed, "--expr", "x"], capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 2 and "not both" in r.stderr
