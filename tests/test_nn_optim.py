@@ -157,3 +157,10 @@ def test_optimizer_input_errors():
         Adam([])
     with pytest.raises(InputError, match="betas"):
         Adam([p], betas=0.9)
+
+
+def test_graph_step_treats_a_missing_gradient_as_zero():
+    used, unused = tg.Value(1.0, label="u"), tg.Value(2.0, label="n")
+    grads = (used * 3.0).backward(create_graph=True)
+    new = SGD([used, unused], lr=0.5).graph_step([used, unused], [grads.get(used), grads.get(unused)])
+    assert [v.data for v in new] == [1.0 - 0.5 * 3.0, 2.0]

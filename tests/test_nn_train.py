@@ -115,3 +115,18 @@ def test_plots_are_written_and_deterministic(tmp_path):
     plot.gradient_norms({"xor": {1: 0.1, 2: 0.01}}, tmp_path / "d.svg")
     with pytest.raises(InputError, match="png or .svg"):
         plot.gradient_norms({"xor": {1: 0.1}}, tmp_path / "e.pdf")
+
+
+def test_callback_sees_each_iteration_before_its_update():
+    X, y = [[1.0], [2.0], [3.0], [4.0], [5.0]], [1.0, 2.0, 3.0, 4.0, 5.0]
+    model = line(0.0, 0.0)
+    seen = []
+
+    def watch(iteration, batch):
+        seen.append((iteration, sorted(batch), model.parameters()[0].data))
+
+    fit(model, (X, y), "mse", SGD(model.parameters(), lr=0.01), epochs=2, batch_size=2, progress=False,
+        callback=watch)
+    assert [s[0] for s in seen] == [1, 2, 3, 4, 5, 6]
+    assert sorted(i for s in seen[:3] for i in s[1]) == [0, 1, 2, 3, 4]
+    assert seen[0][2] == 0.0 and seen[1][2] != 0.0  # the weights the iteration starts from

@@ -97,8 +97,8 @@ class Optimizer:
         """The update as ``Value`` nodes, mutating nothing: ``(new parameters, new states)``.
 
         ``grads`` are gradient ``Value`` s in the order of ``params`` (default:
-        the optimizer's), or the mapping ``loss.backward(create_graph=True)``
-        returns. The current state enters as constants labelled ``m(W1[0][0])``.
+        the optimizer's; ``None`` for a parameter the loss does not depend on),
+        or the mapping ``loss.backward(create_graph=True)`` returns. The current state enters as constants labelled ``m(W1[0][0])``.
         """
         params = self.params if params is None else list(params)
         if isinstance(grads, dict):
@@ -110,7 +110,8 @@ class Optimizer:
         for p, g in zip(params, grads):
             state = {k: tag(const(v), Role(k), label=f"{k}({p.label})") if isinstance(v, float) else v
                      for k, v in self._current(p).items()}
-            new_p, new_state = self.update(p, g if isinstance(g, Value) else const(g), state)
+            g = g if isinstance(g, Value) else const(0.0 if g is None else g)  # None: p does not reach the loss
+            new_p, new_state = self.update(p, g, state)
             new_params.append(new_p)
             new_states.append(new_state)
         return new_params, new_states
