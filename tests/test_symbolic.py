@@ -9,10 +9,10 @@ import pytest
 import sympy as sp
 
 import tracegrad as tg
+from tests.conftest import ROOT
 from tracegrad import InputError, Role, Value, tag
 from tracegrad.symbolic import from_sympy, latex, to_sympy
 from tracegrad.symbolic.names import symbol_latex
-from tests.conftest import ROOT
 
 
 def real(*names):

@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 import tracegrad as tg
+from tests.conftest import ROOT, central_difference
 from tracegrad import InputError, Role, Value, tag
 from tracegrad.nn import Dense
 from tracegrad.nn.losses import LOSSES
@@ -20,7 +21,6 @@ from tracegrad.ops import OPS
 from tracegrad.symbolic import check_rule, to_sympy, verify
 from tracegrad.symbolic.convert import SymbolicGraph, as_trace
 from tracegrad.value import apply
-from tests.conftest import ROOT, central_difference
 
 
 def seed_by_hand():

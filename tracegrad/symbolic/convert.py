@@ -208,12 +208,15 @@ def _two_branches(*pairs):
     return sp.Piecewise(*pairs)
 
 
+def readable(expr):
+    """``expr`` with each two-branch ``Piecewise`` written ``b + (a − b)·[condition]``."""
+    return expr.replace(sp.Piecewise, _two_branches)
+
+
 def derivative(expr, symbol):
-    """``sympy.diff(expr, symbol)`` written for reading: a Dirac delta (the derivative of a
-    jump, nonzero on a null set only) counts as 0, and a two-branch ``Piecewise`` becomes
-    ``b + (a − b)·[condition]``."""
-    d = sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
-    return d.replace(sp.Piecewise, _two_branches)
+    """``sympy.diff(expr, symbol)`` written for reading (:func:`readable`); a Dirac delta
+    (the derivative of a jump, nonzero on a null set only) counts as 0."""
+    return readable(sp.diff(expr, symbol).replace(sp.DiracDelta, lambda *a: sp.S.Zero))
 
 
 def local_partials(op: str, params: tuple, arity: int, cache: dict) -> list:

@@ -134,12 +134,12 @@ def check_rule(op: str, params: tuple = (), arity: int | None = None) -> RuleChe
     for s, d in zip(slots, declared):
         d = sp.sympify(d)
         truth = sp.diff(form, s)
-        difference = _zero_almost_everywhere(truth - d)
+        difference = zero_almost_everywhere(truth - d)
         checks.append(Partial(latex(d), latex(truth), text(difference), difference == 0))
     return RuleCheck(op, tuple(params), n, latex(form), tuple(checks))
 
 
-def _zero_almost_everywhere(difference):
+def zero_almost_everywhere(difference):
     """The simplified difference, with Dirac deltas (nonzero on a null set only) dropped."""
     difference = sp.simplify(sp.piecewise_fold(difference))
     return sp.simplify(difference.replace(sp.DiracDelta, lambda *a: sp.S.Zero))
