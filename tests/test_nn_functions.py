@@ -3,13 +3,12 @@
 import math
 
 import pytest
+from conftest import central_difference
 
 import tracegrad as tg
 from tracegrad.errors import InputError
 from tracegrad.nn.activations import ACTIVATIONS
 from tracegrad.nn.losses import LOSSES
-
-from conftest import central_difference
 
 
 def _sig(z):

@@ -3,12 +3,11 @@
 import math
 
 import pytest
+from conftest import central_difference
 
 import tracegrad as tg
 from tracegrad.errors import InputError
-from tracegrad.nn import MLP, BatchNorm, Dense, Dropout
-
-from conftest import central_difference
+from tracegrad.nn import MLP, BatchNorm, Dropout
 
 
 def test_dropout_train_mode_masks_and_scales_and_records_the_mask():

@@ -4,10 +4,8 @@ import math
 
 import pytest
 
-import tracegrad as tg
 from tracegrad.errors import InputError
-from tracegrad.nn import MLP, SGD, Dense, evaluate, fit, gradient_norms, predict
-from tracegrad.nn import data
+from tracegrad.nn import MLP, SGD, Dense, data, evaluate, fit, gradient_norms, predict
 from tracegrad.nn.diagnostics import format_norms
 
 

@@ -7,13 +7,13 @@ Everything builds ordinary ``Value`` nodes with roles (``W1[0][1]``, ``z1[0]``,
 from __future__ import annotations
 
 from .activations import ACTIVATIONS
+from .diagnostics import gradient_norms
 from .layers import Activation, Dense, Layer, Neuron
 from .losses import LOSSES, Loss
 from .mlp import MLP, build_demo_mlp
 from .module import Module
 from .norm import BatchNorm, Dropout
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, RMSprop, clip_grad_norm, clip_grad_value
-from .diagnostics import gradient_norms
 from .regularization import l1_penalty, l2_penalty
 from .train import History, evaluate, fit, predict
 

@@ -48,9 +48,6 @@ ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "leaky_relu": lea
 PARAMETERS = {"leaky_relu": ("alpha",)}
 """The keyword parameters an activation takes (the others take none)."""
 
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu")
-"""Activations that make exactly one node per unit."""
-
 
 def activation(name: str, key: str | None = None):
     """The activation called ``name``, or an :class:`InputError` listing the known ones."""

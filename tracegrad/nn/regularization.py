@@ -9,7 +9,8 @@ update as the optimizer's ``weight_decay=λ``; with Adam it is not (see
 
 from __future__ import annotations
 
-from ..functional import dot, sum as _sum
+from ..functional import dot
+from ..functional import sum as _sum
 from ..value import Value
 from .module import mark
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from .data import batches, check_batch_size, iterations_per_epoch
-from .losses import Loss, loss as _loss
+from .losses import Loss
+from .losses import loss as _loss
 from .optim import OPTIMIZERS, Optimizer, clip_grad_norm, clip_grad_value
 from .regularization import l1_penalty, l2_penalty, weights
 
