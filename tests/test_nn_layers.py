@@ -220,3 +220,40 @@ def test_activation_module_tags_outputs():
     out = Activation("tanh", layer=2)([0.5, -0.5])
     assert [v.label for v in out] == ["a2[0]", "a2[1]"]
     assert out[0].data == pytest.approx(math.tanh(0.5))
+
+
+def test_initialisation_schemes_have_their_spread():
+    import statistics
+
+    from tracegrad.nn import init
+
+    rng = random.Random(0)
+    he = [init.he(rng, 50, 10) for _ in range(20000)]
+    assert statistics.pstdev(he) == pytest.approx(math.sqrt(2 / 50), rel=0.03)
+    a = math.sqrt(6 / (50 + 10))
+    xavier = [init.xavier(rng, 50, 10) for _ in range(20000)]
+    assert max(map(abs, xavier)) <= a and statistics.pstdev(xavier) == pytest.approx(a / math.sqrt(3), rel=0.03)
+    assert all(-1 <= init.uniform(rng, 3, 3) <= 1 for _ in range(100))
+    with pytest.raises(InputError, match="unknown initialisation 'glorot'"):
+        init.initializer("glorot")
+
+
+def test_random_dense_layouts_are_transposes_for_the_same_seed():
+    a = Dense.random(3, 2, "identity", init="he", seed=4, layout="in_out")
+    b = Dense.random(3, 2, "identity", init="he", seed=4, layout="out_in")
+    assert [[w.data for w in row] for row in a.weight_matrix] == [list(col) for col in
+                                                                   zip(*[[w.data for w in r] for r in b.weight_matrix])]
+    x = [0.3, -1.0, 2.0]
+    assert [v.data for v in a(x)] == [v.data for v in b(x)]
+
+
+def test_importing_nn_loads_no_sympy_jinja_or_matplotlib():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, tracegrad.nn; "
+            "print(sorted(m for m in ('sympy', 'jinja2', 'matplotlib', 'tqdm') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
