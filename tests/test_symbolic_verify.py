@@ -233,6 +233,20 @@ def test_intermediates_and_a_chosen_wrt():
         verify(out, wrt=["nope"])
 
 
+def test_a_trace_with_a_chosen_loss_and_nodes_outside_it():
+    with tg.record() as rec:
+        a, u = Value(1.5, label="a"), Value(2.0, label="u")
+        f = a * a
+        f.label = "f"
+        g = f + u  # the last node: the default output
+    assert [i.name for i in verify(rec.trace).items] == ["a", "u"]
+    report = verify(rec.trace, loss="f")
+    assert [(i.name, i.symbolic) for i in report.items] == [("a", 3.0)]  # d(a²)/da = 2a
+    with pytest.raises(InputError, match="u: not below f"):
+        verify(rec.trace, wrt="u", loss="f")
+    assert g.data == 4.25
+
+
 @pytest.mark.parametrize("build,expected", [
     (lambda x: x.relu(), 0.0),  # ReLU'(0) = 0, the engine's step(0)
     (lambda x: x.abs(), 0.0),  # sign(0) = 0

@@ -14,10 +14,11 @@ used on the symbolic side: intermediate values are re-evaluated by SymPy.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 
 import sympy as sp
 
+from ..errors import InputError
 from ..ops import OPS
 from .convert import SymbolicGraph, as_trace, derivative, evaluate, latex, text, too_deep
 from .names import symbol_latex
@@ -87,7 +88,6 @@ class VerifyReport:
     rel_tol: float = REL_TOL
     abs_tol: float = ABS_TOL
     title: str = ""
-    meta: dict = field(default_factory=dict, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -100,10 +100,7 @@ class VerifyReport:
 
     def to_dict(self) -> dict:
         """A JSON-ready dictionary (what ``--format json`` prints)."""
-        from dataclasses import asdict
-
         data = asdict(self)
-        data.pop("meta")
         data["ok"] = self.ok
         for r, rule in zip(data["rules"], self.rules):
             r["agree"] = rule.agree
@@ -182,7 +179,11 @@ def verify(subject, wrt=None, intermediates: bool = False, *, loss=None, expand:
     if wrt is None:
         targets = [i for i in graph.below if nodes[i].is_leaf and not nodes[i].is_const]
     else:
-        targets = [t.index(k) for k in ([wrt] if isinstance(wrt, (str, int)) else wrt)]
+        targets = [t.index(k) for k in (wrt if isinstance(wrt, (list, tuple)) else [wrt])]
+        outside = [_name(t, i) for i in targets if i not in graph.expr]
+        if outside:
+            raise InputError(f"{', '.join(outside)}: not below {_name(t, root)}, so the derivative is 0 by "
+                             "construction; choose nodes the loss depends on")
     if intermediates:
         targets += [i for i in graph.below if not nodes[i].is_leaf and i != root and i not in targets]
     engine = engine_gradients(t, root)
@@ -221,8 +222,7 @@ class Checker:
     def _of(self, i: int) -> str:
         g = self.graph
         top = symbol_latex(g.symbol[g.root].name) if g.root in g.symbol else "L"
-        var = latex(g.symbol[i]) if i in g.symbol else latex(g.full(i))
-        return rf"\frac{{\partial {top}}}{{\partial {var}}}"
+        return rf"\frac{{\partial {top}}}{{\partial {latex(g.expr[i])}}}"
 
     def _item(self, name, of, formula, engine, kind) -> Item:
         value = float(evaluate(formula, self.values))
@@ -231,29 +231,31 @@ class Checker:
         self.used |= formula.free_symbols
         return Item(name, of, latex(formula), text(formula), value, float(engine), agree, kind)
 
-    def gradient(self, name: str, i: int, engine: float, of: str | None = None) -> Item:
-        """d(loss)/d(node ``i``) against the engine's ``engine``."""
+    def _written(self, formula, leaf: int | None = None):
+        """``formula`` as reported: over named intermediates, or with ``expand`` over the
+        leaves (for a leaf, ``sympy.diff`` of the full loss expression itself)."""
+        if not self.expand:
+            return formula
         g = self.graph
+        try:
+            if leaf is not None:
+                if self._full is None:
+                    self._full = g.full(g.root)
+                return derivative(self._full, g.symbol[leaf])
+            return g.expand(formula)
+        except RecursionError:
+            raise too_deep() from None
+
+    def gradient(self, name: str, i: int, engine: float) -> Item:
+        """d(loss)/d(node ``i``) against the engine's ``engine``."""
         formula = self.adjoint.get(i, sp.S.Zero)
-        if self.expand:
-            try:
-                if g.trace.nodes[i].is_leaf:
-                    if self._full is None:
-                        self._full = g.full(g.root)
-                    formula = derivative(self._full, g.symbol[i])
-                else:
-                    formula = g.expand(formula)
-            except RecursionError:
-                raise too_deep() from None
-        return self._item(name, of or self._of(i), formula, engine, "gradient")
+        leaf = i if self.graph.trace.nodes[i].is_leaf else None
+        return self._item(name, self._of(i), self._written(formula, leaf), engine, "gradient")
 
     def local(self, name: str, out: int, position: int, engine: float, of: str) -> Item:
         """d(node ``out``)/d(its input ``position``) against the engine's ``engine``."""
-        g = self.graph
-        formula = g.local(out, self.partials)[position]
-        if self.expand:
-            formula = g.expand(formula)
-        return self._item(name, of, formula, engine, "local")
+        formula = self.graph.local(out, self.partials)[position]
+        return self._item(name, of, self._written(formula), engine, "local")
 
     def report(self, items: list, title: str = "") -> VerifyReport:
         g = self.graph
