@@ -44,6 +44,10 @@ def set_recording(tape, steps):
     return previous
 
 
+OVERFLOW_FIX = ("numbers this large usually mean exploding gradients or unscaled inputs: lower the learning "
+                "rate, clip gradients, or normalise the inputs")
+
+
 def describe(node) -> str:
     """A short name for a node in messages: its label, or its op and id."""
     if node.label:
@@ -57,10 +61,10 @@ def _domain_error(spec, inputs, params, exc, what="") -> DomainError:
     operands = [(describe(x), x.data) for x in inputs]
     operands += [(name, value) for name, value in zip(spec.params, params)]
     if isinstance(exc, OverflowError) or "overflow" in str(exc) or "range" in str(exc):
-        reason = "the result overflows a 64-bit float"
+        reason, fix = "the result overflows a 64-bit float", spec.fix or OVERFLOW_FIX
     else:
-        reason = spec.domain or str(exc)
-    return DomainError(what + spec.name, operands, reason, spec.fix)
+        reason, fix = spec.domain or str(exc), spec.fix
+    return DomainError(what + spec.name, operands, reason, fix)
 
 
 def _node(data, prev, op, params):
