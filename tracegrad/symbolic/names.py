@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from ..render.escape import math_label
+
 _ROLE = re.compile(r"(?P<q>[A-Za-z]+(?:_[A-Za-z]+)*)(?P<num>\d+)?(?P<idx>(?:\[\d+\])*)(?:@(?P<sample>\d+))?"
                    r"(?P<primes>'*)")
 _QUANTITY = {"W": "w", "y_hat": r"\hat{y}", "loss": "L", "delta": r"\delta"}
@@ -45,8 +47,6 @@ def symbol_latex(name: str) -> str:
     m = _ROLE.fullmatch(name)
     base = _quantity(m.group("q")) if m else None
     if base is None:
-        from ..render.escape import math_label
-
         return math_label(name)
     num, idx, sample = m.group("num"), m.group("idx"), m.group("sample")
     indices = [str(int(i) + 1) for i in re.findall(r"\d+", idx)]
