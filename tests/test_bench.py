@@ -21,7 +21,9 @@ def test_bench_run_tiny(tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     step = report["figures"]["demo_step"]
     assert set(step) == {"micrograd", "recording_off", "recording_on", "nn", "compiled", "floor", "batched"}
-    assert all(entry["seconds"] > 0 and entry["peak_bytes"] > 0 for entry in step.values())
+    assert all(entry["seconds"] > 0 and entry["seconds_collector_off"] > 0 and entry["peak_bytes"] > 0
+               for entry in step.values())
+    assert step["micrograd"]["speedup_vs_micrograd"] == 1.0
     assert step["compiled"]["compile_seconds"] > 0
     assert report["figures"]["chain"]["tracegrad"]["nodes"] == 3000
     assert {t["target"] for t in report["targets"]} >= {
