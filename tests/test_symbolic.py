@@ -139,3 +139,12 @@ def test_import_tracegrad_does_not_import_sympy():
             "tracegrad.from_sympy\n"
             "print('sympy' in sys.modules)")
     assert run_python(code).split() == ["False", "True"]
+
+
+def test_a_plain_derivation_does_not_import_sympy():
+    code = ("import contextlib, io, sys\n"
+            "from tracegrad.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['derive', 'examples/seed.toml'])\n"
+            "print('sympy' in sys.modules)")
+    assert run_python(code) == "False"
