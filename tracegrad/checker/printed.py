@@ -59,7 +59,7 @@ def as_printed(worked, answers, fmt, msg, rounder=None) -> AsPrinted:
         shown = Math("", "")
         for n, (symbol, values) in enumerate(items):
             cell = mt.grid(values, lambda x: mt.number(x, fmt))
-            shown += Math(";\ " if n else "", "; " if n else "")
+            shown += Math(r";\ " if n else "", "; " if n else "")
             shown += (symbol + Math(" = ", " = ") + cell) if symbol else cell
         checks[name] = Math(r"\quad \left(\text{" + label + "} " + shown.latex + r"\right)",
                             f"   ({label} {shown.text})")
