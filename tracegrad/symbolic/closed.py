@@ -25,7 +25,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..ops import OPS
-from .convert import SymbolicGraph, derivative, readable
+from .convert import SymbolicGraph, as_expr, derivative, readable
 from .verify import zero_almost_everywhere
 
 
@@ -33,7 +33,7 @@ def activation_derivative(op: str, params: tuple, z, a):
     """d a / d z for ``a = op(z)``, over the symbols ``z`` and ``a`` (see the module docstring)."""
     spec = OPS[op]
     form = spec.sympy(sp, (z,), params)
-    declared = sp.sympify(spec.partials((z,), a, params)[0])
+    declared = as_expr(spec.partials((z,), a, params)[0])
     if zero_almost_everywhere(declared.xreplace({a: form}) - sp.diff(form, z)) == 0:
         return readable(declared)
     return derivative(form, z)

@@ -41,6 +41,11 @@ def number(x: float):
     return sp.Integer(int(x)) if float(x).is_integer() else sp.Float(x)
 
 
+def as_expr(x):
+    """A SymPy expression, or a plain number (a partial such as ``1``) as one."""
+    return x if isinstance(x, sp.Basic) else number(x)
+
+
 def latex(expr) -> str:
     """``sympy.latex`` with every symbol written from its name (``W1[0][1]`` → ``w^{(1)}_{12}``)."""
     names = {s: symbol_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
@@ -240,7 +245,7 @@ def _substituter(d, slots):
 
 def evaluate(expr, values: dict) -> sp.Float:
     """``expr`` at ``values`` (``{symbol: number}``) with :data:`PRECISION` digits."""
-    result = sp.sympify(expr).xreplace(values)
+    result = expr.xreplace(values)
     if not result.is_Number:
         result = result.evalf(PRECISION)
     if not result.is_Number:

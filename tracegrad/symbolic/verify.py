@@ -20,7 +20,7 @@ import sympy as sp
 
 from ..errors import InputError
 from ..ops import OPS
-from .convert import SymbolicGraph, as_trace, derivative, evaluate, latex, text, too_deep
+from .convert import SymbolicGraph, as_expr, as_trace, derivative, evaluate, latex, text, too_deep
 from .names import symbol_latex
 
 REL_TOL = 1e-9
@@ -129,7 +129,7 @@ def check_rule(op: str, params: tuple = (), arity: int | None = None) -> RuleChe
     declared = spec.partials(slots, form, params)
     checks = []
     for s, d in zip(slots, declared):
-        d = sp.sympify(d)
+        d = as_expr(d)
         truth = sp.diff(form, s)
         difference = zero_almost_everywhere(truth - d)
         checks.append(Partial(latex(d), latex(truth), text(difference), difference == 0))
