@@ -61,3 +61,16 @@ def test_a_broken_rule_would_be_caught(monkeypatch):
     wrong = (1 + spec.forward(xs, p) ** 2)  # sign slip in 1 - tanh^2
     numeric = central_difference(lambda v: spec.forward(tuple(v), p), xs, 0)
     assert not math.isclose(wrong, numeric, rel_tol=1e-6)
+
+
+def test_every_latex_form_is_clean_and_parses_in_katex():
+    """No control characters (a lost backslash turns \\t into a tab) and KaTeX accepts every form."""
+    from tests.tex_tools import katex_errors
+
+    formulas = []
+    for name, spec in OPS.items():
+        xs, p = spec.examples[0]
+        latex, _ = spec.render([(f"x_{{{k}}}", notation.ATOM) for k in range(len(xs))], p, "latex")
+        assert all(ch >= " " for ch in latex), (name, latex)
+        formulas.append({"tex": latex, "display": False})
+    assert katex_errors(formulas) == []

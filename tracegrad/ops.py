@@ -255,11 +255,11 @@ _SPECS = [
            fix="use the from-logits form of the loss (bce_logits), or clip the probability"),
     OpSpec("bce_logits", 2, _bce_logits, lambda x, o, p: (sigmoid(x[0]) - x[1], -x[0]),
            lambda sp, x, p: sp.log(1 + sp.exp(x[0])) - x[0] * x[1],
-           F(r"\operatorname{BCE}_{	ext{logits}}", "BCE_logits"), (((0.7, 1.0), ()), ((-1.4, 0.0), ()))),
+           F(r"\operatorname{BCE}_{\text{logits}}", "BCE_logits"), (((0.7, 1.0), ()), ((-1.4, 0.0), ()))),
     OpSpec("softmax_ce", None, _softmax_ce, _softmax_ce_partials,
            lambda sp, x, p: sp.Add(*(y * (sp.log(sp.Add(*(sp.exp(v) for v in x[: len(x) // 2]))) - z)
                                       for z, y in zip(x[: len(x) // 2], x[len(x) // 2:]))),
-           F(r"\operatorname{CE}_{	ext{softmax}}", "CE_softmax"), (((0.3, -1.2, 2.0, 0.0, 1.0, 0.0), ()),)),
+           F(r"\operatorname{CE}_{\text{softmax}}", "CE_softmax"), (((0.3, -1.2, 2.0, 0.0, 1.0, 0.0), ()),)),
     OpSpec("step", 1, lambda x, p: 1.0 if x[0] > 0 else 0.0, lambda x, o, p: (0,),
            lambda sp, x, p: _piecewise_step(sp, x[0]), F(r"\operatorname{H}", "H"),
            (((0.3,), ()), ((-1.7,), ()))),
