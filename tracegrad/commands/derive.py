@@ -24,6 +24,10 @@ def register(sub) -> None:
                    help="pin the numbers of an answers file (e.g. a document's printed numbers) where they are "
                         "printed; each one that departs from the arithmetic before it gets the correct value beside it")
     p.add_argument("--graph", action="store_true", help="Markdown: append the computation graph as a Mermaid diagram")
+    p.add_argument("--verify", action="store_true",
+                   help="append a table confirming every printed derivative with SymPy (exit 1 if one disagrees)")
+    p.add_argument("--symbolic", action="store_true",
+                   help="show each backward quantity's general formula, derived by SymPy, before the numbers")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(run=run)
 
@@ -35,6 +39,6 @@ def run(args) -> int:
     result = derive(args.problem, format=args.format, lang=args.lang, decimals=args.decimals,
                     sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,
                     template_dir=args.template_dir, fragment=args.fragment, as_printed=args.as_printed,
-                    graph=args.graph)
+                    graph=args.graph, verify=args.verify, symbolic=args.symbolic)
     write_output(result.text, args.output, inputs=[args.problem, args.as_printed])
-    return 0
+    return 0 if result.ok else 1

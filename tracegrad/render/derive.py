@@ -8,7 +8,7 @@ from ..errors import InputError
 from ..problem import FORMATS, Problem, load_problem
 from ..trace import Trace
 from .environment import Catalog, render
-from .model import to_json
+from .model import Confirmation, to_json
 from .numbers import NumberFormat
 
 
@@ -19,6 +19,7 @@ class Derivation:
     text: str
     format: str
     model: object
+    ok: bool = True  # with verify: every derivative agrees with SymPy
 
     def __str__(self) -> str:
         return self.text
@@ -48,13 +49,16 @@ def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) 
 def derive(problem, *, format: str | None = None, lang: str | None = None, decimals: int | None = None,
            sig_figs: int | None = None, rounding: str | None = None, view: str | None = None,
            template_dir=None, fragment: bool = False, extra: dict | None = None,
-           as_printed=None, graph: bool = False) -> Derivation:
+           as_printed=None, graph: bool = False, verify: bool = False, symbolic: bool = False) -> Derivation:
     """Render a problem (path, :class:`Problem`, :class:`~tracegrad.worked.Worked`) or a :class:`Trace`.
 
     Options left as ``None`` take the problem file's ``[render]`` defaults. ``as_printed``
     (an answers file) pins a document's printed numbers where it printed them and shows
     the correct arithmetic beside each one that departs from it (layer view). ``graph``
-    appends the computation graph as a Mermaid diagram (Markdown only).
+    appends the computation graph as a Mermaid diagram (Markdown only). ``verify``
+    appends a table confirming every printed derivative with SymPy (``Derivation.ok``
+    says whether all agree); ``symbolic`` shows each backward quantity's general
+    formula, derived by SymPy, before the numbers (layer view; Markdown, LaTeX, JSON).
     """
     from ..worked import Worked, solve
 
@@ -72,6 +76,15 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         raise InputError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     fmt = number_format(decimals, sig_figs, worked.problem if worked else None)
     catalog = Catalog(lang, template_dir)
+    if (verify or symbolic) and worked is None:
+        raise InputError("--verify and --symbolic work on a problem file; for a trace use tracegrad.symbolic.verify")
+    if symbolic and (view == "node" or format == "text"):
+        raise InputError("--symbolic shows formulas in the layer view of Markdown, LaTeX or JSON output")
+    closed = None
+    if symbolic:
+        from ..symbolic.closed import closed_forms
+
+        closed = closed_forms(worked)
     if isinstance(problem, Trace) or view == "node":
         if as_printed is not None:
             raise InputError("--as-printed pins numbers into the layer view of a problem file; drop --view node")
@@ -89,7 +102,7 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
 
             printed = pin_printed(worked, as_printed, fmt, catalog, fmt.round if rounding == "carry" else None)
             trace = printed.trace
-        model = LayerView(worked, trace, fmt, catalog, rounding, printed).build(worked.problem.title)
+        model = LayerView(worked, trace, fmt, catalog, rounding, printed, closed).build(worked.problem.title)
         if printed is not None:
             model = replace(model, note=model.note + catalog("check.as_printed.note", answers=printed.source))
     if extra:
@@ -104,8 +117,17 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
                              fmt.decimals if fmt.decimals is not None else 4)
         model.extra["graph"] = render("graph", format, template_dir, lang, heading=catalog("section.graph"),
                                       mermaid=diagram)
+    ok = True
+    if verify:
+        from ..symbolic.worked import verification_rows
+
+        rows = verification_rows(worked)
+        ok = all(row.agree for row in rows)
+        model = replace(model, confirmations=tuple(
+            Confirmation(r.name, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree)
+            for r in rows))
     if format == "json":
-        return Derivation(to_json(model), format, model)
+        return Derivation(to_json(model), format, model, ok)
     text = render("derive", format, template_dir, lang, d=model, fragment=fragment,
                   summary_heading=catalog("section.summary"), msg=catalog)
-    return Derivation(text, format, model)
+    return Derivation(text, format, model, ok)

@@ -9,6 +9,8 @@ or the carry-rounded replay) and every expansion is written from the graph.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..worked import Worked, flatten
 from . import mathtext as mt
 from .mathtext import ETA, L, Math, Y, Y_HAT, partial, var
@@ -164,8 +166,10 @@ def name_has_logits(worked: Worked) -> bool:
 class LayerView:
     """Builds the :class:`~tracegrad.render.model.Derivation` of a worked problem."""
 
-    def __init__(self, worked: Worked, trace, fmt: NumberFormat, catalog, rounding: str, as_printed=None):
+    def __init__(self, worked: Worked, trace, fmt: NumberFormat, catalog, rounding: str, as_printed=None,
+                 closed: dict | None = None):
         self.worked = worked
+        self.closed = closed or {}  # {quantity name: LaTeX of its general formula} (--symbolic)
         self.trace = trace
         self.fmt = fmt
         self.msg = catalog
@@ -179,6 +183,13 @@ class LayerView:
 
     # --- lines -----------------------------------------------------------------------
     def line(self, name: str, caption: str, connector: str = "=") -> Line:
+        line = self._line(name, caption, connector)
+        closed = self.closed.get(name)
+        if closed is None or (line.formula and closed.replace(" ", "") == line.formula.latex.replace(" ", "")):
+            return line
+        return replace(line, closed=Math(closed, ""))
+
+    def _line(self, name: str, caption: str, connector: str = "=") -> Line:
         q = self.worked.quantities[name]
         values = self.values[name]
         nodes = q.nodes

@@ -27,12 +27,14 @@ class Line:
     exact: bool
     check: Math | None = None  # a correct value shown beside a departing printed one (as-printed mode)
     connector: str = "="  # between the symbol and what follows: "=" or "←" (updates)
+    closed: Math | None = None  # the general formula SymPy derived (--symbolic)
 
     def chain(self) -> list:
-        """``[(None, symbol), (connector, formula), ("=", expansion), (relation, value)]``, skipping absent parts."""
+        """``[(None, symbol), (connector, formula), ("=", closed form), ("=", expansion), (relation, value)]``,
+        skipping absent parts."""
         items = [(None, self.symbol)]
         connector = self.connector
-        for piece in (self.formula, self.expansion):
+        for piece in (self.formula, self.closed, self.expansion):
             if piece is not None:
                 items.append((connector, piece))
                 connector = "="
@@ -65,6 +67,19 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """A row of the --verify table: a derivative, its symbolic form, SymPy's value and the engine's."""
+
+    name: str
+    of: str  # LaTeX
+    formula: str  # LaTeX
+    formula_text: str
+    symbolic: str
+    engine: str
+    agree: bool
+
+
+@dataclass(frozen=True)
 class Derivation:
     """A whole derivation, ready for a template."""
 
@@ -78,7 +93,8 @@ class Derivation:
     table: tuple = ()
     table_header: tuple = ()
     summary: tuple = ()  # (caption, Math) pairs
-    extra: dict = field(default_factory=dict)  # sections added by options (--verify, --graph, --symbolic)
+    extra: dict = field(default_factory=dict)  # rendered sections added by options (--graph)
+    confirmations: tuple = ()  # --verify
 
 
 def to_json(model) -> str:
