@@ -171,6 +171,14 @@ def test_outputs_averaged_where_the_loss_sums():
     assert "outputs_averaged" in named(r, "dL/db2[0]")
 
 
+def test_tanh_derivative_from_z_in_a_network_ending_in_sigmoid(mse_batch):
+    # layer 1 is tanh, layer 2 sigmoid: tanh′ from z₁ is 1 − z₁², not the sigmoid's z₁(1 − z₁)
+    subject, ref = mse_batch
+    z1 = ref["z1"]
+    r = verdicts(subject, {"da1/dz1": 1 - z1 * z1})
+    assert "act_grad_at_z" in named(r, "da1/dz1[1][1]")  # z₁ = −1.05: 1 − z₁² = −0.1025, z₁(1 − z₁) = −2.1525
+
+
 def test_gradient_of_a_reused_value_overwritten(mse_batch):
     subject, ref = mse_batch
     # ∂L/∂W₂ sums the three samples' contributions a₁ₛᵀδ₂ₛ; only the first sample's kept (the last one the

@@ -79,7 +79,7 @@ def _activation_derivative(worked):
         yield Mutation("act_grad_as_f", args, overrides={i: (lambda v, a=a: v[a]) for i, a in zip(grads, acts)})
         if layer.activation in ("sigmoid", "tanh"):  # derivatives written in terms of the output
             spec = OPS[layer.activation]
-            at_z = {i: (lambda v, z=z: spec.partials((v[z],), v[z], ())[0]) for i, z in zip(grads, zs)}
+            at_z = {i: (lambda v, z=z, spec=spec: spec.partials((v[z],), v[z], ())[0]) for i, z in zip(grads, zs)}
             yield Mutation("act_grad_at_z", args, overrides=at_z)
 
 
