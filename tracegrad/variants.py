@@ -58,7 +58,7 @@ class Variant:
     key: dict
 
 
-def _spec(problem: Problem, raw: dict, source: str) -> tuple:
+def _spec(problem: Problem, source: str) -> tuple:
     table = dict(problem.extra).get("variants")
     if not isinstance(table, dict):
         raise InputError("no [variants] table: declare the ranges to draw from (see the README)", file=source,
@@ -120,7 +120,7 @@ def _degenerate(worked, trace, exclude, fmt) -> str | None:
     return None
 
 
-def _replace_numbers(raw: dict, problem: Problem, values: dict) -> dict:
+def _replace_numbers(raw: dict, values: dict) -> dict:
     """A copy of the problem table with the drawn numbers written in, in the file's own shapes."""
     data = json.loads(json.dumps(raw))  # a deep copy of plain TOML data
     data.pop("variants", None)
@@ -147,7 +147,7 @@ def generate(path, count: int, seed: int) -> list:
     source = str(path)
     raw = _read_file(Path(path))
     problem = parse_problem(raw, source)
-    ranges, exclude = _spec(problem, raw, source)
+    ranges, exclude = _spec(problem, source)
     worked = solve(problem)
     fmt = number_format(problem=problem)
     leaves = _leaf_indices(worked)
@@ -166,7 +166,7 @@ def generate(path, count: int, seed: int) -> list:
         # the leaves were drawn in trace order; write them back in the file's order
         by_index = {i: v for name in drawn for i, v in zip(leaves[name], drawn[name])}
         ordered = {name: [by_index[i] for i in _file_order(worked, name)] for name in drawn}
-        variants.append(Variant(number, _replace_numbers(raw, problem, ordered), worked.values(trace)))
+        variants.append(Variant(number, _replace_numbers(raw, ordered), worked.values(trace)))
     return variants
 
 

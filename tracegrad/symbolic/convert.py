@@ -182,10 +182,6 @@ class SymbolicGraph:
                     values[self.symbol[i]] = evaluate(self.definition[i], values)
         return values
 
-    def latex_names(self) -> dict:
-        """``{symbol: LaTeX}`` for every symbol of the graph."""
-        return {s: symbol_latex(s.name) for s in self.symbol.values()}
-
 
 class Iverson(sp.Function):
     """``[condition]``: 1 when the condition holds, else 0. Derivatives of piecewise ops
