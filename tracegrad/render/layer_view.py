@@ -122,21 +122,16 @@ def _formula(worked: Worked, name: str, q) -> Math | None:
     if kind == "act_grad":
         return _act_derivative(worked, k)
     if kind == "delta":
-        layer = worked.layers[k - 1]
-        if k == worked.depth:
-            if name_has_logits(worked):
-                return _loss_derivative(p.loss, p.batch)
-            if layer.activation in ("identity", "linear"):
-                return partial(L, Y_HAT)
-            if layer.activation == "softmax":
-                return partial(L, var("z", k))
-            return partial(L, Y_HAT) + ODOT + Math(rf"{_f(worked, k).latex}'\left(z_{{{k}}}\right)",
-                                                   f"{_f(worked, k).text}'(z{mt.sub(k)})")
-        upstream = partial(L, var("a", k))
-        if layer.activation in ("identity", "linear", "softmax"):
-            return upstream if layer.activation != "softmax" else partial(L, var("z", k))
-        return upstream + ODOT + Math(rf"{_f(worked, k).latex}'\left(z_{{{k}}}\right)",
-                                      f"{_f(worked, k).text}'(z{mt.sub(k)})")
+        activation, last = worked.layers[k - 1].activation, k == worked.depth
+        if last and name_has_logits(worked):
+            return _loss_derivative(p.loss, p.batch)
+        if activation == "softmax":
+            return partial(L, var("z", k))
+        upstream = partial(L, Y_HAT if last else var("a", k))
+        if activation in ("identity", "linear"):
+            return upstream
+        f = _f(worked, k)
+        return upstream + ODOT + Math(rf"{f.latex}'\left(z_{{{k}}}\right)", f"{f.text}'(z{mt.sub(k)})")
     if kind == "dL/dW":
         a, d = _prev_a(k), _delta(k)
         return a + T + Math(" ", "·") + d if in_out else d + T + Math(" ", "·") + a
@@ -231,10 +226,9 @@ class LayerView:
         w, p, m = self.worked, self.worked.problem, self.msg
         sizes = p.sizes
         parts = [m("network.input_layer", n=sizes[0])]
-        for k, layer in enumerate(w.layers, start=1):
-            f = _f(w, k).text
+        for k in range(1, w.depth + 1):
             key = "network.output_layer" if k == w.depth else "network.hidden_layer"
-            parts.append(m(key, n=sizes[k], k=k, f=f))
+            parts.append(m(key, n=sizes[k], k=k, f=_f(w, k).text))
         intro = [m("network.structure") + m("colon") + " → ".join(parts), m(f"network.layout_{p.layout}")]
         if p.batch:
             intro.append(m("network.batch", n=len(p.x)))
@@ -332,11 +326,11 @@ class LayerView:
             (m("summary.closing"), None),
         )
 
-    def build(self, title: str, view: str = "layer") -> Derivation:
+    def build(self, title: str) -> Derivation:
         m = self.msg
         update, table, header = self.update()
         sections = (self.network(), self.forward(), self.loss(), self.backward(), update)
         precision = self.fmt.describe(m)
         note = m(f"note.{self.rounding}", precision=precision)
-        return Derivation(title or m("title"), m.lang, view, self.rounding, precision, note, sections,
+        return Derivation(title or m("title"), m.lang, "layer", self.rounding, precision, note, sections,
                           table, header, self.summary())

@@ -69,8 +69,7 @@ def activation_name(name: str, alpha: float = 0.01) -> Math:
 def number(x: float, fmt: NumberFormat | None) -> Math:
     """A computed value in the display format (``fmt``), or a given one as written (``fmt`` None)."""
     text = exact_text(x) if fmt is None else fmt.text(x)
-    latex = text if not text.startswith("-") else "-" + text[1:]
-    return Math(latex, "−" + text[1:] if text.startswith("-") else text)
+    return Math(text, "−" + text[1:] if text.startswith("-") else text)
 
 
 def grid(nested, cell) -> Math:
