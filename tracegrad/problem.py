@@ -41,10 +41,6 @@ class LayerSpec:
     activation: str
     alpha: float = 0.01
 
-    @property
-    def n_out(self) -> int:
-        return len(self.bias) if isinstance(self.bias, tuple) else 0
-
 
 @dataclass(frozen=True)
 class RenderSettings:
@@ -174,7 +170,7 @@ def _read_file(path: Path) -> dict:
         raise InputError("the file is empty; see the README for the problem file format", file=str(path))
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text, parse_constant=lambda name: float(name))
+            data = json.loads(text, parse_constant=float)
         except json.JSONDecodeError as exc:
             raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                              file=str(path)) from None
