@@ -53,6 +53,13 @@ def test_gates_in_backward_order_each_opened_by_its_upstream_gradient():
     assert backward.count("upstream gradient into this gate") == 2
 
 
+def test_a_gate_fed_only_by_constants_opens_no_block():
+    # exp(2) has no edge into a variable, so it has no block; the next gate keeps its own heading and upstream
+    backward = explain("(x + 1) * exp(2)", {"x": 1}, format="text").text.split("2. Backward pass")[1]
+    assert "v₄ = exp(2)" not in backward
+    gate = backward.split("v₂ = x + 1 = 1 + 1 = 2.0")[1]
+    assert "∂f/∂v₂ ≈ 7.3891" in gate and "∂f/∂x = upstream × local = 7.3891 × 1.0 ≈ 7.3891" in gate
+
 def test_json_values_against_formulas():
     # f = x·x + tanh(x·w): ∂f/∂x = 2x + w(1 − tanh²(xw)), ∂f/∂w = x(1 − tanh²(xw))
     x, w = 0.5, -1.5

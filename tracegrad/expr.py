@@ -419,9 +419,10 @@ def _circuit(model, t, fmt, msg, wrt):
 
     forward, backward, gradients = model.sections
     computed = {line.name: line for block in forward.blocks for line in block.lines}
-    upstream: dict = {}
+    upstream: dict = {}  # gate -> its upstream gradient, for the gates the node view prints (not into constants)
     for step in t.steps:
-        upstream.setdefault(step.node, step.upstream)
+        if not t.nodes[step.input].is_const:
+            upstream.setdefault(step.node, step.upstream)
     out = node_name(t, t.output.index)
     blocks = []
     for gate, block in zip(upstream, backward.blocks):
