@@ -135,6 +135,17 @@ def test_texts_with_tex_and_markdown_specials_are_escaped(tmp_path):
     assert katex_errors(markdown_math(md)) == []
 
 
+def test_node_labels_in_markdown_headings_and_captions_are_escaped():
+    import tracegrad as tg
+
+    a, b = tg.Value(2.0, label="x_1*<b>"), tg.Value(3.0, label="y")
+    c = a * b
+    c.label = "$c"
+    md = derive(tg.trace(c), format="markdown").text
+    assert r"### \$c = x\_1\*\<b\> × y" in md and r"contribution → x\_1\*\<b\>; accumulated" in md
+    assert "<b>" not in md.replace(r"\<b\>", "").replace(r"\text{x\_1*<b>}", "")
+    assert katex_errors(markdown_math(md)) == []
+
 def test_carry_reproduces_rounded_steps():
     # carry: a₁ is carried as 0.8808, 0.9168, so z₂ = 0.8808×0.9 + 0.9168×0.1 + 0.3 = 1.18440 exactly
     model = json.loads(derive(SEED, format="json", rounding="carry").text)
