@@ -27,13 +27,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..checker import check
-    from ..output import write_output
-
     from pathlib import Path
 
+    from ..checker import check
     from ..checker.answers import load_answers
     from ..errors import InputError
+    from ..output import write_output
     from ..problem import _read_file
 
     answers = args.answers
