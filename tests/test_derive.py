@@ -216,6 +216,21 @@ def test_json_problem_files_are_accepted(tmp_path):
     assert derive(path).text == (GOLDEN / "seed.exact.en.md").read_text(encoding="utf-8")
 
 
+def test_json_integers_beyond_the_float_range_are_refused(tmp_path):
+    import tomllib
+
+    data = tomllib.loads(SEED.read_text(encoding="utf-8"))
+    data["layers"][0]["bias"][1] = 10 ** 400  # JSON integers have any length
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    r = run_cli("derive", str(path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == (f"tracegrad: error: {path}: layers[0].bias[1]: expected a finite number, "
+                                "got an integer too long for a 64-bit float")
+    path.write_text(json.dumps({"expression": "2 * x", "at": {"x": 10 ** 400}, "answers": {"f": 1}}), encoding="utf-8")
+    r = run_cli("check", str(path))
+    assert r.returncode == 2 and r.stderr.strip() == f"tracegrad: error: {path}: at.x: expected a finite number"
+
 def test_significant_figures_and_decimals():
     text = derive(SEED, format="text", sig_figs=3).text
     assert "≈ [0.881, 0.917]" in text

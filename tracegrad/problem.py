@@ -12,6 +12,7 @@ import json
 import math
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,17 @@ def _units(layer: LayerSpec, layout: str) -> int:
     return len(w[0]) if layout == "in_out" else len(w)
 
 
+def is_finite_number(value) -> bool:
+    """Whether ``value`` (read from a file) is a real number that fits a finite 64-bit float;
+    booleans are not numbers, and JSON integers of any length are (too long ones are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 class _Reader:
     """Validation helpers that know the file name and build key paths."""
 
@@ -101,8 +113,9 @@ class _Reader:
     def number(self, value, key: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(key, f"expected a number, got {_describe(value)}")
-        if not math.isfinite(value):
-            self.fail(key, f"expected a finite number, got {value}")
+        if not is_finite_number(value):
+            shown = value if isinstance(value, float) else "an integer too long for a 64-bit float"
+            self.fail(key, f"expected a finite number, got {shown}")
         return float(value)
 
     def choice(self, value, key: str, options) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .problem import Problem, load_problem
+from .problem import Problem, is_finite_number, load_problem
 
 GENERATED = ("xor", "moons", "spirals", "linear")
 KEYS = ("dataset", "samples", "noise", "seed", "epochs", "batch_size", "test_split", "scale", "target_columns",
@@ -79,7 +79,7 @@ def training_spec(problem: Problem) -> TrainingSpec:
                            ("clip_norm", 1e-12, 1e12), ("clip_value", 1e-12, 1e12)):
         if key in raw:
             v = raw[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not low <= v <= high:
+            if not is_finite_number(v) or not low <= v <= high:
                 fail(key, f"expected a number from {low} to {high}, got {v!r}")
             values[key] = float(v)
     if "scale" in raw:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .problem import Problem, _read_file, parse_problem
+from .problem import Problem, _read_file, is_finite_number, parse_problem
 from .render.derive import number_format
 from .worked import solve
 
@@ -72,7 +72,7 @@ def _spec(problem: Problem, source: str) -> tuple:
         if not isinstance(entry, dict) or set(entry) - {"low", "high", "decimals"} or not {"low", "high"} <= set(entry):
             raise InputError("expected { low = …, high = …, decimals = … }", file=source, key=key)
         low, high, decimals = entry["low"], entry["high"], entry.get("decimals", 1)
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+        if not all(is_finite_number(v) for v in (low, high)) or low >= high:
             raise InputError("low and high must be numbers with low < high", file=source, key=key)
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
             raise InputError("decimals must be a whole number from 0 to 6", file=source, key=f"{key}.decimals")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import InputError
-
 from ..trace import Trace
 
 
@@ -95,7 +94,7 @@ EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout"
 def load_subject(path) -> Subject:
     """The subject of a problem file: a network problem, or an expression problem
     (``expression = "…"`` with an ``[at]`` table of variable values)."""
-    from ..problem import _read_file
+    from ..problem import _read_file, is_finite_number
 
     data = _read_file(Path(path))
     if "expression" not in data:
@@ -114,8 +113,7 @@ def load_subject(path) -> Subject:
     if not isinstance(at, dict):
         raise InputError("expected a table of variable values, e.g. [at] x = -2", file=source, key="at")
     for name, value in at.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
-                float("inf"), float("-inf")):
+        if not is_finite_number(value):
             raise InputError("expected a finite number", file=source, key=f"at.{name}")
     if not isinstance(title, str):
         raise InputError("expected a text", file=source, key="title")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 from ..errors import InputError
+from ..problem import is_finite_number
 from ..render.numbers import NOISE, NumberFormat, exact_text
 
 _CONTEXT = Context(prec=800)  # exact for any float and any written number
@@ -126,7 +127,7 @@ def parse_tolerance(raw, source: str) -> Tolerance:
                                  file=source, key=f"tolerance.{key}")
             values[key] = v
         else:
-            if isinstance(v, bool) or not isinstance(v, (int, Decimal, float)) or not math.isfinite(v) or v < 0:
+            if not is_finite_number(v) or v < 0:
                 raise InputError(f"expected a number ≥ 0, got {v!r}", file=source, key=f"tolerance.{key}")
             values[key] = float(v)
     return Tolerance(**values)
