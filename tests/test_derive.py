@@ -194,6 +194,7 @@ def test_cli_derive_writes_output_and_refuses_to_overwrite_input(tmp_path):
     (("lr = 0.1", "lr = nan"), "optimizer.lr: expected a finite number"),
     (("bias = [0.1, 0.2]", "bias = [0.1]"), "layers[0].bias: expected 2 numbers"),
     (("[loss]", "[losss]"), "losss: unknown key"),
+    (("[loss]", '[loss]\n"x\\ny" = 1'), "loss.x\\ny: unknown key"),  # a control character in a key, escaped
 ])
 def test_invalid_problem_files_get_one_clear_message(tmp_path, edit, message):
     text = SEED.read_text(encoding="utf-8")

@@ -37,5 +37,10 @@ class InputError(TraceGradError):
     def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
         self.file = file
         self.key = key
-        where = ": ".join(part for part in (file, key) if part)
+        where = ": ".join(_one_line(part) for part in (file, key) if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def _one_line(part: str) -> str:
+    """A file name or key path (user text) printable on one line: control characters escaped."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(part))
