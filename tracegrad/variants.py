@@ -27,7 +27,8 @@ from pathlib import Path
 from .errors import InputError
 from .problem import Problem, _read_file, is_finite_number, parse_problem
 from .render.derive import number_format
-from .worked import solve
+from .compile import compile_trace
+from .worked import map_nested, solve
 
 TARGETS = ("weights", "bias", "x", "y")
 EXCLUSIONS = {
@@ -99,23 +100,23 @@ def _leaf_indices(worked) -> dict:
     return out
 
 
-def _degenerate(worked, trace, exclude, fmt) -> str | None:
-    nodes = trace.nodes
+def _degenerate(worked, value, exclude, fmt) -> str | None:
+    """The first excluded case the values (``value(node index)``) fall into, or None."""
     for name in exclude:
         if name == "relu_at_zero":
             for k, layer in enumerate(worked.layers, start=1):
                 if layer.activation in ("relu", "leaky_relu"):
-                    if any(fmt.round(nodes[i].data) == 0 for i in worked[f"z{k}"].indices()):
+                    if any(fmt.round(value(i)) == 0 for i in worked[f"z{k}"].indices()):
                         return name
         elif name == "zero_gradient":
             for q in worked.quantities.values():
-                if q.kind in ("dL/dW", "dL/db") and any(fmt.round(nodes[i].data) == 0 for i in q.indices()):
+                if q.kind in ("dL/dW", "dL/db") and any(fmt.round(value(i)) == 0 for i in q.indices()):
                     return name
         elif name == "saturated":
             for k, layer in enumerate(worked.layers, start=1):
                 limits = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(layer.activation)
                 if limits and f"a{k}" in worked.quantities:
-                    if any(fmt.round(nodes[i].data) in limits for i in worked[f"a{k}"].indices()):
+                    if any(fmt.round(value(i)) in limits for i in worked[f"a{k}"].indices()):
                         return name
     return None
 
@@ -151,14 +152,18 @@ def generate(path, count: int, seed: int) -> list:
     worked = solve(problem)
     fmt = number_format(problem=problem)
     leaves = _leaf_indices(worked)
+    varied = [i for name in ranges for i in leaves[name]]
+    printed = worked.printed_indices()
+    # the graph is the same for every variant: compile it once, replay it with new leaves
+    compiled = compile_trace(worked.trace, inputs=varied, outputs=printed, wrt=())
     rng = random.Random(seed)
     variants = []
     for number in range(1, count + 1):
         for _ in range(MAX_TRIES):
             drawn = {name: [ranges[name].draw(rng) for _ in leaves[name]] for name in ranges}
-            pins = {i: v for name in drawn for i, v in zip(leaves[name], drawn[name])}
-            trace = worked.trace.replay(values=pins)
-            if _degenerate(worked, trace, exclude, fmt) is None:
+            outputs, _ = compiled.forward_backward([v for name in ranges for v in drawn[name]])
+            computed = dict(zip(printed, outputs))
+            if _degenerate(worked, computed.__getitem__, exclude, fmt) is None:
                 break
         else:
             raise InputError(f"no variant without {', '.join(exclude)} in {MAX_TRIES} draws; widen the ranges "
@@ -166,7 +171,8 @@ def generate(path, count: int, seed: int) -> list:
         # the leaves were drawn in trace order; write them back in the file's order
         by_index = {i: v for name in drawn for i, v in zip(leaves[name], drawn[name])}
         ordered = {name: [by_index[i] for i in _file_order(worked, name)] for name in drawn}
-        variants.append(Variant(number, _replace_numbers(raw, ordered), worked.values(trace)))
+        key = {name: map_nested(q.nodes, computed.__getitem__) for name, q in worked.quantities.items()}
+        variants.append(Variant(number, _replace_numbers(raw, ordered), key))
     return variants
 
 

@@ -59,10 +59,10 @@ def flatten(nested):
         yield nested
 
 
-def _grid(nested, f: Callable):
+def map_nested(nested, f: Callable):
     """Apply ``f`` to every leaf of a nested list/tuple; returns nested tuples."""
     if isinstance(nested, (list, tuple)):
-        return tuple(_grid(item, f) for item in nested)
+        return tuple(map_nested(item, f) for item in nested)
     return f(nested)
 
 
@@ -88,12 +88,12 @@ class Worked:
     def values(self, trace: Trace | None = None) -> dict:
         """``{name: nested floats}`` read from ``trace`` (default: the exact one)."""
         nodes = (trace or self.trace).nodes
-        return {name: _grid(q.nodes, lambda i: nodes[i].data) for name, q in self.quantities.items()}
+        return {name: map_nested(q.nodes, lambda i: nodes[i].data) for name, q in self.quantities.items()}
 
     def value(self, name: str, trace: Trace | None = None):
         """One quantity's value(s) as nested floats."""
         nodes = (trace or self.trace).nodes
-        return _grid(self[name].nodes, lambda i: nodes[i].data)
+        return map_nested(self[name].nodes, lambda i: nodes[i].data)
 
     def printed_indices(self) -> list:
         """Every node a derivation prints, in execution order."""
@@ -222,7 +222,7 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
     trace = Trace(roots)
     quantities = {}
     for name, (kind, section, layer_index, nested) in names.items():
-        nodes = _grid(nested, lambda v: trace.index(v))
+        nodes = map_nested(nested, lambda v: trace.index(v))
         quantities[name] = Quantity(name, kind, section, layer_index, nodes, batch and _per_sample(kind))
     return Worked(problem, trace, quantities, layers, optimizer)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..render import mathtext as mt
 from ..render.mathtext import Math
 from ..trace import Trace
+from ..worked import map_nested
 from .answers import Answers, bind, load_answers
 from .replay import evaluate
 from .subject import flat, network_subject
@@ -43,7 +44,7 @@ def as_printed(worked, answers, fmt, msg, rounder=None) -> AsPrinted:
     pins.update(student_pins(bound))
     recomputed = evaluate(worked.trace, pins)  # NaN where a printed number leaves an op's domain
     departing = {a.node for a in bound if not answers.tolerance.matches(a.written, recomputed[a.node])}
-    reference = {name: _grid(grid, recomputed) for name, grid in subject.quantities.items()}
+    reference = {name: map_nested(grid, recomputed.__getitem__) for name, grid in subject.quantities.items()}
     parts: dict = {}  # line name -> [(symbol or None, values)]
     for name, grid in subject.quantities.items():
         if departing.intersection(flat(grid)):
@@ -66,7 +67,3 @@ def as_printed(worked, answers, fmt, msg, rounder=None) -> AsPrinted:
     return AsPrinted(worked.trace.replay(pins=pins), reference, checks, answers.source)
 
 
-def _grid(grid, values):
-    if isinstance(grid, tuple):
-        return tuple(_grid(g, values) for g in grid)
-    return values[grid]
