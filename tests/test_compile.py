@@ -154,6 +154,27 @@ def test_every_op_compiles_without_sympy():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_an_op_the_stand_ins_cannot_follow_is_refused_at_compile_time(monkeypatch):
+    from tracegrad.ops import OpSpec
+
+    spec = OpSpec("twice_rounded", 1, lambda x, p: float(round(x[0])) * 2, lambda x, o, p: (0,),
+                  lambda sp, x, p: 2 * x[0], None, (((1.2,), ()),))
+    monkeypatch.setitem(OPS, spec.name, spec)
+    x = Value(1.2)
+    with pytest.raises(NotImplementedError, match="op 'twice_rounded' cannot be compiled"):
+        compile_trace(tg.trace(apply(spec, [x]) * 3), inputs=[x])
+
+
+def test_recorded_constants_keep_their_sign_and_special_values():
+    x = Value(2.0, label="x")
+    y = (x * -0.0 + -3.0) ** 2 + x * (x.max(-math.inf) / x)
+    compiled = compile_trace(tg.trace(y), inputs=[x])
+    assert "(-INF)" in compiled.source
+    # x = 5: (5·(−0) − 3)² = 9 (a bare "-3.0 ** 2" would give −9); max(5, −∞)/5 = 1, so the
+    # last term is 5; d/dx: 2·(−3)·(−0) = 0, plus 1 + x·d(max(x, −∞)/x)/dx = 1 + 0
+    assert compiled.forward_backward([5.0]) == ((14.0,), (1.0,))
+
+
 # --- random graphs ----------------------------------------------------------------------------
 
 UNARY = ["neg", "exp", "tanh", "sigmoid", "relu", "abs", "sqrt", "log", "step", "sign"]

@@ -55,10 +55,6 @@ class _Untraceable(TypeError):
     """An op's function did something the symbolic stand-ins cannot follow."""
 
 
-class _Fail(Exception):
-    """A traced function raised a domain error on this path."""
-
-
 _serial = itertools.count().__next__
 _run = None  # the _Run of the trace in progress
 
@@ -254,7 +250,7 @@ def _rebind(f, ns):
     return types.FunctionType(f.__code__, ns, f.__name__, f.__defaults__, f.__closure__)
 
 
-_namespaces: dict = {}
+_namespaces: dict = {}  # id(module globals) -> (those globals, kept alive so the id stays theirs; symbolic copy)
 
 
 def _traced(f, ns=None):
@@ -319,7 +315,7 @@ class _Code:
     def __init__(self, fn):
         paths = _explore(fn)
         if len(paths) == 1:
-            taken, results, hoisted = paths[0]
+            _, results, hoisted = paths[0]
             self.results = results
             self.temps = sorted(set(hoisted) | set(_shared(results)), key=lambda n: n.serial)
         else:
@@ -394,13 +390,14 @@ def _shared(results) -> list:
 
 
 def _constant(x):
+    """A number as an ``ast`` node: a minus sign is a unary operator (so that ``unparse``
+    parenthesises it where needed, ``(-2.0) ** 2``), infinities and NaN are names."""
     x = float(x) if isinstance(x, bool) else x
-    if isinstance(x, float) and not math.isfinite(x):
-        node = ast.Name("NAN" if x != x else "INF")
-        return ast.UnaryOp(ast.USub(), node) if x < 0 else node
-    if x < 0:
-        return ast.UnaryOp(ast.USub(), ast.Constant(-x))
-    return ast.Constant(x)
+    if isinstance(x, float) and math.isnan(x):
+        return ast.Name("NAN")
+    if x < 0 or isinstance(x, float) and math.copysign(1.0, x) < 0:
+        return ast.UnaryOp(ast.USub(), _constant(-x))
+    return ast.Name("INF") if x == math.inf else ast.Constant(x)
 
 
 def _call(name, args):
@@ -457,7 +454,9 @@ def _fail():
 
 
 def _literal(x: float) -> str:
-    return ast.unparse(_constant(float(x))) if x >= 0 or x != x else f"({ast.unparse(_constant(float(x)))})"
+    """A recorded number as source, parenthesised when negative so it can stand anywhere."""
+    text = ast.unparse(_constant(float(x)))
+    return f"({text})" if text.startswith("-") else text
 
 
 def _tuple(items) -> str:
