@@ -270,6 +270,47 @@ def test_nn_mlp_training_step_matches_the_network_rebuilt_by_nn():
         assert close(got, want.data) and all_close(grads, [p.grad for p in fresh.parameters()])
 
 
+NETWORKS = [  # (activation, output, loss, targets, network options)
+    ("sigmoid", "sigmoid", "bce", "binary", {}),
+    ("tanh", "identity", "mse", "real", {"residual": True}),
+    ("leaky_relu", "identity", "bce_logits", "binary", {"batchnorm": True}),
+    ("relu", "softmax", "cce", "classes", {}),
+    ("tanh", "identity", "cce_logits", "classes", {"dropout": 0.3}),
+    ("sigmoid", "identity", "mae", "real", {"layout": "out_in"}),
+]
+
+
+@pytest.mark.parametrize("activation,output,loss_name,kind,options", NETWORKS,
+                         ids=[f"{n[0]}-{n[2]}" for n in NETWORKS])
+def test_nn_networks_compile_to_the_engines_numbers(activation, output, loss_name, kind, options):
+    from tracegrad.nn import LOSSES, MLP
+
+    rng = random.Random(activation + loss_name)
+    X = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(5)]
+    n_out = 3 if kind == "classes" else 1
+    Y = [[float(k == s % 3) for k in range(3)] if kind == "classes" else [float(s % 2)] if kind == "binary"
+         else [rng.uniform(-1, 1)] for s in range(5)]
+
+    def build():
+        return MLP.stack([3, 4, 4, n_out], activation, output, seed=2, **options)
+
+    model = build()
+    with tg.record() as rec:
+        loss = LOSSES[loss_name](model.batch(X), Y)
+        loss.backward()
+    params = model.parameters()
+    compiled = compile_trace(rec.trace, inputs=params, outputs=[loss])
+    for _ in range(2):
+        values = [p * (1 + rng.uniform(-0.2, 0.2)) for p in (q.data for q in params)]
+        fresh = build()  # same structure, same dropout masks (same seed)
+        for p, v in zip(fresh.parameters(), values):
+            p.data = v
+        want = LOSSES[loss_name](fresh.batch(X), Y)
+        want.backward()
+        (got,), grads = compiled.forward_backward(values)
+        assert close(got, want.data) and all_close(grads, [p.grad for p in fresh.parameters()])
+
+
 def test_worked_problem_quantities_replay_compiled():
     from tracegrad.problem import load_problem
     from tracegrad.worked import solve
