@@ -94,6 +94,9 @@ def test_hostile_labels_stay_inside_comments():
     assert "raise SystemExit" not in "".join(line.split("#")[0] for line in compiled.source.splitlines())
     assert "x\\nraise SystemExit" in compiled.source
     assert "\u2028" not in compiled.source
+    with pytest.raises(InputError) as info:
+        compiled.forward_backward(["3"])
+    assert "x\\nraise" in str(info.value) and "\n" not in str(info.value)  # one line, label escaped
 
 
 # --- every op of the table --------------------------------------------------------------------

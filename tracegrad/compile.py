@@ -558,7 +558,7 @@ class Compiled:
 
     def _name(self, k: int) -> str:
         rec = self.trace.nodes[self.inputs[k]]
-        return str(rec.label) if rec.label is not None else f"#{rec.index}"
+        return _escape(rec.label) if rec.label is not None else f"#{rec.index}"
 
     def _check_count(self, values):
         if len(values) != len(self.inputs):
@@ -675,7 +675,7 @@ def compile_trace(trace: Trace, inputs=(), outputs=None, wrt=None) -> Compiled:
     for i in inputs:
         rec = trace.nodes[i]
         if not rec.is_leaf:
-            name = rec.label if rec.label is not None else f"{rec.op} #{i}"
+            name = _escape(rec.label) if rec.label is not None else f"{rec.op} #{i}"
             raise InputError(f"node {name} is not a leaf; only leaves can be compiled inputs")
     if len(set(inputs)) != len(inputs):
         raise InputError("an input node is listed twice")
