@@ -3,9 +3,7 @@
 Sections run in one process, side by side. Each is a function
 ``section(config, report)`` that measures, prints its lines and records its
 figures with ``report.figure(...)`` / its goals with ``report.target(...)``;
-add a section by appending it to :data:`SECTIONS` (issue 7's remaining
-figures belong here as sections: ``tracegrad derive`` on the seed example
-end to end with and without ``--verify``, and 1,000 variants with keys).
+add a section by appending it to :data:`SECTIONS`.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from . import chain, demo_step, harness
+from . import chain, demo_step, harness, symbolic_verify, workflows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,7 +126,8 @@ def chain_section(config, report: Report) -> None:
     report.target("chain peak bytes per node", peak / n, "≤ 250")
 
 
-SECTIONS = {"demo": demo_section, "chain": chain_section}
+SECTIONS = {"demo": demo_section, "chain": chain_section, "derive": workflows.derive_section,
+            "variants": workflows.variants_section, "symbolic": symbolic_verify.section}
 """Sections by name, in the order they run."""
 
 
@@ -144,12 +143,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--check-steps", type=int, default=2,
                         help="steps every implementation must agree with micrograd on before timing (2)")
     parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the chain (1,000,000)")
+    parser.add_argument("--variants", type=int, default=1000, help="homework variants to generate (1,000)")
     parser.add_argument("--chain-repeats", type=int, default=3, help="timed chain runs, best kept (3)")
     parser.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "results" / "bench.json"),
                         help="JSON file to write (bench/results/bench.json)")
     args = parser.parse_args(argv)
-    for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats"):
+    for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats", "variants"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.chain < 2:
