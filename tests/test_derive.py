@@ -131,7 +131,7 @@ def test_texts_with_tex_and_markdown_specials_are_escaped(tmp_path):
     assert r"Cost\_1 \& 50\% of \$x \#2 \{a\} \textasciicircum{}\textasciitilde{} \textbackslash{}" in tex
     compile_latex(tex, tmp_path, "pdflatex")
     md = derive(path).text
-    assert md.startswith(r"# Cost\_1 & 50% of \$x \#2 \{a\} ^\~ \\ \*b\* \[c\]")
+    assert md.startswith(r"# Cost\_1 \& 50% of \$x \#2 \{a\} ^\~ \\ \*b\* \[c\]")
     assert katex_errors(markdown_math(md)) == []
 
 
@@ -248,3 +248,13 @@ def test_graph_option_embeds_a_mermaid_diagram_of_the_forward_graph():
     assert katex_errors(markdown_math(text.split("```mermaid")[0])) == []
     with pytest.raises(Exception, match="Mermaid diagram in Markdown"):
         derive(SEED, graph=True, format="text")
+
+
+def test_greek_labels_typeset_in_pdflatex_and_katex(tmp_path):
+    import tracegrad as tg
+    from tracegrad.render.derive import derive as render
+
+    f = tg.parse("α * x + β", {"α": 2.0, "x": 3.0, "β": 1.0})
+    trace = tg.trace(f)
+    compile_latex(render(trace, format="latex").text, tmp_path, "pdflatex")
+    assert katex_errors(markdown_math(render(trace).text)) == []

@@ -10,7 +10,7 @@ _LATEX = {
     "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
 }
 _LATEX_RE = re.compile(r"[\\&%$#_{}^~]")
-_MARKDOWN_RE = re.compile(r"([\\`*_{}\[\]<>#|$~])")
+_MARKDOWN_RE = re.compile(r"([\\`*_{}\[\]<>#|$~&])")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -56,9 +56,27 @@ def markdown(text) -> str:
     return _MARKDOWN_RE.sub(r"\\\1", plain(text)).replace("\n", " ")
 
 
+_GREEK = {ch: "\\" + name for ch, name in zip(
+    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi "
+    "omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())}
+
+
 def math_label(text) -> str:
-    """A label inside LaTeX math (KaTeX or TeX): ``\\text{…}`` with its content escaped."""
-    return r"\text{" + _LATEX_RE.sub(lambda m: _LATEX[m.group()], plain(text)) + "}"
+    """A label inside LaTeX math (KaTeX or TeX): ``\\text{…}`` with its content escaped; Greek
+    letters as math symbols (``α`` → ``\\alpha``), which every TeX engine can typeset."""
+    parts, run = [], []
+    for ch in plain(text):
+        if ch in _GREEK:
+            if run:
+                parts.append(r"\text{" + "".join(run) + "}")
+                run = []
+            parts.append(_GREEK[ch] + " ")
+        else:
+            run.append(_LATEX.get(ch, ch))
+    if run or not parts:
+        parts.append(r"\text{" + "".join(run) + "}")
+    return "".join(parts).rstrip()
 
 
 def display_width(text) -> int:
