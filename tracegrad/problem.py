@@ -168,7 +168,8 @@ def _shape(value) -> str:
     return _describe(value)
 
 
-def _read_file(path: Path) -> dict:
+def read_file(path: Path) -> dict:
+    """The table of a TOML (or ``.json``) file, or one clear InputError naming the file."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -207,7 +208,7 @@ TOP_KEYS = ("title", "layout", "layers", "data", "loss", "optimizer", "render", 
 def load_problem(path) -> Problem:
     """Read and validate a problem file (TOML, or JSON when the name ends in ``.json``)."""
     path = Path(path)
-    data = _read_file(path)
+    data = read_file(path)
     try:
         return parse_problem(data, str(path))
     except RecursionError:

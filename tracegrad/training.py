@@ -95,10 +95,7 @@ def load_dataset(problem: Problem, spec: TrainingSpec):
 
     if spec.dataset in GENERATED:
         make = getattr(nn_data, spec.dataset)
-        if spec.dataset == "xor":
-            X, y = make(spec.samples, noise=spec.noise, seed=spec.seed) if spec.samples != 4 else make()
-        else:
-            X, y = make(spec.samples, noise=spec.noise, seed=spec.seed)
+        X, y = make(spec.samples, noise=spec.noise, seed=spec.seed)
         targets = [[float(v)] for v in y]
     else:
         X, targets = _read_csv(Path(problem.source).parent / spec.dataset, spec.target_columns, problem.source)
@@ -139,6 +136,8 @@ def _numeric(row) -> bool:
 def _shape_targets(targets, loss: str, n_out: int, source: str):
     """Class labels become one-hot rows for categorical losses and ±1 for the hinge loss."""
     if loss in ("cce", "cce_logits") and n_out > 1 and all(len(t) == 1 for t in targets):
+        if any(t[0] != int(t[0]) for t in targets):
+            raise InputError("class labels must be whole numbers 0, 1, 2 …", file=source, key="training.dataset")
         labels = [int(t[0]) for t in targets]
         if min(labels) < 0 or max(labels) >= n_out:
             raise InputError(f"class labels must be 0 … {n_out - 1} for {n_out} output units", file=source,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
-from .problem import Problem, _read_file, is_finite_number, parse_problem
+from .problem import Problem, read_file, is_finite_number, parse_problem
 from .render.derive import number_format
 from .compile import compile_trace
 from .worked import map_nested, solve
@@ -146,7 +146,7 @@ def _replace_numbers(raw: dict, values: dict) -> dict:
 def generate(path, count: int, seed: int) -> list:
     """``count`` variants of the problem at ``path``, drawn with ``random.Random(seed)``."""
     source = str(path)
-    raw = _read_file(Path(path))
+    raw = read_file(Path(path))
     problem = parse_problem(raw, source)
     ranges, exclude = _spec(problem, source)
     worked = solve(problem)

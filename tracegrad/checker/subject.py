@@ -94,9 +94,9 @@ EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout"
 def load_subject(path) -> Subject:
     """The subject of a problem file: a network problem, or an expression problem
     (``expression = "…"`` with an ``[at]`` table of variable values)."""
-    from ..problem import _read_file, is_finite_number
+    from ..problem import read_file, is_finite_number
 
-    data = _read_file(Path(path))
+    data = read_file(Path(path))
     if "expression" not in data:
         return network_subject(path)
     from ..expr import expression_subject

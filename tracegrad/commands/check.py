@@ -33,11 +33,11 @@ def run(args) -> int:
     from ..checker.answers import load_answers
     from ..errors import InputError
     from ..output import write_output
-    from ..problem import _read_file
+    from ..problem import read_file
 
     answers = args.answers
     if answers is None:
-        if "expression" not in _read_file(Path(args.problem)):
+        if "expression" not in read_file(Path(args.problem)):
             raise InputError("give an ANSWERS file: only an expression problem file may hold its own [answers]",
                              file=args.problem)
         answers = load_answers(args.problem, ignore=("expression", "at"))
