@@ -243,16 +243,21 @@ def _bias_shape(layer, values: list):
 
 
 def _pre_activations(out: list, layer) -> list:
-    """The z nodes of a layer's output (for identity the outputs themselves)."""
+    """The z nodes of a layer's output (for identity the outputs themselves): a search from
+    the outputs that stops at the z nodes, so it never walks the layers below."""
     if layer.activation in ("identity", "linear"):
         return list(out)
-    from .value import nodes_below
-
-    found = {}
-    for v in nodes_below(*out):
+    found, stack, seen = {}, list(out), set()
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
         role = v.role
         if role is not None and role.quantity == "z" and role.layer == layer.layer:
             found[role.index] = v
+        else:
+            stack.extend(v._prev)
     return [found[(j,)] for j in range(layer.n_out)]
 
 
