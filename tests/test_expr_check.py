@@ -4,7 +4,8 @@ import json
 import math
 
 from tracegrad.checker import check
-from tracegrad.expr import OUTPUT_NAME, explain, expression_subject
+from tracegrad.expr import OUTPUT_NAME
+from tracegrad.expression import explain, expression_subject
 
 CIRCUIT = ("(x + y) * z", {"x": -2, "y": 5, "z": -4})
 

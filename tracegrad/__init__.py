@@ -17,7 +17,7 @@ from .value import Value, nodes_below, zero_grad
 __version__ = "0.1.0"
 
 _LAZY = {"parse": "expr", "from_sympy": "symbolic", "derive": "render.derive", "load_problem": "problem",
-         "solve": "worked", "explain": "expr", "check": "checker"}
+         "solve": "worked", "explain": "expression", "check": "checker"}
 """Public names loaded on first use: name → module."""
 
 

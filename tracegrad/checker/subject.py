@@ -99,7 +99,7 @@ def load_subject(path) -> Subject:
     data = read_file(Path(path))
     if "expression" not in data:
         return network_subject(path)
-    from ..expr import expression_subject
+    from ..expression import expression_subject
 
     source = str(path)
     for key in data:

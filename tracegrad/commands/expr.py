@@ -28,7 +28,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..expr import _explain, parse_point
+    from ..expr import parse_point
+    from ..expression import _explain
     from ..output import write_output
 
     derivation, report = _explain(args.expression, parse_point(args.at), args.wrt, args.format, args.lang,
