@@ -391,3 +391,62 @@ def test_outputs_and_intermediate_gradients():
     s = 1 / (1 + math.exp(3.0))  # σ(−3) by hand; σ' = s(1 − s)
     assert close(value, s) and z_value == -3.0
     assert close(dz, s * (1 - s)) and close(da, s * (1 - s) * -2.0)
+
+
+# --- n-ary ops as whole-array operations (numpy) ----------------------------------------------
+
+
+def test_lane_forms_are_read_from_the_op_table():
+    from tracegrad.compile import _template
+
+    dot = _template(OPS["dot"], 8, ()).lanes  # (a1 … a4, b1 … b4): 4 lanes of 2 slots
+    assert (dot.count, dot.slots, dot.forward, dot.backward) == (4, 2, "{S0} * {S1}", ["{g} * {S1}", "{g} * {S0}"])
+    total = _template(OPS["sum"], 5, ()).lanes
+    assert (total.count, total.slots, total.forward) == (5, 1, "{S0}")
+    assert _template(OPS["softmax_ce"], 8, ()).lanes is None  # not a sum of per-lane terms
+    assert _template(OPS["dot"], 2, ()).lanes is None  # one lane
+
+
+def test_wide_n_ary_nodes_batch_as_whole_arrays_and_match_the_engine():
+    # a layer feeding units of the next (a shared stack), numbers among batch arrays, a node used
+    # twice in one dot, a recorded constant, wrt out of order and with a leaf listed twice
+    rng = random.Random(3)
+    n_in, width = 6, 5
+
+    def build(v):
+        x, w, c = v[:n_in], v[n_in:n_in + n_in * width], v[-1]
+        h = [tg.dot(w[k * n_in:(k + 1) * n_in], x).tanh() for k in range(width)]
+        s = tg.sum(h + [c, 0.25, h[0]])
+        return s * tg.dot(h + [x[0], x[0]], [c, 1.5, x[1], h[2], x[3], x[0], 2.0]) + tg.dot(w, w)
+
+    start = [rng.uniform(-1, 1) for _ in range(n_in + n_in * width + 1)]
+    leaves = [Value(v, label=f"l{i}") for i, v in enumerate(start)]
+    out = build(leaves)
+    t = tg.trace(out)
+    wrt = leaves[::-1][:20] + [leaves[0], leaves[3], leaves[-1]]
+    compiled = compile_trace(t, inputs=leaves, wrt=wrt)
+    assert "np.cumsum(" in compiled.numpy_source and "_stack([" in compiled.numpy_source
+    batch = 4
+    points = [start] + [[v * (1 + rng.uniform(-0.2, 0.2)) for v in start] for _ in range(batch - 1)]
+    columns = [np.array(c) for c in zip(*points)]
+    columns[2] = float(points[0][2])  # one input shared by the whole batch (a number)
+    for s in range(batch):
+        points[s][2] = points[0][2]
+    outputs, grads = compiled.batched(columns)
+    assert outputs.shape == (1, batch) and grads.shape == (len(wrt), batch)
+    for s, point in enumerate(points):
+        value, leaf_grads = engine(build, point)
+        index = {id(v): k for k, v in enumerate(leaves)}
+        assert close(outputs[0][s], value, 1e-12)
+        assert vector_close(grads[:, s], [leaf_grads[index[id(v)]] for v in wrt]), s
+
+
+def test_all_number_batch_through_wide_nodes():
+    xs = [Value(0.1 * k - 0.7, label=f"x{k}") for k in range(12)]
+    loss = tg.dot(xs, xs) + tg.sum(xs)
+    compiled = compile_trace(tg.trace(loss), inputs=xs)
+    values = [0.05 * k for k in range(12)]
+    outputs, grads = compiled.batched(values)  # every input a number: a batch of one
+    # by hand: Σx² + Σx; d/dx_k = 2x_k + 1
+    assert close(outputs[0][0], sum(v * v for v in values) + sum(values))
+    assert all_close(grads[:, 0], [2 * v + 1 for v in values])

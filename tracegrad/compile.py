@@ -348,6 +348,7 @@ class _Template:
 
     def __init__(self, spec, arity, params):
         xs = tuple(_Sym("name", f"{{{k}}}") for k in range(arity))
+        self.xs, self._lanes = xs, False
         out, upstream = _Sym("name", "{o}"), _Sym("name", "{g}")
         forward, partials = _traced(spec.forward), _traced(spec.partials)
 
@@ -358,6 +359,89 @@ class _Template:
             self.backward = _Code(backward)
         except _Untraceable as exc:
             raise NotImplementedError(f"op {spec.name!r} cannot be compiled: its code {exc}") from None
+
+    @property
+    def lanes(self):
+        """The op's :class:`_Lanes` form, or None when its recorded code is not one."""
+        if self._lanes is False:
+            self._lanes = _Lanes.derive(self)
+        return self._lanes
+
+
+class _Lanes:
+    """An n-ary op whose recorded code is a left-to-right sum of one term per *lane*.
+
+    Found by reading the op's own recorded expressions, not by knowing the op: with
+    ``L`` lanes and ``k = s·L`` inputs, input ``j·L + m`` is slot ``j`` of lane ``m``
+    (``dot`` over (a₁…aₙ, b₁…bₙ): 2 slots, n lanes; ``sum``: 1 slot). The op qualifies
+    when its forward is ``((t₀ + t₁) + t₂) + …`` where every term ``t_m`` is ``t₀`` with
+    lane 0's inputs replaced by lane m's, and the backward term of input ``j·L + m`` is
+    that of ``j·L`` likewise. Then numpy evaluates the term once over stacked slots
+    (``{S0}``, ``{S1}`` … each an array with one row per lane) and adds the rows in the
+    same order (``np.cumsum``), and the backward terms once per slot, one row per lane.
+    """
+
+    def __init__(self, count, slots, forward, backward):
+        self.count, self.slots = count, slots  # lanes, slots per lane
+        self.forward = forward  # the term over the slots, a format string
+        self.backward = backward  # per slot: the upstream gradient times the partial, or None (zero)
+
+    @staticmethod
+    def derive(template):
+        code, back, xs = template.forward, template.backward, template.xs
+        if len(code.results) != 1 or any(isinstance(r, _Sym) and r.kind == "fail" for r in back.results):
+            return None
+        terms, node = [], code.results[0]
+        while isinstance(node, _Sym) and node.kind == "bin" and node.op is ast.Add:
+            terms.append(node.args[1])
+            node = node.args[0]
+        terms.append(node)
+        terms.reverse()
+        count = len(terms)
+        if count < 2 or len(xs) % count:
+            return None
+        slots = len(xs) // count
+
+        def lane_text(expr, m):
+            """``expr`` written over slot names when it only reads lane ``m``'s inputs, else None."""
+            names = {x: f"{{S{k // count}}}" if k % count == m else "?" for k, x in enumerate(xs)}
+            text = ast.unparse(_to_ast(expr, True, names))
+            return None if "?" in text else text
+
+        forward = lane_text(terms[0], 0)
+        if forward is None or "{S" not in forward or "{o}" in forward or "{g}" in forward:
+            return None
+        if any(lane_text(t, m) != forward for m, t in enumerate(terms)):
+            return None
+        backward = []
+        for j in range(slots):
+            results = back.results[j * count:(j + 1) * count]
+            if all(_number(r) and r == 0 for r in results):
+                backward.append(None)
+                continue
+            if any(_number(r) for r in results):
+                return None
+            text = lane_text(results[0], 0)
+            if text is None or any(lane_text(r, m) != text for m, r in enumerate(results)):
+                return None
+            # a term that reads no slot (sum: just the upstream gradient) still gives one row per lane
+            backward.append(text if "{S" in text else f"np.zeros(({count}, 1)) + ({text})")
+        return _Lanes(count, slots, forward, backward)
+
+
+_LANES_MIN = 4  # below this many lanes, one array operation per term is as cheap
+
+
+def _stack(xs):
+    """Numbers and batch arrays as one array with a row per item: ``(k, 1)`` when every item is
+    a number, ``(k, batch)`` otherwise (numbers repeated along the batch)."""
+    import numpy as np
+
+    try:
+        a = np.array(xs, dtype=float)
+    except ValueError:  # numbers among batch arrays
+        a = np.array(np.broadcast_arrays(*xs), dtype=float)
+    return a.reshape(len(xs), -1)
 
 
 _templates: dict = {}
@@ -498,7 +582,9 @@ class Compiled:
             import numpy as np
 
             self._numpy_source = self._generate(numpy=True)
-            self._batched = _load(self._numpy_source, "batched", {"np": np, "INF": math.inf, "NAN": math.nan})
+            namespace = {"np": np, "INF": math.inf, "NAN": math.nan, "_stack": _stack}
+            namespace.update((f"_I{k}", np.array(rows)) for k, rows in enumerate(self._row_indices))
+            self._batched = _load(self._numpy_source, "batched", namespace)
         return self._batched
 
     # --- running --------------------------------------------------------------------
@@ -524,10 +610,11 @@ class Compiled:
         columns = self._columns(arrays, np)
         n = builtins.max((a.shape[0] for a in columns if a.ndim), default=1)
         with np.errstate(all="ignore"):
-            outputs, grads = fn(columns)
+            outputs, grads = fn(columns, n)
         result = np.empty((len(outputs) + len(grads), n))
-        for row, v in zip(result, outputs + grads):
+        for row, v in zip(result, outputs):
             row[...] = v
+        result[len(outputs):] = grads
         for s in np.flatnonzero(~np.isfinite(result).all(axis=0)):  # re-run these as forward_backward does
             try:
                 out, grad = self.forward_backward([float(a[s]) if a.ndim else float(a) for a in columns])
@@ -596,11 +683,26 @@ class Compiled:
             rec = nodes[i]
             return _literal(rec.data) if rec.is_const and i not in inputs else f"v{i}"
 
-        lines = [f"def {'batched' if numpy else 'forward_backward'}(values):"]
+        def lanes(rec):
+            if not numpy or rec.is_leaf or OPS[rec.op].arity is not None:
+                return None
+            form = _template(OPS[rec.op], len(rec.inputs), rec.params).lanes
+            return form if form is not None and form.count >= _LANES_MIN else None
+
+        # numpy: the slots of n-ary nodes, one stacked array per distinct tuple of nodes (a layer's
+        # activations feed every unit of the next layer: stacked once, its gradient gathered once)
+        stacks = {}  # tuple of node indices -> stack number
+
+        def slots(rec, form):
+            members = [tuple(rec.inputs[j * form.count:(j + 1) * form.count]) for j in range(form.slots)]
+            return [stacks.setdefault(t, len(stacks)) for t in members]
+
+        lines = [f"def {'batched(values, n)' if numpy else 'forward_backward(values)'}:"]
         lines += [f"    # v{i}: {_escape(nodes[i].label)}" for i in self.inputs if nodes[i].label is not None]
         if self.inputs:
             lines.append(f"    {_tuple(f'v{i}' for i in self.inputs)[1:-1]} = values")
         lines.append("    # forward")
+        built = set()
         for rec in nodes:
             i = rec.index
             if i not in needed or i in inputs or rec.is_const:
@@ -609,6 +711,17 @@ class Compiled:
                 lines.append(f"    v{i} = {_literal(rec.data)}{_comment(rec.label)}")
                 continue
             args = [var(j) for j in rec.inputs]
+            form = lanes(rec)
+            if form is not None:
+                names = {}
+                for j, k in enumerate(slots(rec, form)):
+                    if k not in built:
+                        built.add(k)
+                        members = args[j * form.count:(j + 1) * form.count]
+                        lines.append(f"    s{k} = _stack([{', '.join(members)}])")
+                    names[f"S{j}"] = f"s{k}"
+                lines.append(f"    v{i} = np.cumsum({form.forward.format(**names)}, axis=0)[-1]{_comment(rec.label)}")
+                continue
             temps, (forward,) = _template(OPS[rec.op], len(args), rec.params).forward.text(numpy)
             names = {f"t{k}": f"t{i}_{k}" for k in range(len(temps))}
             lines += [f"    t{i}_{k} = {text.format(*args, **names)}" for k, text in enumerate(temps)]
@@ -617,11 +730,58 @@ class Compiled:
         lines.append(f"    # backward: g<n> = d v{out} / d v<n>")
         lines.append(f"    g{out} = 1.0")
         assigned = {out}
+
+        def add(j, term):
+            if j not in assigned:
+                assigned.add(j)
+                lines.append(f"    g{j} = {term}")
+            else:
+                lines.append(f"    g{j} = g{j} + {term}" if numpy else f"    g{j} += {term}")
+
+        # numpy: the gradients come back as one array R, a row per wrt node; a stack of distinct
+        # leaves each listed once in wrt adds its gathered gradient to R's rows in one operation
+        rows = {}
+        for k, i in enumerate(self.wrt):
+            rows.setdefault(i, []).append(k)
+        by_last = {}  # the stacks to take apart before the backward step of their last member
+        for members, k in stacks.items():
+            by_last.setdefault(max(members), []).append((k, members))
+        gathered = set()
+        self._row_indices = []
+
+        def rows_of(positions):
+            if positions == list(range(positions[0], positions[0] + len(positions))):
+                return f"{positions[0]}:{positions[-1] + 1}"
+            self._row_indices.append(positions)
+            return f"_I{len(self._row_indices) - 1}"
+
         for rec in reversed(nodes):
             i = rec.index
+            for k, members in by_last.get(i, ()):
+                if k not in gathered:
+                    continue
+                if (len(set(members)) == len(members) and out not in members
+                        and all(nodes[j].is_leaf and len(rows.get(j, ())) == 1 for j in members)):
+                    lines.append(f"    R[{rows_of([rows[j][0] for j in members])}] += gs{k}")
+                    continue
+                for m, j in enumerate(members):
+                    if carries[j]:
+                        add(j, f"gs{k}[{m}]")
             if i not in live or i not in assigned or rec.is_leaf:
                 continue
             args = [var(j) for j in rec.inputs]
+            form = lanes(rec)
+            if form is not None:
+                names = {f"S{j}": f"s{k}" for j, k in enumerate(slots(rec, form))}
+                names.update(o=f"v{i}", g=f"g{i}")
+                for j, k in enumerate(slots(rec, form)):
+                    term = form.backward[j]
+                    if term is None or not any(carries[x] for x in rec.inputs[j * form.count:(j + 1) * form.count]):
+                        continue
+                    term = term.format(**names)
+                    lines.append(f"    gs{k} = gs{k} + {term}" if k in gathered else f"    gs{k} = {term}")
+                    gathered.add(k)
+                continue
             temps, terms = _template(OPS[rec.op], len(args), rec.params).backward.text(numpy)
             edges = [(j, term) for j, term in zip(rec.inputs, terms) if carries[j] and term is not None]
             if not edges:
@@ -630,14 +790,18 @@ class Compiled:
             names.update(o=f"v{i}", g=f"g{i}")
             lines += [f"    d{i}_{k} = {text.format(*args, **names)}" for k, text in enumerate(temps)]
             for j, term in edges:
-                term = term.format(*args, **names)
-                if j not in assigned:
-                    assigned.add(j)
-                    lines.append(f"    g{j} = {term}")
-                else:
-                    lines.append(f"    g{j} = g{j} + {term}" if numpy else f"    g{j} += {term}")
-        grads = (f"g{i}" if i in assigned else "0.0" for i in self.wrt)
-        lines.append(f"    return {_tuple(map(var, self.outputs))}, {_tuple(grads)}")
+                add(j, term.format(*args, **names))
+        outputs = _tuple(map(var, self.outputs))
+        if not numpy:
+            grads = (f"g{i}" if i in assigned else "0.0" for i in self.wrt)
+            lines.append(f"    return {outputs}, {_tuple(grads)}")
+            return "\n".join(lines) + "\n"
+        rest = [(k, i) for k, i in enumerate(self.wrt) if i in assigned]
+        if rest:
+            where = rows_of([k for k, _ in rest])
+            lines.append(f"    R[{where}] += _stack([{', '.join(f'g{i}' for _, i in rest)}])")
+        lines.insert(lines.index("    # forward"), f"    R = np.zeros(({len(self.wrt)}, n))")
+        lines.append(f"    return {outputs}, R")
         return "\n".join(lines) + "\n"
 
 
