@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..worked import Worked, flatten
+from ..ops import OPS
+from ..worked import Worked, flatten, map_nested
 from . import mathtext as mt
 from .mathtext import ETA, L, Math, Y, Y_HAT, partial, var
 from .model import Block, Derivation, Line, Row, Section
@@ -172,6 +173,10 @@ class LayerView:
         self.values = worked.values(trace)
         # printed numbers pinned (tracegrad.checker.printed): = or ≈ follows the arithmetic, not the pin
         self.reference = as_printed.reference if as_printed else self.values
+        if rounding == "carry" and as_printed is None:
+            # a carried value is rounded; what is printed, and whether it reads = or ≈, comes from the
+            # step's own arithmetic on the carried inputs, before its rounding
+            self.reference = {name: map_nested(q.nodes, self._unrounded) for name, q in worked.quantities.items()}
         self.checks = as_printed.checks if as_printed else {}
         self.printed = set(worked.printed_indices())
         self.seen: set = set()  # nodes already printed under an earlier name
@@ -195,12 +200,20 @@ class LayerView:
             expansion = self._expansion(nodes)
         self.seen.update(flat)
         exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
-        value = mt.grid(values, lambda x: mt.number(x, self.fmt))
+        shown = values if self.checks else self.reference[name]  # as printed: the pinned numbers themselves
+        value = mt.grid(shown, lambda x: mt.number(x, self.fmt))
         formula = _formula(self.worked, name, q)
         if expansion is not None and expansion.text == value.text:
             expansion = None
         return Line(name, caption, _symbol(self.worked, name, q), formula, expansion,
                     "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector)
+
+    def _unrounded(self, i: int) -> float:
+        """Node ``i`` computed from its (carried) inputs, before its own rounding."""
+        rec = self.trace.nodes[i]
+        if rec.is_leaf:
+            return rec.data
+        return float(OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params))
 
     def _expansion(self, nodes) -> Math | None:
         """Arithmetic with numbers, one level below each node; shallower when that reads too long."""
@@ -287,7 +300,7 @@ class LayerView:
         rows = []
         for k in range(w.depth, 0, -1):
             for sym, name in (("W", f"dL/dW{k}"), ("b", f"dL/db{k}")):
-                values = self.values[name]
+                values = self.values[name] if self.checks else self.reference[name]
                 exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
                 rows.append(Row(var(sym, k), mt.grid(values, lambda x: mt.number(x, self.fmt)),
                                 "=" if exact else "≈"))
