@@ -69,11 +69,13 @@ class NodeView:
                 continue
             formula = self._op(rec.index, names=True)
             expansion = self._op(rec.index, names=False)
-            exact = self.fmt.is_exact(rec.data)
-            if expansion.text in (formula.text, self._number(rec.data).text):
+            # under carry the node holds its rounded value; = or ≈ and the digits come from its own step
+            raw = OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params)
+            exact = self.fmt.is_exact(raw)
+            if expansion.text in (formula.text, self._number(raw).text):
                 expansion = None  # nothing to substitute, or the substitution is the value itself
             lines.append(Line(name.text, rec.op, name, formula, expansion, "=" if exact else "≈",
-                              self._number(rec.data), rec.data, exact))
+                              self._number(raw), rec.data, exact))
         return Section("node_forward", self.msg("section.node_forward"), (), (Block("", tuple(lines)),))
 
     def backward(self) -> Section:
