@@ -128,3 +128,74 @@ def test_callback_sees_each_iteration_before_its_update():
     assert [s[0] for s in seen] == [1, 2, 3, 4, 5, 6]
     assert sorted(i for s in seen[:3] for i in s[1]) == [0, 1, 2, 3, 4]
     assert seen[0][2] == 0.0 and seen[1][2] != 0.0  # the weights the iteration starts from
+
+
+# --- compiled replay in the loop ------------------------------------------------------------------
+
+COMPILED_RUNS = [  # (data, sizes, activation, output, loss, optimizer, batch size, penalties, clipping)
+    ("xor", [2, 4, 1], "tanh", "sigmoid", "bce", "sgd", None, {}, {}),
+    ("xor", [2, 4, 1], "tanh", "sigmoid", "bce", "adam", 3, {"l2": 1e-3}, {}),
+    ("moons", [2, 6, 5, 1], "relu", "identity", "bce_logits", "adam", 16, {"l1": 1e-3, "l2": 1e-3}, {}),
+    ("moons", [2, 6, 1], "relu", "identity", "hinge", "sgd", 7, {"l2": 1e-2}, {"clip_norm": 0.5}),
+    ("moons", [2, 5, 3], "leaky_relu", "softmax", "cce_logits", "adam", 16, {}, {"clip_value": 0.1}),
+]
+
+
+def _run_data(name, loss):
+    X, y = data.xor() if name == "xor" else data.moons(50, seed=2)
+    if loss == "hinge":
+        y = [2.0 * v - 1.0 for v in y]
+    if loss == "cce_logits":
+        y = [[float(v == k) for k in range(3)] for v in y]
+    return X, y
+
+
+@pytest.mark.parametrize("name,sizes,act,out,loss,opt,batch,penalties,clipping", COMPILED_RUNS,
+                         ids=[f"{r[0]}-{r[4]}-{r[5]}-{r[6]}" for r in COMPILED_RUNS])
+def test_compiled_steps_give_the_engines_losses_and_parameters(name, sizes, act, out, loss, opt, batch,
+                                                               penalties, clipping):
+    X, y = _run_data(name, loss)
+    runs = []
+    for compiled in (False, True):
+        net = MLP.stack(sizes, act, out, seed=4)
+        calls = []
+        batch_of = net.batch
+        net.batch = lambda xs: (calls.append(len(xs)) if net.training else None) or batch_of(xs)
+        h = fit(net, (X, y), loss, opt, epochs=4, batch_size=batch, lr=0.05, test=(X[:5], y[:5]),
+                progress=False, compiled=compiled, **penalties, **clipping)
+        runs.append((h, [p.data for p in net.parameters()], calls))
+    (plain, plain_params, plain_calls), (fast, fast_params, fast_calls) = runs
+    assert len(fast.iteration_loss) == len(plain.iteration_loss) == 4 * fast.iterations_per_epoch
+    for a, b in zip(plain.iteration_loss + plain.epoch_loss + plain.test_loss + plain_params,
+                    fast.iteration_loss + fast.epoch_loss + fast.test_loss + fast_params):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300), (a, b)
+    # in training mode the engine built one graph per iteration, the compiled loop one per batch
+    # size: the full batches and the smaller last one (xor: 4 = 3 + 1; moons: 50 = 3·16 + 2, 7·7 + 1)
+    assert len(plain_calls) == 4 * plain.iterations_per_epoch
+    size = batch or len(X)
+    assert sorted(fast_calls) == sorted({size, len(X) % size} - {0})
+
+
+def test_compiled_training_moves_the_weights_like_a_step_by_hand():
+    X, y = [[1.0], [2.0], [3.0]], [1.0, 3.0, 2.0]
+    model = MLP.from_layers([Dense([0.5], 0.0, "identity")])
+    fit(model, (X, y), "mse", SGD(model.parameters(), lr=0.1), epochs=2, progress=False, compiled=True)
+    w, b = 0.5, 0.0
+    for _ in range(2):  # batch gradient descent on L = (1/3) Σ (w x + b − y)², by hand
+        r = [w * x[0] + b - t for x, t in zip(X, y)]
+        w, b = w - 0.1 * sum(2 * ri * x[0] for ri, x in zip(r, X)) / 3, b - 0.1 * sum(2 * ri for ri in r) / 3
+    assert [p.data for p in model.parameters()] == pytest.approx([w, b], rel=1e-12)
+
+
+def test_compiled_training_refuses_graphs_that_change():
+    from tracegrad.nn.train import fixed_graph
+
+    X, y = data.xor()
+    assert fixed_graph(MLP.stack([2, 3, 1], "tanh", "sigmoid"), "bce") is None
+    assert fixed_graph(MLP.stack([2, 3, 1], "tanh", "sigmoid", dropout=0.0), "bce") is None
+    for net, loss, reason in [(MLP.stack([2, 3, 1], "tanh", "sigmoid", dropout=0.3), "bce", "dropout"),
+                              (MLP.stack([2, 3, 1], "tanh", "sigmoid", batchnorm=True), "bce", "BatchNorm"),
+                              (MLP.stack([2, 3, 2], "tanh", "softmax"), "cce", "cce")]:
+        assert reason in fixed_graph(net, loss)
+        with pytest.raises(InputError, match=reason):
+            fit(net, (X, [[1.0, 0.0]] * 4 if loss == "cce" else y), loss, "sgd", progress=False, compiled=True)

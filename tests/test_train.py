@@ -98,3 +98,22 @@ def test_cli_writes_history_and_step(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tracegrad", "train", str(path), "--trace-step", "99", "-o", str(out)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "iterations 1 … 12" in r.stderr
+
+
+def test_compiled_replay_runs_the_same_training(tmp_path, monkeypatch):
+    from tracegrad.nn import train as nn_train
+
+    path = with_training(tmp_path, '[training]\ndataset = "moons"\nsamples = 60\nseed = 3\nepochs = 3\n'
+                                   "batch_size = 20\ntest_split = 0.25\nscale = \"zscore\"\nl2 = 0.001\n")
+    used = []
+    fit = nn_train.fit
+    monkeypatch.setattr(nn_train, "fit", lambda *a, **k: used.append(k["compiled"]) or fit(*a, **k))
+    fast, _ = run(path, progress=False)  # by default: compiled, since the network's graph is fixed
+    plain, _ = run(path, progress=False, compiled=False)
+    assert used == [True, False]
+    # 45 training samples in batches of 20: 20, 20 and a last batch of 5
+    assert fast.history.iterations == plain.history.iterations == 3 * 3
+    for a, b in zip(plain.history.iteration_loss + plain.history.test_loss + [plain.train_loss, plain.test_loss],
+                    fast.history.iteration_loss + fast.history.test_loss + [fast.train_loss, fast.test_loss]):
+        assert math.isclose(a, b, rel_tol=1e-12)
+    assert fast.train_accuracy == plain.train_accuracy and fast.test_accuracy == plain.test_accuracy

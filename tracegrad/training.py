@@ -162,13 +162,18 @@ class Result:
     model: object
 
 
-def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: int | None = None) -> tuple:
-    """Train the problem's network; returns ``(Result, problem at iteration trace_step or None)``."""
+def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: int | None = None,
+        compiled: bool | None = None) -> tuple:
+    """Train the problem's network; returns ``(Result, problem at iteration trace_step or None)``.
+
+    The steps run through compiled replay (``fit(compiled=True)``) whenever the network's
+    graph is fixed (:func:`tracegrad.nn.train.fixed_graph`); ``compiled=False`` runs them
+    on the engine, ``True`` requires compiled replay. The numbers are the same either way."""
     from .nn import MLP, Dense
     from .nn.data import MinMaxScaler, StandardScaler, train_test_split
     from .nn.losses import LOSSES
     from .nn.optim import OPTIMIZERS
-    from .nn.train import evaluate, fit
+    from .nn.train import evaluate, fit, fixed_graph
 
     problem = load_problem(path)
     spec = training_spec(problem)
@@ -188,6 +193,8 @@ def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: i
     model = MLP.from_layers(layers)
     optimizer = OPTIMIZERS[problem.optimizer](model.parameters(), **dict(problem.settings))
     loss = LOSSES[problem.loss]
+    if compiled is None:
+        compiled = fixed_graph(model, loss) is None
     snapshot = {}
 
     def watch(iteration, batch):
@@ -199,7 +206,7 @@ def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: i
     history = fit(model, (X_train, y_train), loss, optimizer, epochs or spec.epochs, spec.batch_size,
                   test=(X_test, y_test) if X_test else None, seed=spec.seed, l1=spec.l1, l2=spec.l2,
                   clip_value=spec.clip_value, clip_norm=spec.clip_norm, progress=progress,
-                  callback=watch if trace_step is not None else None)
+                  callback=watch if trace_step is not None else None, compiled=compiled)
     if trace_step is not None and not snapshot:
         raise InputError(f"--trace-step {trace_step}: the run has iterations 1 … {history.iterations}")
     result = Result(history, evaluate(model, (X_train, y_train), loss),
