@@ -126,8 +126,42 @@ def chain_section(config, report: Report) -> None:
     report.target("chain peak bytes per node", peak / n, "≤ 250")
 
 
-SECTIONS = {"demo": demo_section, "chain": chain_section, "derive": workflows.derive_section,
-            "variants": workflows.variants_section, "symbolic": symbolic_verify.section}
+def train_section(config, report: Report) -> None:
+    """``tracegrad train examples/moons_train.toml`` (the loop in-process, as the command runs it),
+    its steps on the engine and through compiled replay; the two must give the same numbers."""
+    import math
+
+    from tracegrad import training
+
+    path = ROOT / "examples" / "moons_train.toml"
+    epochs = config.train_epochs
+    runs = {}
+
+    def train(compiled):
+        runs[compiled] = training.run(path, epochs=epochs, progress=False, compiled=compiled)[0]
+
+    times = {False: float("inf"), True: float("inf")}
+    for _ in range(config.train_repeats):  # interleaved, like the demo entries
+        for compiled in times:
+            times[compiled] = min(times[compiled], harness.best_of(lambda: train(compiled), 1))
+    plain, fast = runs[False], runs[True]
+    for a, b in zip(plain.history.iteration_loss + [plain.train_loss], fast.history.iteration_loss + [fast.train_loss]):
+        if not math.isclose(a, b, rel_tol=1e-12):
+            raise AssertionError(f"training compiled: loss {b!r}, the engine's {a!r}")
+    h = plain.history
+    print(f"\ntraining run: {path.relative_to(ROOT)} ({h.iterations // h.iterations_per_epoch} epochs × "
+          f"{h.iterations_per_epoch} iterations, test loss every epoch); best of {config.train_repeats}")
+    for compiled, title in ((False, "steps on the engine"), (True, "steps through compiled replay")):
+        report.figure("train", "compiled" if compiled else "engine", title=title, seconds=times[compiled],
+                      iterations=h.iterations)
+        print(f"  {title:36}{_ms(times[compiled])}")
+    print(f"  same losses per iteration (1e-12); compiled replay {times[False] / times[True]:.1f}× faster")
+    report.target("training run, engine / compiled replay (×)", times[False] / times[True], "≥ 2")
+
+
+SECTIONS = {"demo": demo_section, "chain": chain_section, "train": train_section,
+            "derive": workflows.derive_section, "variants": workflows.variants_section,
+            "symbolic": symbolic_verify.section}
 """Sections by name, in the order they run."""
 
 
@@ -145,13 +179,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the chain (1,000,000)")
     parser.add_argument("--variants", type=int, default=1000, help="homework variants to generate (1,000)")
     parser.add_argument("--chain-repeats", type=int, default=3, help="timed chain runs, best kept (3)")
+    parser.add_argument("--train-epochs", type=int, default=None,
+                        help="epochs of the training run (default: the problem file's, 60)")
+    parser.add_argument("--train-repeats", type=int, default=3, help="timed training runs, best kept (3)")
     parser.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "results" / "bench.json"),
                         help="JSON file to write (bench/results/bench.json)")
     args = parser.parse_args(argv)
-    for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats", "variants"):
+    for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats", "variants",
+                 "train_repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.train_epochs is not None and args.train_epochs < 1:
+        parser.error("--train-epochs must be at least 1")
     if args.chain < 2:
         parser.error("--chain must be at least 2 nodes")
     return args

@@ -14,7 +14,8 @@ def test_bench_run_tiny(tmp_path):
     out = tmp_path / "bench.json"
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run"), "--points", "6", "--hidden", "3", "--repeats", "1",
-         "--min-time", "0", "--chain", "3000", "--chain-repeats", "1", "-o", str(out)],
+         "--min-time", "0", "--chain", "3000", "--chain-repeats", "1", "--train-epochs", "2", "--train-repeats", "1",
+         "-o", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "every implementation matched micrograd's losses" in result.stdout
@@ -26,6 +27,7 @@ def test_bench_run_tiny(tmp_path):
     assert step["micrograd"]["speedup_vs_micrograd"] == 1.0
     assert step["compiled"]["compile_seconds"] > 0
     assert report["figures"]["chain"]["tracegrad"]["nodes"] == 3000
+    assert report["figures"]["train"]["compiled"]["iterations"] == report["figures"]["train"]["engine"]["iterations"]
     assert {t["target"] for t in report["targets"]} >= {
         "recording off vs micrograd (×)", "recording on / recording off (×)", "compiled replay vs micrograd (×)",
         "compiled replay / hand-written floor (×)", "numpy batched replay vs micrograd (×)",
