@@ -53,3 +53,15 @@ def build(program, leaves, override=None):
 
 def leaves_of(xs):
     return [Value(x, label=f"x{i}") for i, x in enumerate(xs)]
+
+
+def on_a_kink(program, xs) -> bool:
+    """Whether some step of the program evaluates a kinked op exactly at its kink at ``xs``."""
+    nodes = list(xs)
+    for kind, i, j in program:
+        k = len(nodes)
+        a, b = nodes[i % k], nodes[j % k]
+        if (kind in ("relu", "leaky_relu", "abs") and a == 0) or (kind in ("max", "min") and a == b):
+            return True
+        nodes.append(_FLOAT[kind](a, b))
+    return False

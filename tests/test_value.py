@@ -9,7 +9,7 @@ from hypothesis import given, settings
 import tracegrad as tg
 from tracegrad import DomainError, Value
 from tests.conftest import central_difference
-from tests.graphs import build, leaves_of, points, programs
+from tests.graphs import build, leaves_of, on_a_kink, points, programs
 
 
 def micrograd_readme(V):
@@ -246,6 +246,8 @@ def test_import_does_not_load_sympy():
 @settings(max_examples=150, deadline=None)
 @given(programs, points)
 def test_random_graphs_against_central_differences(program, xs):
+    if on_a_kink(program, xs):
+        return  # relu(0), |0|, max/min of equal values: the engine's subgradient need not be the derivative
     leaves = leaves_of(xs)
     out = build(program, leaves)[-1]
     out.backward()
