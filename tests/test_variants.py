@@ -14,18 +14,10 @@ from tracegrad.errors import InputError
 from tracegrad.problem import load_problem
 from tracegrad.render.numbers import NumberFormat
 from tracegrad.variants import generate, write
-from tracegrad.worked import solve
+from tracegrad.worked import flatten as flat, solve
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples" / "seed_variants.toml"
-
-
-def flat(v):
-    if isinstance(v, (list, tuple)):
-        for x in v:
-            yield from flat(x)
-    else:
-        yield v
 
 
 def test_same_seed_same_files_other_seed_other_numbers(tmp_path):

@@ -15,7 +15,7 @@ from ..ops import OPS
 from ..worked import Worked, flatten, map_nested
 from . import mathtext as mt
 from .mathtext import ETA, L, Math, Y, Y_HAT, partial, var
-from .model import Block, Derivation, Line, Row, Section
+from .model import Block, DerivationView, Line, Row, Section
 from .numbers import NumberFormat
 
 ODOT = Math(r" \odot ", " ⊙ ")
@@ -160,7 +160,7 @@ def name_has_logits(worked: Worked) -> bool:
 
 
 class LayerView:
-    """Builds the :class:`~tracegrad.render.model.Derivation` of a worked problem."""
+    """Builds the :class:`~tracegrad.render.model.DerivationView` of a worked problem."""
 
     def __init__(self, worked: Worked, trace, fmt: NumberFormat, catalog, rounding: str, as_printed=None,
                  closed: dict | None = None):
@@ -218,12 +218,10 @@ class LayerView:
     def _expansion(self, nodes) -> Math | None:
         """Arithmetic with numbers, one level below each node; shallower when that reads too long."""
         for depth in (1, 0):
-            cells = []
-            expansion = mt.grid(nodes, lambda i: cells.append(
-                mt.expand(self.trace, i, self.printed - {i}, self.fmt, depth)
-                or mt.number(self.trace.nodes[i].data, self.fmt)) or cells[-1])
-            if max(len(c.text) for c in cells) <= MAX_CELL:
-                return expansion
+            cells = {i: mt.expand(self.trace, i, self.printed - {i}, self.fmt, depth)
+                     or mt.number(self.trace.nodes[i].data, self.fmt) for i in flatten(nodes)}
+            if max(len(c.text) for c in cells.values()) <= MAX_CELL:
+                return mt.grid(nodes, cells.__getitem__)
         return None
 
     def given(self, name: str, caption: str, symbol: Math, values) -> Line:
@@ -339,11 +337,11 @@ class LayerView:
             (m("summary.closing"), None),
         )
 
-    def build(self, title: str) -> Derivation:
+    def build(self, title: str) -> DerivationView:
         m = self.msg
         update, table, header = self.update()
         sections = (self.network(), self.forward(), self.loss(), self.backward(), update)
         precision = self.fmt.describe(m)
         note = m(f"note.{self.rounding}", precision=precision)
-        return Derivation(title or m("title"), m.lang, "layer", self.rounding, precision, note, sections,
+        return DerivationView(title or m("title"), m.lang, "layer", self.rounding, precision, note, sections,
                           table, header, self.summary())

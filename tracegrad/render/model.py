@@ -80,7 +80,7 @@ class Confirmation:
 
 
 @dataclass(frozen=True)
-class Derivation:
+class DerivationView:
     """A whole derivation, ready for a template."""
 
     title: str

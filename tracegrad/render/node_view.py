@@ -14,7 +14,7 @@ from ..trace import Trace
 from . import escape
 from . import mathtext as mt
 from .mathtext import Math
-from .model import Block, Derivation, Line, Section
+from .model import Block, DerivationView, Line, Section
 from .numbers import NumberFormat
 
 
@@ -27,7 +27,7 @@ def node_name(trace: Trace, i: int) -> Math:
 
 
 class NodeView:
-    """Builds the node-view :class:`~tracegrad.render.model.Derivation` of a trace."""
+    """Builds the node-view :class:`~tracegrad.render.model.DerivationView` of a trace."""
 
     def __init__(self, trace: Trace, fmt: NumberFormat, catalog, rounding: str = "exact"):
         if rounding == "carry":
@@ -123,9 +123,9 @@ class NodeView:
                                   self._number(rec.grad), rec.grad, exact))
         return Section("node_gradients", self.msg("section.node_gradients"), (), (Block("", tuple(lines)),))
 
-    def build(self, title: str = "") -> Derivation:
+    def build(self, title: str = "") -> DerivationView:
         m = self.msg
         precision = self.fmt.describe(m)
         sections = (self.forward(), self.backward(), self.gradients())
-        return Derivation(title or m("node_title"), m.lang, "node", self.rounding, precision,
+        return DerivationView(title or m("node_title"), m.lang, "node", self.rounding, precision,
                           m(f"note.{self.rounding}", precision=precision), sections)
