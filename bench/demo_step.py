@@ -168,7 +168,7 @@ def nn_stepper(problem: Problem):
 def compiled_stepper(problem: Problem):
     """The step's trace (recorded once) compiled to straight-line Python over the parameters."""
     import tracegrad as tg
-    from tracegrad.compile import compile_trace
+    from tracegrad.compile.runtime import compile_trace
 
     layers, params = _tracegrad_model(problem)
     with tg.record() as rec:
@@ -193,7 +193,7 @@ def batched_stepper(problem: Problem):
 
     import tracegrad as tg
     from tracegrad import Value
-    from tracegrad.compile import compile_trace
+    from tracegrad.compile.runtime import compile_trace
 
     layers, params = _tracegrad_model(problem)
     n = len(problem.X)

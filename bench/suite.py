@@ -131,7 +131,7 @@ def train_section(config, report: Report) -> None:
     its steps on the engine and through compiled replay; the two must give the same numbers."""
     import math
 
-    from tracegrad import training
+    from tracegrad.workflows import train as training
 
     path = ROOT / "examples" / "moons_train.toml"
     epochs = config.train_epochs

@@ -22,8 +22,8 @@ from bench import harness  # noqa: E402
 
 
 def seed_case():
-    from tracegrad.problem import load_problem
-    from tracegrad.worked import solve
+    from tracegrad.problem.schema import load_problem
+    from tracegrad.problem.solve import solve
 
     return solve(load_problem(ROOT / "examples" / "seed.toml"))
 

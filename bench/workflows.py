@@ -39,7 +39,7 @@ def derive_section(config, report) -> None:
                                                                      for a in args), seconds=seconds)
         print(f"  {key:24} {seconds:6.2f} s")
     print(f"  (of which starting Python and tracegrad: {start_up:.2f} s)")
-    from tracegrad.render.derive import derive
+    from tracegrad.workflows.derive import derive
 
     seconds = harness.best_of(lambda: derive(SEED), config.repeats)
     report.figure("derive", "in_process", seconds=seconds)
@@ -48,7 +48,7 @@ def derive_section(config, report) -> None:
 
 def variants_section(config, report) -> None:
     """``config.variants`` variants of the seed problem with answer keys: drawing and replay vs writing."""
-    from tracegrad.variants import generate, write
+    from tracegrad.workflows.variants import generate, write
 
     n = config.variants
     print(f"\n{n:,} variants of examples/seed_variants.toml with answer keys")

@@ -11,7 +11,7 @@ large explodes; gradient clipping keeps training finite and a smaller initialisa
 import argparse
 from pathlib import Path
 
-from tracegrad.errors import TraceGradError
+from tracegrad.core.errors import TraceGradError
 from tracegrad.nn import MLP, data, fit, gradient_norms
 from tracegrad.nn.diagnostics import format_norms
 from tracegrad.nn.losses import LOSSES

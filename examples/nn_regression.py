@@ -11,7 +11,7 @@ z-scored model's weights are mapped back to the original units at the end.
 import argparse
 from pathlib import Path
 
-from tracegrad.errors import TraceGradError
+from tracegrad.core.errors import TraceGradError
 from tracegrad.nn import MLP, SGD, Dense, data, evaluate, fit
 
 

@@ -5,10 +5,11 @@ from decimal import Decimal
 import pytest
 
 from tests.golden import SEED
-from tracegrad.checker import check, load_answers, load_subject, parse_answers
+from tracegrad.workflows.check import check
+from tracegrad.checker import load_answers, load_subject, parse_answers
 from tracegrad.checker.answers import bind
 from tracegrad.cli import main
-from tracegrad.errors import InputError
+from tracegrad.core.errors import InputError
 
 
 def write(tmp_path, text, name="answers.toml"):

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from tests.golden import SEED
-from tracegrad.checker import check, network_subject, parse_answers
-from tracegrad.problem import load_problem, parse_problem
+from tracegrad.workflows.check import check
+from tracegrad.checker import network_subject, parse_answers
+from tracegrad.problem.schema import load_problem, parse_problem
 
 
 def sigmoid(z):

@@ -17,9 +17,10 @@ from dataclasses import replace
 import pytest
 
 from tests.golden import HERE as GOLDEN, ROOT, SEED
-from tracegrad.checker import check, load_answers
+from tracegrad.workflows.check import check
+from tracegrad.checker import load_answers
 from tracegrad.cli import main
-from tracegrad.render.derive import derive
+from tracegrad.workflows.derive import derive
 
 PRINTED = ROOT / "examples" / "seed_printed.toml"
 

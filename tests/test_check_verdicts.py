@@ -9,7 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.golden import SEED
-from tracegrad.checker import check, load_subject, parse_answers
+from tracegrad.workflows.check import check
+from tracegrad.checker import load_subject, parse_answers
 from tracegrad.checker.tolerance import Tolerance
 
 # The seed example by hand (x = [1, 2], W₁ = [[0.5, 0.6], [0.7, 0.8]], b₁ = [0.1, 0.2], W₂ = [0.9, 0.1]ᵀ,
@@ -162,14 +163,14 @@ def test_python_api(seed):
     assert r._repr_markdown_().startswith("# ")
     with pytest.raises(KeyError):
         r["z9"]
-    from tracegrad.problem import load_problem
+    from tracegrad.problem.schema import load_problem
 
     assert tracegrad.check(load_problem(SEED), {"loss": 0.0353}).passed
 
 
 def test_a_students_value_outside_an_ops_domain_is_no_crash():
     from tracegrad.checker import network_subject
-    from tracegrad.problem import parse_problem
+    from tracegrad.problem.schema import parse_problem
 
     subject = network_subject(parse_problem({
         "layers": [{"weights": [[0.5], [0.2]], "bias": [0.1], "activation": "sigmoid"}],

@@ -15,9 +15,9 @@ import pytest
 
 import tracegrad as tg
 from tracegrad import DomainError, InputError, Value
-from tracegrad.compile import compile_trace
-from tracegrad.ops import OPS
-from tracegrad.value import apply
+from tracegrad.compile.runtime import compile_trace
+from tracegrad.core.ops import OPS
+from tracegrad.core.value import apply
 from tests.conftest import ROOT, central_difference
 
 REL = 1e-12
@@ -148,7 +148,7 @@ def test_branches_take_the_engines_side_at_the_edges():
 
 def test_every_op_compiles_without_sympy():
     code = ("import sys, tracegrad as tg\nfrom tracegrad.compile import compile_trace\n"
-            "from tracegrad.ops import OPS\nfrom tracegrad.value import apply\n"
+            "from tracegrad.core.ops import OPS\nfrom tracegrad.core.value import apply\n"
             "for spec in OPS.values():\n"
             "    xs, p = spec.examples[0]\n"
             "    leaves = [tg.Value(x) for x in xs]\n"
@@ -158,7 +158,7 @@ def test_every_op_compiles_without_sympy():
 
 
 def test_an_op_the_stand_ins_cannot_follow_is_refused_at_compile_time(monkeypatch):
-    from tracegrad.ops import OpSpec
+    from tracegrad.core.ops import OpSpec
 
     spec = OpSpec("twice_rounded", 1, lambda x, p: float(round(x[0])) * 2, lambda x, o, p: (0,),
                   lambda sp, x, p: 2 * x[0], None, (((1.2,), ()),))
@@ -315,8 +315,8 @@ def test_nn_networks_compile_to_the_engines_numbers(activation, output, loss_nam
 
 
 def test_worked_problem_quantities_replay_compiled():
-    from tracegrad.problem import load_problem
-    from tracegrad.worked import solve
+    from tracegrad.problem.schema import load_problem
+    from tracegrad.problem.solve import solve
 
     worked = solve(load_problem(ROOT / "examples" / "seed.toml"))
     t = worked.trace
@@ -397,14 +397,18 @@ def test_outputs_and_intermediate_gradients():
 
 
 def test_lane_forms_are_read_from_the_op_table():
-    from tracegrad.compile import _template
+    from tracegrad.compile.codegen import lanes_of
+    from tracegrad.compile.tracing import template
 
-    dot = _template(OPS["dot"], 8, ()).lanes  # (a1 … a4, b1 … b4): 4 lanes of 2 slots
+    def lanes(op, arity):
+        return lanes_of(template(OPS[op], arity, ()))
+
+    dot = lanes("dot", 8)  # (a1 … a4, b1 … b4): 4 lanes of 2 slots
     assert (dot.count, dot.slots, dot.forward, dot.backward) == (4, 2, "{S0} * {S1}", ["{g} * {S1}", "{g} * {S0}"])
-    total = _template(OPS["sum"], 5, ()).lanes
+    total = lanes("sum", 5)
     assert (total.count, total.slots, total.forward) == (5, 1, "{S0}")
-    assert _template(OPS["softmax_ce"], 8, ()).lanes is None  # not a sum of per-lane terms
-    assert _template(OPS["dot"], 2, ()).lanes is None  # one lane
+    assert lanes("softmax_ce", 8) is None  # not a sum of per-lane terms
+    assert lanes("dot", 2) is None  # one lane
 
 
 def test_wide_n_ary_nodes_batch_as_whole_arrays_and_match_the_engine():

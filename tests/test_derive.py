@@ -12,7 +12,7 @@ import pytest
 
 from tests.golden import HERE as GOLDEN, SEED, cases
 from tests.tex_tools import compile_latex, katex_errors, markdown_math
-from tracegrad.render.derive import derive
+from tracegrad.workflows.derive import derive
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -252,7 +252,7 @@ def test_graph_option_embeds_a_mermaid_diagram_of_the_forward_graph():
 
 def test_greek_labels_typeset_in_pdflatex_and_katex(tmp_path):
     import tracegrad as tg
-    from tracegrad.render.derive import derive as render
+    from tracegrad.workflows.derive import derive as render
 
     f = tg.parse("α * x + β", {"α": 2.0, "x": 3.0, "β": 1.0})
     trace = tg.trace(f)

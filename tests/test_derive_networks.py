@@ -8,9 +8,9 @@ import random
 import pytest
 
 from tests.tex_tools import compile_latex, katex_errors, markdown_math
-from tracegrad.problem import parse_problem
-from tracegrad.render.derive import derive
-from tracegrad.worked import solve
+from tracegrad.problem.schema import parse_problem
+from tracegrad.workflows.derive import derive
+from tracegrad.problem.solve import solve
 
 # (hidden activation, output activation, loss, target kind)
 COMBOS = [
@@ -58,7 +58,7 @@ def make_problem(hidden, output, loss, kind, *, batch, layout, seed):
 
 def loss_at(problem, layer, i, j, delta):
     """The loss with one weight moved by delta (a forward pass only)."""
-    from tracegrad.problem import LayerSpec
+    from tracegrad.problem.schema import LayerSpec
 
     w = [list(row) for row in problem.layers[layer].weights]
     w[i][j] += delta

@@ -7,9 +7,9 @@ import pytest
 
 from tests.golden import ROOT, SEED
 from tests.tex_tools import compile_latex, katex_errors, markdown_math
-from tracegrad.errors import InputError
-from tracegrad.ops import OPS
-from tracegrad.render.derive import derive
+from tracegrad.core.errors import InputError
+from tracegrad.core.ops import OPS
+from tracegrad.workflows.derive import derive
 
 
 def test_verify_appends_a_table_that_agrees_and_matches_the_printed_values():
@@ -25,7 +25,7 @@ def test_verify_appends_a_table_that_agrees_and_matches_the_printed_values():
 def test_a_broken_rule_makes_derive_verify_fail(monkeypatch):
     from dataclasses import replace
 
-    import tracegrad.ops as ops
+    import tracegrad.core.ops as ops
 
     broken = replace(OPS["sigmoid"], partials=lambda x, o, p: (o * (1 + o),))  # sign slip in σ' = σ(1 − σ)
     monkeypatch.setitem(ops.OPS, "sigmoid", broken)
@@ -51,7 +51,7 @@ def test_cli_exit_codes():
     r = subprocess.run([sys.executable, "-m", "tracegrad", "derive", str(SEED), "--verify", "--format", "text"],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "✓ dL/dW1[1][1]" in r.stdout
-    code = ("import sys\nfrom dataclasses import replace\nimport tracegrad.ops as ops\n"
+    code = ("import sys\nfrom dataclasses import replace\nimport tracegrad.core.ops as ops\n"
             "ops.OPS['sigmoid'] = replace(ops.OPS['sigmoid'], partials=lambda x, o, p: (o * (1 + o),))\n"
             "from tracegrad.cli import main\n"
             f"sys.exit(main(['derive', {str(SEED)!r}, '--verify']))\n")

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import central_difference
 from tracegrad import DomainError, InputError, Value, parse
-from tracegrad.expr import MAX_DEPTH, MAX_LENGTH, parse_point, variables
+from tracegrad.expressions.parse import MAX_DEPTH, MAX_LENGTH, parse_point, variables
 
 
 def test_circuit_example_by_hand():

@@ -3,9 +3,10 @@
 import json
 import math
 
-from tracegrad.checker import check
-from tracegrad.expr import OUTPUT_NAME
-from tracegrad.expression import explain, expression_subject
+from tracegrad.workflows.check import check
+from tracegrad.expressions.parse import OUTPUT_NAME
+from tracegrad.checker.expression import expression_subject
+from tracegrad.workflows.explain import explain
 
 CIRCUIT = ("(x + y) * z", {"x": -2, "y": 5, "z": -4})
 

@@ -12,7 +12,7 @@ import pytest
 
 from tracegrad import OPS
 from tracegrad.cli import main
-from tracegrad.expression import explain
+from tracegrad.workflows.explain import explain
 
 from tex_tools import compile_latex, katex_errors, markdown_math
 

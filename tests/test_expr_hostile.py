@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tracegrad import InputError, parse
-from tracegrad.expr import ALLOWED, MAX_LENGTH
+from tracegrad.expressions.parse import ALLOWED, MAX_LENGTH
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "TRACEGRAD_HOSTILE_MARK"  # stands for a file path; replaced per test
@@ -155,7 +155,7 @@ def test_multiline_position():
 
 
 def test_source_has_no_evaluation():
-    source = (ROOT / "tracegrad" / "expr.py").read_text()
+    source = (ROOT / "tracegrad" / "expressions" / "parse.py").read_text()
     for forbidden in ("eval(", "exec(", "sympify", "literal_eval", "__import__", "compile("):
         assert forbidden not in source
 

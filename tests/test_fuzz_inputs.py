@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import tracegrad as tg
 from tests.golden import ROOT, SEED
-from tracegrad.checker import check
-from tracegrad.errors import TraceGradError
+from tracegrad.workflows.check import check
+from tracegrad.core.errors import TraceGradError
 
 PRINTED = ROOT / "examples" / "seed_printed.toml"
 PRINTED_TEXT = PRINTED.read_text(encoding="utf-8")

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.golden import SEED
-from tracegrad.errors import TraceGradError
-from tracegrad.render.derive import derive
+from tracegrad.core.errors import TraceGradError
+from tracegrad.workflows.derive import derive
 
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 

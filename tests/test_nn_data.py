@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tracegrad.errors import InputError
+from tracegrad.core.errors import InputError
 from tracegrad.nn import data
 
 

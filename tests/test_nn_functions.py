@@ -6,7 +6,7 @@ import pytest
 from conftest import central_difference
 
 import tracegrad as tg
-from tracegrad.errors import InputError
+from tracegrad.core.errors import InputError
 from tracegrad.nn.activations import ACTIVATIONS
 from tracegrad.nn.losses import LOSSES
 

@@ -6,7 +6,7 @@ import random
 import pytest
 
 import tracegrad as tg
-from tracegrad.errors import InputError
+from tracegrad.core.errors import InputError
 from tracegrad.nn import MLP, Activation, Dense, Layer, Neuron
 from tracegrad.nn.losses import LOSSES
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 import tracegrad as tg
-from tracegrad.errors import InputError
+from tracegrad.core.errors import InputError
 from tracegrad.nn import OPTIMIZERS, SGD, Adam, Momentum, RMSprop, clip_grad_norm, clip_grad_value
 from tracegrad.nn.regularization import l1_penalty, l2_penalty
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from tracegrad.errors import InputError
+from tracegrad.core.errors import InputError
 from tracegrad.nn import MLP, SGD, Dense, data, evaluate, fit, gradient_norms, predict
 from tracegrad.nn.diagnostics import format_norms
 
@@ -188,7 +188,7 @@ def test_compiled_training_moves_the_weights_like_a_step_by_hand():
 
 
 def test_compiled_training_refuses_graphs_that_change():
-    from tracegrad.nn.train import fixed_graph
+    from tracegrad.nn.loop import fixed_graph
 
     X, y = data.xor()
     assert fixed_graph(MLP.stack([2, 3, 1], "tanh", "sigmoid"), "bce") is None

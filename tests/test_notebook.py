@@ -7,7 +7,7 @@ import pytest
 
 import tracegrad as tg
 from tracegrad import notebook
-from tracegrad.render import escape
+from tracegrad.core import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 HAS_DOT = shutil.which("dot") is not None

@@ -8,8 +8,8 @@ import pytest
 
 from tests.golden import ROOT, SEED
 from tracegrad import DomainError, Value
-from tracegrad.problem import parse_problem
-from tracegrad.worked import solve
+from tracegrad.problem.schema import parse_problem
+from tracegrad.problem.solve import solve
 
 
 def problem(w_hidden, w_out, loss="half_se", out_act="sigmoid", y=0.5):
@@ -44,7 +44,7 @@ def test_the_logits_form_is_finite_where_probabilities_fail():
 
 
 def test_softmax_cross_entropy_of_huge_logits_is_finite():
-    from tracegrad.value import apply
+    from tracegrad.core.value import apply
 
     z = [Value(1000.0), Value(1001.0), Value(-1000.0)]
     loss = apply("softmax_ce", z + [0.0, 1.0, 0.0])

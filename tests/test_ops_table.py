@@ -6,8 +6,8 @@ import math
 import pytest
 import sympy as sp
 
-from tracegrad import notation
-from tracegrad.ops import OPS
+from tracegrad.core import notation
+from tracegrad.core.ops import OPS
 from tests.conftest import central_difference
 
 CASES = [(name, i, xs, p) for name, spec in OPS.items() for i, (xs, p) in enumerate(spec.examples)]

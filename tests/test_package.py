@@ -35,7 +35,7 @@ def test_wheel_ships_templates_and_renders_a_derivation(installed_wheel):
     python, work = installed_wheel
     code = (
         "import tracegrad\n"
-        "from tracegrad.resources import template_dir\n"
+        "from tracegrad.render.resources import template_dir\n"
         "assert 'site-packages' in str(template_dir()), template_dir()\n"
         "assert 'site-packages' in tracegrad.__file__, tracegrad.__file__\n"
         f"print(tracegrad.derive({str(ROOT / 'examples' / 'seed.toml')!r}).text, end='')\n"
@@ -55,6 +55,6 @@ def test_console_script_and_module(installed_wheel):
 
 
 def test_source_checkout_finds_templates():
-    from tracegrad.resources import template_dir
+    from tracegrad.render.resources import template_dir
 
     assert template_dir() == ROOT / "templates"

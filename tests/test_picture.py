@@ -12,7 +12,7 @@ import pytest
 
 import tracegrad as tg
 from tracegrad import Value, parse
-from tracegrad.picture import (MAX_TITLE, GraphvizMissing, boxes, dot_escape, mermaid_escape, picture, to_dot,
+from tracegrad.render.picture import (MAX_TITLE, GraphvizMissing, boxes, dot_escape, mermaid_escape, picture, to_dot,
                                to_mermaid, to_svg)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def test_dot_text_of_the_circuit():
 
 
 def test_same_graph_same_bytes_across_processes():
-    code = ("import tracegrad as tg; from tracegrad.picture import to_dot, to_mermaid; "
+    code = ("import tracegrad as tg; from tracegrad.render.picture import to_dot, to_mermaid; "
             "f = tg.parse('tanh(a * b + c) / (a - 2) ** 2', at={'a': 0.5, 'b': -1.5, 'c': 2}); f.backward(); "
             "print(to_dot(f) + to_mermaid(f))")
     outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,

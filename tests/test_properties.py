@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tracegrad as tg
-from tracegrad.problem import parse_problem
-from tracegrad.render.numbers import NumberFormat
-from tracegrad.worked import solve
+from tracegrad.problem.schema import parse_problem
+from tracegrad.core.numbers import NumberFormat
+from tracegrad.problem.solve import solve
 from tests.graphs import build, leaves_of, points, programs
 
 def check_replay_with_pins(program, xs, pick, value):

@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import ROOT
 from tests.tex_tools import katex_errors, markdown_math
 from tracegrad.cli import main
-from tracegrad.ops import OPS
+from tracegrad.core.ops import OPS
+from tracegrad.render.verify_report import render_verification
 
 SEED = str(ROOT / "examples" / "seed.toml")
 
@@ -94,11 +95,11 @@ def test_hostile_labels_are_escaped_everywhere():
 
     x = Value(0.5, label="x|$`*<b>}")
     report = verify((x * x).abs())
-    md = report.render("markdown")
+    md = render_verification(report, "markdown")
     assert "x|$" not in md and r"x\|\$" in md  # the name column
     assert r"\text{x\textbar{}\$`*<b>\}}" in md  # inside math: LaTeX-escaped, and no bare | in a table row
     assert katex_errors(markdown_math(md)) == []
-    data = json.loads(report.render("json"))
+    data = json.loads(render_verification(report, "json"))
     assert data["items"][0]["name"] == "x|$`*<b>}"
 
 

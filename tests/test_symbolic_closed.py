@@ -8,10 +8,10 @@ import pytest
 import sympy as sp
 
 from tests.conftest import ROOT
-from tracegrad.problem import load_problem, parse_problem
+from tracegrad.problem.schema import load_problem, parse_problem
 from tracegrad.symbolic import closed_forms, verification_rows
 from tracegrad.symbolic.closed import activation_derivative, closed_form_exprs
-from tracegrad.worked import solve
+from tracegrad.problem.solve import solve
 
 
 @pytest.fixture(scope="module")

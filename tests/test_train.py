@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tracegrad.errors import InputError
-from tracegrad.problem import load_problem
-from tracegrad.training import run, training_spec
-from tracegrad.worked import solve
+from tracegrad.core.errors import InputError
+from tracegrad.problem.schema import load_problem
+from tracegrad.workflows.train import run, training_spec
+from tracegrad.problem.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 MOONS = ROOT / "examples" / "moons_train.toml"
@@ -101,7 +101,7 @@ def test_cli_writes_history_and_step(tmp_path):
 
 
 def test_compiled_replay_runs_the_same_training(tmp_path, monkeypatch):
-    from tracegrad.nn import train as nn_train
+    from tracegrad.nn import loop as nn_train
 
     path = with_training(tmp_path, '[training]\ndataset = "moons"\nsamples = 60\nseed = 3\nepochs = 3\n'
                                    "batch_size = 20\ntest_split = 0.25\nscale = \"zscore\"\nl2 = 0.001\n")

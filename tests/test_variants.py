@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tracegrad.errors import InputError
-from tracegrad.problem import load_problem
-from tracegrad.render.numbers import NumberFormat
-from tracegrad.variants import generate, write
-from tracegrad.worked import flatten as flat, solve
+from tracegrad.core.errors import InputError
+from tracegrad.problem.schema import load_problem
+from tracegrad.core.numbers import NumberFormat
+from tracegrad.workflows.variants import generate, write
+from tracegrad.core.nested import flatten as flat
+from tracegrad.problem.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "examples" / "seed_variants.toml"

@@ -7,17 +7,18 @@ imported when first used.
 
 from __future__ import annotations
 
-from .errors import DomainError, InputError, TraceGradError
-from .functional import dot, log_softmax, max, min, softmax, sum
-from .ops import OPS, OpSpec
-from .roles import Role, tag
-from .trace import BackwardStep, NodeRecord, Trace, record, trace
-from .value import Value, nodes_below, zero_grad
+from .core.errors import DomainError, InputError, TraceGradError
+from .core.functional import dot, log_softmax, max, min, softmax, sum
+from .core.ops import OPS, OpSpec
+from .core.roles import Role, tag
+from .core.trace import BackwardStep, NodeRecord, Trace, record, trace
+from .core.value import Value, nodes_below, zero_grad
+from . import extensions  # noqa: F401  (display and to_sympy, attached from above)
 
 __version__ = "0.1.0"
 
-_LAZY = {"parse": "expr", "from_sympy": "symbolic", "derive": "render.derive", "load_problem": "problem",
-         "solve": "worked", "explain": "expression", "check": "checker"}
+_LAZY = {"parse": "expressions", "from_sympy": "symbolic", "derive": "workflows.derive", "load_problem": "problem",
+         "solve": "problem", "explain": "workflows.explain", "check": "workflows.check"}
 """Public names loaded on first use: name → module."""
 
 

@@ -13,7 +13,7 @@ import os
 import sys
 
 from . import __version__
-from .errors import TraceGradError
+from .core.errors import TraceGradError
 
 COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "check", "quantities", "train")
 """Subcommand module names, in the order ``--help`` lists them."""

@@ -5,14 +5,14 @@ installed) or, without Graphviz, the same boxes as a Markdown table. A
 ``Trace`` shows its node-view derivation in Markdown. Graphs larger than
 :data:`DISPLAY_LIMIT` nodes keep the plain ``repr``, so displaying a big
 network's loss never stalls a notebook; draw those on purpose with
-:func:`tracegrad.picture.to_svg` or ``tracegrad.render.derive.derive``.
+:func:`tracegrad.render.picture.to_svg` or ``tracegrad.workflows.derive.derive``.
 """
 
 from __future__ import annotations
 
-from .picture import as_trace, boxes, graphviz_available, to_svg
-from .render import escape
-from .value import Value
+from .render.picture import as_trace, boxes, graphviz_available, to_svg
+from .core import escape
+from .core.value import Value
 
 DISPLAY_LIMIT = 300
 """Most nodes a graph may have to be drawn or derived automatically on display."""
@@ -55,6 +55,6 @@ def trace_markdown(trace) -> str | None:
     """The node-view derivation of ``trace`` in Markdown (``None`` above the limit)."""
     if _small(trace) is None:
         return None
-    from .render.derive import derive
+    from .workflows.derive import derive
 
     return derive(trace, format="markdown").text

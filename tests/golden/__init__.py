@@ -23,7 +23,7 @@ def derivation_cases():
 
 
 def render_derivation(kwargs) -> str:
-    from tracegrad.render.derive import derive
+    from tracegrad.workflows.derive import derive
 
     return derive(SEED, view="layer", **kwargs).text
 
@@ -33,10 +33,12 @@ def check_cases():
     them pinned (--as-printed) and the list of quantity names: (file name, producer)."""
     from dataclasses import replace
 
-    from tracegrad.checker import check, load_answers, load_subject
-    from tracegrad.checker.listing import render_listing
-    from tracegrad.render.derive import derive
-    from tracegrad.render.numbers import NumberFormat
+    from tracegrad.workflows.check import check
+
+    from tracegrad.checker import load_answers, load_subject
+    from tracegrad.render.listing import render_listing
+    from tracegrad.workflows.derive import derive
+    from tracegrad.core.numbers import NumberFormat
 
     def named(item, path):  # sources as written from the repository root, wherever the tests run
         return replace(item, source=path.relative_to(ROOT).as_posix())

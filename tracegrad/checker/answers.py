@@ -15,7 +15,7 @@ Numbers are kept as the decimal text the file wrote (TOML and JSON floats go
 through :class:`~decimal.Decimal`), so ``0.0430`` keeps its four decimals. A
 vector of one element may be written as a number, a matrix with one row or one
 column as a flat list. :func:`bind` matches the answers to a subject's names and
-shapes; every mistake is an :class:`~tracegrad.errors.InputError` naming the
+shapes; every mistake is an :class:`~tracegrad.core.errors.InputError` naming the
 file, the key and the valid names and shapes.
 """
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import InputError
-from .subject import flat
+from ..core.errors import InputError
+from ..core.nested import flatten, shape_of
 from .tolerance import Tolerance, parse_tolerance
 
 TOP_KEYS = ("title", "answers", "tolerance", "layout")
@@ -168,15 +168,6 @@ def _describe(value) -> str:
 # --- binding answers to a subject's quantities ------------------------------------
 
 
-def shape_of(nested) -> tuple:
-    """The shape of nested lists or tuples (``()`` for a number)."""
-    shape = []
-    while isinstance(nested, (list, tuple)):
-        shape.append(len(nested))
-        nested = nested[0]
-    return tuple(shape)
-
-
 def describe_shape(shape: tuple) -> str:
     """``a number``, ``2 numbers``, ``2×1 (or a flat list of 2)``."""
     squeezed = _squeeze(shape)
@@ -237,6 +228,6 @@ def bind(answers: Answers, subject) -> tuple:
                 hint = f'; if it is written transposed, add [layout] transposed = ["{name}"]'
             got_text = "a number" if not got else "×".join(map(str, got))
             raise InputError(f"expected {describe_shape(shape)}, got {got_text}{hint}", file=answers.source, key=key)
-        for position, value, node in zip(_positions(written), flat(written), flat(nodes)):
+        for position, value, node in zip(_positions(written), flatten(written), flatten(nodes)):
             bound.append(Answer(name, position, value, node))
     return tuple(bound)

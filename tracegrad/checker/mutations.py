@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import TraceGradError
-from ..ops import OPS
-from ..render import mathtext as mt
-from ..render.numbers import NumberFormat
-from ..trace import Trace
-from .replay import op_value
+from ..core.errors import TraceGradError
+from ..core.ops import OPS
+from ..core.notation import sub
+from ..nn.activations import activation_name
+from ..core.numbers import NumberFormat
+from ..core.trace import Trace
+from ..core.replay import op_value
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _activation_derivative(worked):
         if name not in qs:
             continue
         grads, zs, acts = qs[name].indices(), qs[f"z{k}"].indices(), qs[f"a{k}"].indices()
-        args = (("f", mt.activation_name(layer.activation, layer.alpha).text), ("k", mt.sub(k)))
+        args = (("f", activation_name(layer.activation, layer.alpha).text), ("k", sub(k)))
         yield Mutation("act_grad_forgotten", args, overrides={i: (lambda v: 1.0) for i in grads})
         yield Mutation("act_grad_as_f", args, overrides={i: (lambda v, a=a: v[a]) for i, a in zip(grads, acts)})
         if layer.activation in ("sigmoid", "tanh"):  # derivatives written in terms of the output
@@ -115,7 +116,7 @@ def _transposed(worked):
             if rec.index not in swap and any(i in swap for i in rec.inputs):
                 inputs = tuple(swap.get(i, i) for i in rec.inputs)
                 overrides[rec.index] = lambda v, rec=rec, inputs=inputs: op_value(rec, v, inputs)
-        yield Mutation("gradient_transposed", (("k", mt.sub(k)),), overrides=overrides, reads=swap)
+        yield Mutation("gradient_transposed", (("k", sub(k)),), overrides=overrides, reads=swap)
 
 
 def _overwritten(worked):
@@ -136,7 +137,7 @@ def _overwritten(worked):
 
 def _optimizer(worked, base_factory):
     from ..nn.optim import OPTIMIZERS, Adam, RMSprop
-    from ..worked import solve
+    from ..problem.solve import solve
 
     problem, opt = worked.problem, worked.optimizer
     slips = [("update_sign", _set("lr", lambda o: -o.lr)), ("lr_twice", _set("lr", lambda o: o.lr ** 2))]

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..render import mathtext as mt
-from ..render.mathtext import Math
-from ..trace import Trace
-from ..worked import map_nested
+from ..core.trace import Trace
+from ..core.nested import map_nested
 from .answers import Answers, bind, load_answers
-from .replay import evaluate
-from .subject import flat, network_subject
+from ..core.replay import replay_floats
+from ..core.nested import flatten
+from .subject import network_subject
 from .verdicts import student_pins
 
 
 @dataclass(frozen=True)
 class AsPrinted:
     """The pinned trace; per quantity the values its (pinned) inputs give (``reference``),
-    and for each quantity with a departing printed number the ``check`` shown beside it."""
+    and for each line with a departing printed number what the arithmetic gives instead
+    (``checks``: line name → ``((symbol or None, values), …)``; a step is shown, with its
+    symbol, inside the update that subtracts it)."""
 
     trace: Trace
     reference: dict
@@ -33,37 +34,25 @@ class AsPrinted:
     source: str
 
 
-def as_printed(worked, answers, fmt, msg, rounder=None) -> AsPrinted:
+def as_printed(worked, answers, rounder=None) -> AsPrinted:
     """Pin ``answers`` (a path or :class:`Answers`) into ``worked``; ``rounder`` carry-rounds
-    the printed values the answers leave out. ``fmt`` and ``msg`` write the checks."""
+    the printed values the answers leave out."""
     if not isinstance(answers, Answers):
         answers = load_answers(answers)
     subject = network_subject(worked)
     bound = bind(answers, subject)
     pins = {i: rounder for i in subject.printed} if rounder else {}
     pins.update(student_pins(bound))
-    recomputed = evaluate(worked.trace, pins)  # NaN where a printed number leaves an op's domain
+    recomputed = replay_floats(worked.trace, pins)  # NaN where a printed number leaves an op's domain
     departing = {a.node for a in bound if not answers.tolerance.matches(a.written, recomputed[a.node])}
     reference = {name: map_nested(grid, recomputed.__getitem__) for name, grid in subject.quantities.items()}
-    parts: dict = {}  # line name -> [(symbol or None, values)]
+    checks: dict = {}  # line name -> [(symbol or None, values)]
     for name, grid in subject.quantities.items():
-        if departing.intersection(flat(grid)):
+        if departing.intersection(flatten(grid)):
             if name.startswith("step_"):  # a step has no line: it is shown inside its update
-                parts.setdefault(name[5:] + "_new", []).insert(0, (subject.symbols[name], reference[name]))
+                checks.setdefault(name[5:] + "_new", []).insert(0, (subject.symbols[name], reference[name]))
             else:
-                parts.setdefault(name, []).append((None, reference[name]))
-    label = msg("check.as_printed.correct")
-    checks = {}
-    for name, items in parts.items():
-        if len(items) > 1:
-            items = [(symbol or subject.symbols[name], values) for symbol, values in items]
-        shown = Math("", "")
-        for n, (symbol, values) in enumerate(items):
-            cell = mt.grid(values, lambda x: mt.number(x, fmt))
-            shown += Math(r";\ " if n else "", "; " if n else "")
-            shown += (symbol + Math(" = ", " = ") + cell) if symbol else cell
-        checks[name] = Math(r"\quad \left(\text{" + label + "} " + shown.latex + r"\right)",
-                            f"   ({label} {shown.text})")
+                checks.setdefault(name, []).append((None, reference[name]))
+    checks = {name: tuple((symbol or (subject.symbols[name] if len(items) > 1 else None), values)
+                          for symbol, values in items) for name, items in checks.items()}
     return AsPrinted(worked.trace.replay(pins=pins), reference, checks, answers.source)
-
-

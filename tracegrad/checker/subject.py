@@ -16,8 +16,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
-from ..errors import InputError
-from ..trace import Trace
+from ..core.nested import flatten
+from ..core.notation import Math
+from ..core.trace import Trace
 
 
 def _no_mutations() -> tuple:
@@ -44,23 +45,16 @@ class Subject:
     def printed(self) -> frozenset:
         """Every computed node a quantity names (the values a derivation prints)."""
         nodes = self.trace.nodes
-        return frozenset(i for q in self.quantities.values() for i in flat(q) if not nodes[i].is_leaf)
-
-
-def flat(nested) -> list:
-    """The leaves of nested lists or tuples, in reading order."""
-    if isinstance(nested, (list, tuple)):
-        return [leaf for item in nested for leaf in flat(item)]
-    return [nested]
+        return frozenset(i for q in self.quantities.values() for i in flatten(q) if not nodes[i].is_leaf)
 
 
 def network_subject(problem, optimizer_factory=None) -> Subject:
     """The subject of a network problem (a path, a :class:`~tracegrad.problem.Problem` or a
-    solved :class:`~tracegrad.worked.Worked`). ``optimizer_factory`` is passed to
-    :func:`~tracegrad.worked.solve` and used, mutated, by the optimizer diagnoses."""
-    from ..problem import load_problem
-    from ..render.layer_view import _formula, _symbol
-    from ..worked import Worked, solve
+    solved :class:`~tracegrad.problem.solve.Worked`). ``optimizer_factory`` is passed to
+    :func:`~tracegrad.problem.solve.solve` and used, mutated, by the optimizer diagnoses."""
+    from ..problem.schema import load_problem
+    from ..problem.formulas import formula, symbol
+    from ..problem.solve import Worked, solve
     from .mutations import network_mutations
 
     if isinstance(problem, (str, Path)):
@@ -72,9 +66,9 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         source=worked.problem.source,
         trace=worked.trace,
         quantities={name: q.nodes for name, q in qs.items()},
-        symbols={name: _updated(_symbol(worked, name, q)) if q.kind == "new" else _symbol(worked, name, q)
+        symbols={name: _updated(symbol(worked, name, q)) if q.kind == "new" else symbol(worked, name, q)
                  for name, q in qs.items()},
-        formulas={name: _formula(worked, name, q) for name, q in qs.items()},
+        formulas={name: formula(worked, name, q) for name, q in qs.items()},
         mutations=lambda: network_mutations(worked, optimizer_factory),
         lang=worked.problem.render.lang,
         precision=(worked.problem.render.decimals, worked.problem.render.sig_figs),
@@ -83,39 +77,4 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
 
 def _updated(symbol):
     """W₁ after the update: W₁ⁿᵉʷ."""
-    from ..render.mathtext import Math
-
     return Math(symbol.latex + r"^{\mathrm{new}}", symbol.text + "ⁿᵉʷ")
-
-
-EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout")
-
-
-def load_subject(path) -> Subject:
-    """The subject of a problem file: a network problem, or an expression problem
-    (``expression = "…"`` with an ``[at]`` table of variable values)."""
-    from ..problem import read_file, is_finite_number
-
-    data = read_file(Path(path))
-    if "expression" not in data:
-        return network_subject(path)
-    from ..expression import expression_subject
-
-    source = str(path)
-    for key in data:
-        if key not in EXPRESSION_KEYS:
-            raise InputError(f"unknown key; an expression problem has {', '.join(EXPRESSION_KEYS)}", file=source,
-                             key=key)
-    text, at, title = data["expression"], data.get("at", {}), data.get("title", "")
-    if not isinstance(text, str):
-        raise InputError("expected the expression as a text, e.g. expression = \"(x + y) * z\"", file=source,
-                         key="expression")
-    if not isinstance(at, dict):
-        raise InputError("expected a table of variable values, e.g. [at] x = -2", file=source, key="at")
-    for name, value in at.items():
-        if not is_finite_number(value):
-            raise InputError("expected a finite number", file=source, key=f"at.{name}")
-    if not isinstance(title, str):
-        raise InputError("expected a text", file=source, key="title")
-    return expression_subject(text, {k: float(v) for k, v in at.items()}, title=title, source=source,
-                              file=source)

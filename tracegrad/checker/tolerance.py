@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from ..errors import InputError
-from ..problem import is_finite_number
-from ..render.numbers import NOISE, NumberFormat, exact_text
+from ..core.errors import InputError
+from ..problem.schema import is_finite_number
+from ..core.numbers import NOISE, NumberFormat, exact_text
 
 _CONTEXT = Context(prec=800)  # exact for any float and any written number
 _HALF = Decimal("0.5") + Decimal(NOISE)

@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 
 from .answers import Answer, Answers, bind
 from .mutations import Mutation, rounding_mutations
-from .replay import evaluate
-from .subject import flat
+from ..core.replay import replay_floats
+from ..core.nested import flatten
 from .tolerance import decimals_written
 
 VERDICTS = ("correct", "carried", "wrong")
@@ -67,11 +67,11 @@ def judge(subject, answers: Answers) -> tuple:
 
     def carry(fmt):
         if fmt not in carries:
-            carries[fmt] = evaluate(trace, pins={i: fmt.round for i in printed})
+            carries[fmt] = replay_floats(trace, pins={i: fmt.round for i in printed})
         return carries[fmt]
 
     pins = student_pins(bound)
-    own = evaluate(trace, pins=pins)
+    own = replay_floats(trace, pins=pins)
     verdicts = []
     for a in bound:
         w = a.written
@@ -107,7 +107,7 @@ def diagnose(subject, pins: dict, wrong: list, tol) -> dict:
         trace = m.trace or subject.trace
         where = _node_map(subject, m) if m.quantities else None
         mapped = {where[n]: x for n, x in pins.items() if n in where} if where is not None else pins
-        runs = (evaluate(trace, m.pins, m.overrides), evaluate(trace, {**m.pins, **mapped}, m.overrides))
+        runs = (replay_floats(trace, m.pins, m.overrides), replay_floats(trace, {**m.pins, **mapped}, m.overrides))
         for a in wrong:
             node = a.node if where is None else where.get(a.node)
             if node is None:
@@ -124,5 +124,5 @@ def _node_map(subject, m: Mutation) -> dict:
     where = {}
     for name, nodes in subject.quantities.items():
         if name in m.quantities:
-            where.update(zip(flat(nodes), flat(m.quantities[name])))
+            where.update(zip(flatten(nodes), flatten(m.quantities[name])))
     return where

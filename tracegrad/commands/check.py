@@ -29,11 +29,11 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..checker import check
+    from ..workflows.check import check
     from ..checker.answers import load_answers
-    from ..errors import InputError
-    from ..output import write_output
-    from ..problem import read_file
+    from ..core.errors import InputError
+    from ..core.files import write_output
+    from ..problem.schema import read_file
 
     answers = args.answers
     if answers is None:

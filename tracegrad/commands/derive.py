@@ -33,8 +33,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..output import write_output
-    from ..render.derive import derive
+    from ..core.files import write_output
+    from ..workflows.derive import derive
 
     result = derive(args.problem, format=args.format, lang=args.lang, decimals=args.decimals,
                     sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,

@@ -28,9 +28,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..expr import parse_point
-    from ..expression import _explain
-    from ..output import write_output
+    from ..expressions.parse import parse_point
+    from ..workflows.explain import _explain
+    from ..core.files import write_output
 
     derivation, report = _explain(args.expression, parse_point(args.at), args.wrt, args.format, args.lang,
                                   args.decimals, args.verify, args.template_dir, args.fragment)

@@ -22,19 +22,19 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..errors import InputError
-    from ..expr import OUTPUT_NAME, parse, parse_point
-    from ..output import write_output
-    from ..picture import picture
-    from ..render.derive import number_format
+    from ..core.errors import InputError
+    from ..expressions.parse import OUTPUT_NAME, parse, parse_point
+    from ..core.files import write_output
+    from ..render.picture import picture
+    from ..workflows.derive import number_format
 
     if bool(args.expr) == bool(args.problem):
         raise InputError('give a problem file, or an expression with --expr, e.g. --expr "(x + y) * z" '
                          "--at x=-2 y=5 z=-4 (not both)")
     number_format(args.decimals)  # refuses an out-of-range --decimals as derive does
     if args.problem:
-        from ..problem import load_problem
-        from ..worked import solve
+        from ..problem.schema import load_problem
+        from ..problem.solve import solve
 
         graph = solve(load_problem(args.problem)).node_trace()
     else:

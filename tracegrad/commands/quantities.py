@@ -22,9 +22,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..checker import load_subject
-    from ..checker.listing import render_listing
-    from ..output import write_output
-    from ..render.derive import number_format
+    from ..render.listing import render_listing
+    from ..core.files import write_output
+    from ..workflows.derive import number_format
 
     subject = load_subject(args.problem)
     if args.decimals is None and args.sig_figs is None:

@@ -22,9 +22,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..errors import InputError
-    from ..output import write_output
-    from ..training import history_files, run as train
+    from ..core.errors import InputError
+    from ..core.files import write_output
+    from ..workflows.train import history_files, run as train
 
     if args.epochs is not None and args.epochs < 1:
         raise InputError(f"--epochs must be at least 1, got {args.epochs}")
@@ -51,7 +51,7 @@ def run(args) -> int:
         for name, text in history_files(result).items():
             write_output(text, str(out / name), inputs=[args.problem])
         if step is not None:
-            from ..render.derive import derive
+            from ..workflows.derive import derive
 
             write_output(derive(step).text, str(out / f"step-{args.trace_step}.md"), inputs=[args.problem])
         if args.plot:

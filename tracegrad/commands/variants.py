@@ -18,8 +18,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..errors import InputError
-    from ..variants import generate, write
+    from ..core.errors import InputError
+    from ..workflows.variants import generate, write
 
     if not 1 <= args.count <= 100_000:
         raise InputError(f"--count must be from 1 to 100000, got {args.count}")

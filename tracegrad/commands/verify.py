@@ -31,28 +31,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..errors import InputError
-    from ..output import write_output
-    from ..symbolic.verify import verify
+    from ..core.files import write_output
+    from ..expressions.parse import parse_point
+    from ..workflows.verify import verify
 
-    if (args.problem is None) == (args.expr is None):
-        raise InputError('give a problem file or --expr (with --at), e.g. tracegrad verify examples/seed.toml')
-    if args.expr is not None:
-        from ..expr import parse, parse_point
-
-        root = parse(args.expr, parse_point(args.at), key="--expr")
-        report = verify(root, intermediates=args.intermediates, expand=args.expand)
-        lang = args.lang or "en"
-    else:
-        if args.intermediates:
-            raise InputError("--intermediates goes with --expr; for a problem file every printed quantity "
-                             "(δ, ∂L/∂a, ∂L/∂W …) is confirmed already")
-        from ..problem import load_problem
-        from ..worked import solve
-
-        problem = load_problem(args.problem)
-        report = verify(solve(problem), expand=args.expand)
-        lang = args.lang or problem.render.lang
-    text = report.render(args.format, lang, args.template_dir)
+    at = parse_point(args.at) if args.expr is not None else None
+    result = verify(args.problem, expr=args.expr, at=at, intermediates=args.intermediates, expand=args.expand)
+    text = result.render(args.format, args.lang, args.template_dir)
     write_output(text, args.output, inputs=[args.problem] if args.problem else [])
-    return 0 if report.ok else 1
+    return 0 if result.ok else 1

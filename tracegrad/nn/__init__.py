@@ -15,7 +15,7 @@ from .module import Module
 from .norm import BatchNorm, Dropout
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, RMSprop, clip_grad_norm, clip_grad_value
 from .regularization import l1_penalty, l2_penalty
-from .train import History, evaluate, fit, predict
+from .loop import History, evaluate, fit, predict
 
 __all__ = [
     "Module", "Neuron", "Layer", "Dense", "Activation", "MLP", "Dropout", "BatchNorm", "build_demo_mlp",

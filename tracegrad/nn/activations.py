@@ -7,8 +7,10 @@ is :func:`tracegrad.softmax` over the whole layer; ``identity`` (alias
 
 from __future__ import annotations
 
-from ..errors import InputError
-from ..functional import softmax as _softmax
+from ..core.errors import InputError
+from ..core.notation import Math
+from ..core.numbers import exact_text
+from ..core.functional import softmax as _softmax
 
 
 def sigmoid(z: list) -> list:
@@ -60,3 +62,14 @@ def activate(name: str, z: list, alpha: float = 0.01) -> list:
     """Apply activation ``name`` to the layer ``z`` (``alpha`` is used by ``leaky_relu`` only)."""
     fn = activation(name)
     return fn(z, alpha=alpha) if "alpha" in PARAMETERS.get(name, ()) else fn(z)
+
+
+def activation_name(name: str, alpha: float = 0.01) -> Math:
+    """f for an activation: σ, tanh, ReLU …"""
+    return {
+        "sigmoid": Math(r"\sigma", "σ"),
+        "tanh": Math(r"\tanh", "tanh"),
+        "relu": Math(r"\operatorname{ReLU}", "ReLU"),
+        "leaky_relu": Math(rf"\operatorname{{LeakyReLU}}_{{{exact_text(alpha)}}}", f"LeakyReLU[{exact_text(alpha)}]"),
+        "softmax": Math(r"\operatorname{softmax}", "softmax"),
+    }.get(name, Math(r"\operatorname{id}", "id"))

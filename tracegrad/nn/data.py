@@ -25,7 +25,7 @@ from numbers import Real
 
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 
 def _missing(v) -> bool:

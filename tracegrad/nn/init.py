@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 
 def uniform(rng: random.Random, n_in: int, n_out: int) -> float:

@@ -13,9 +13,9 @@ import math
 import random
 from numbers import Real
 
-from ..errors import InputError
-from ..ops import OPS
-from ..value import Value, _apply
+from ..core.errors import InputError
+from ..core.ops import OPS
+from ..core.value import Value, _apply
 from . import activations as _activations
 from .init import unit_weights
 from .module import Module, inputs, mark

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Callable
 
-from ..errors import InputError
-from ..functional import sum as _sum
-from ..value import Value, apply
+from ..core.errors import InputError
+from ..core.functional import sum as _sum
+from ..core.value import Value, apply
 from .module import mark
 
 

@@ -13,9 +13,9 @@ import math
 from functools import lru_cache
 from numbers import Real
 
-from ..errors import InputError
-from ..roles import Role
-from ..value import Value
+from ..core.errors import InputError
+from ..core.roles import Role
+from ..core.value import Value
 
 
 class Module:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import random
 
-from ..errors import InputError
-from ..functional import sum as _sum
-from ..value import Value, const
+from ..core.errors import InputError
+from ..core.functional import sum as _sum
+from ..core.value import Value, const
 from .module import Module, inputs, mark
 
 

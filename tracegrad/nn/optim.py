@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from numbers import Real
 
-from ..errors import DomainError, InputError
-from ..roles import Role, tag
-from ..value import Value, const
+from ..core.errors import DomainError, InputError
+from ..core.roles import Role, tag
+from ..core.value import Value, const
 
 
 def _sqrt(x):

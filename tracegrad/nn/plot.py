@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..errors import InputError, TraceGradError
-from ..output import write_output
-from .train import History, predict
+from ..core.errors import InputError, TraceGradError
+from ..core.files import write_output
+from .loop import History, predict
 
 
 def _figure(width: float = 6.0, height: float = 4.0):

@@ -9,9 +9,9 @@ update as the optimizer's ``weight_decay=λ``; with Adam it is not (see
 
 from __future__ import annotations
 
-from ..functional import dot
-from ..functional import sum as _sum
-from ..value import Value
+from ..core.functional import dot
+from ..core.functional import sum as _sum
+from ..core.value import Value
 from .module import mark
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from ..errors import InputError
-from ..resources import template_dir
-from . import escape
+from ..core.errors import InputError
+from .resources import template_dir
+from ..core import escape
 
 EXTENSIONS = {"markdown": "md", "latex": "tex", "text": "txt"}
 

@@ -11,153 +11,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..ops import OPS
-from ..worked import Worked, flatten, map_nested
+from ..core.nested import flatten, map_nested
+from ..core.notation import L, Math, Y, sub, var
+from ..core.numbers import NumberFormat, exact_text
+from ..core.ops import OPS
+from ..problem.formulas import activation_symbol, loss_formula, symbol
+from ..problem.formulas import formula as formula_of
+from ..problem.solve import Worked
 from . import mathtext as mt
-from .mathtext import ETA, L, Math, Y, Y_HAT, partial, var
 from .model import Block, DerivationView, Line, Row, Section
-from .numbers import NumberFormat
 
-ODOT = Math(r" \odot ", " ⊙ ")
 GIVEN_DIGITS = 10  # a given number with more digits than this is shown in the display precision
 MAX_CELL = 90  # characters of arithmetic per element before a shallower expansion is used
-T = Math(r"^{\top}", "ᵀ")
-
-
-def _prev_a(k: int) -> Math:
-    return Math("X", "X") if k == 1 else var("a", k - 1)
-
-
-def _f(worked: Worked, k: int) -> Math:
-    layer = worked.layers[k - 1]
-    return mt.activation_name(layer.activation, layer.alpha)
-
-
-def _loss_formula(name: str, batch: bool) -> Math:
-    per = {
-        "half_se": Math(r"\frac{1}{2}\left(\hat{y} - y\right)^{2}", "½(ŷ − y)²"),
-        "mse": Math(r"\frac{1}{n}\sum_{i}\left(\hat{y}_{i} - y_{i}\right)^{2}", "(1/n)·Σᵢ(ŷᵢ − yᵢ)²"),
-        "mae": Math(r"\frac{1}{n}\sum_{i}\left|\hat{y}_{i} - y_{i}\right|", "(1/n)·Σᵢ|ŷᵢ − yᵢ|"),
-        "bce": Math(r"-\left[y \log \hat{y} + (1 - y) \log(1 - \hat{y})\right]", "−[y·log ŷ + (1 − y)·log(1 − ŷ)]"),
-        "bce_logits": Math(r"-\left[y \log \sigma(z) + (1 - y) \log(1 - \sigma(z))\right]",
-                           "−[y·log σ(z) + (1 − y)·log(1 − σ(z))]"),
-        "cce": Math(r"-\sum_{i} y_{i} \log \hat{y}_{i}", "−Σᵢ yᵢ·log ŷᵢ"),
-        "cce_logits": Math(r"-\sum_{i} y_{i} \log \operatorname{softmax}(z)_{i}", "−Σᵢ yᵢ·log softmax(z)ᵢ"),
-        "hinge": Math(r"\max\left(0, 1 - y \cdot s\right)", "max(0, 1 − y·s)"),
-    }[name]
-    if batch:
-        return Math(r"\frac{1}{N}\sum_{s=1}^{N} L_{s}, \quad L_{s} = " + per.latex, "(1/N)·Σₛ Lₛ,  Lₛ = " + per.text)
-    return per
-
-
-def _loss_derivative(name: str, batch: bool) -> Math | None:
-    """∂L/∂ŷ for losses on activations; δ of the output layer for losses on logits."""
-    per = {
-        "half_se": Math(r"\hat{y} - y", "ŷ − y"),
-        "mse": Math(r"\frac{2}{n}\left(\hat{y} - y\right)", "(2/n)·(ŷ − y)"),
-        "mae": Math(r"\frac{1}{n}\operatorname{sgn}\left(\hat{y} - y\right)", "(1/n)·sgn(ŷ − y)"),
-        "bce": Math(r"\frac{\hat{y} - y}{\hat{y}\left(1 - \hat{y}\right)}", "(ŷ − y) / (ŷ(1 − ŷ))"),
-        "cce": Math(r"-\frac{y}{\hat{y}}", "−y / ŷ"),
-        "bce_logits": Math(r"\sigma(z) - y", "σ(z) − y"),
-        "cce_logits": Math(r"\operatorname{softmax}(z) - y", "softmax(z) − y"),
-        "hinge": Math(r"-y \cdot \mathbb{1}\left[1 - y s > 0\right]", "−y·1[1 − y·s > 0]"),
-    }.get(name)
-    if per is not None and batch:
-        per = Math(r"\frac{1}{N}\left(" + per.latex + r"\right)", "(1/N)·(" + per.text + ")")
-    return per
-
-
-def _act_derivative(worked: Worked, k: int) -> Math:
-    layer = worked.layers[k - 1]
-    a = Y_HAT if k == worked.depth else var("a", k)
-    z = var("z", k)
-    if layer.activation == "sigmoid":
-        return Math(rf"{a.latex} \odot \left(1 - {a.latex}\right)", f"{a.text} ⊙ (1 − {a.text})")
-    if layer.activation == "tanh":
-        return Math(rf"1 - {a.latex}^{{2}}", f"1 − {a.text}²")
-    if layer.activation == "relu":
-        return Math(rf"\mathbb{{1}}\left[{z.latex} > 0\right]", f"1[{z.text} > 0]")
-    alpha = mt.exact_text(layer.alpha)
-    return Math(rf"\begin{{cases}} 1 & {z.latex} > 0 \\ {alpha} & {z.latex} \le 0 \end{{cases}}",
-                f"(1 if {z.text} > 0 else {alpha})")
-
-
-def _delta(k) -> Math:
-    return Math(rf"\delta_{{{k}}}", f"δ{mt.sub(k)}")
-
-
-def _symbol(worked: Worked, name: str, q) -> Math:
-    k, kind = q.layer, q.kind
-    if kind == "act_grad":
-        f = _f(worked, k)
-        return Math(rf"{f.latex}'\left(z_{{{k}}}\right)", f"{f.text}′(z{mt.sub(k)})")
-    if kind == "delta":
-        return _delta(k)
-    if kind == "step":
-        return ETA + Math(r" \cdot ", "·") + partial(L, var(name[5], k))
-    if kind == "new":
-        return var(name[0], k)
-    return {
-        "z": var("z", k), "a": var("a", k), "y_hat": Y_HAT, "loss": L, "dL/dy_hat": partial(L, Y_HAT),
-        "dL/dW": partial(L, var("W", k)), "dL/db": partial(L, var("b", k)), "dL/da": partial(L, var("a", k)),
-    }[kind]
-
-
-def _formula(worked: Worked, name: str, q) -> Math | None:
-    p = worked.problem
-    k = q.layer
-    in_out = p.layout == "in_out"
-    kind = q.kind
-    if kind == "z":
-        a, w, b = _prev_a(k), var("W", k), var("b", k)
-        return (a + Math(" ", "·") + w if in_out else w + Math(" ", "·") + a) + Math(" + ", " + ") + b
-    if kind == "a":
-        f = _f(worked, k)
-        return Math(rf"{f.latex}\left(z_{{{k}}}\right)", f"{f.text}(z{mt.sub(k)})")
-    if kind == "y_hat":
-        return var("a", k)
-    if kind == "loss":
-        return _loss_formula(p.loss, p.batch)
-    if kind == "dL/dy_hat":
-        return _loss_derivative(p.loss, p.batch)
-    if kind == "act_grad":
-        return _act_derivative(worked, k)
-    if kind == "delta":
-        activation, last = worked.layers[k - 1].activation, k == worked.depth
-        if last and name_has_logits(worked):
-            return _loss_derivative(p.loss, p.batch)
-        if activation == "softmax":
-            return partial(L, var("z", k))
-        upstream = partial(L, Y_HAT if last else var("a", k))
-        if activation in ("identity", "linear"):
-            return upstream
-        f = _f(worked, k)
-        return upstream + ODOT + Math(rf"{f.latex}'\left(z_{{{k}}}\right)", f"{f.text}'(z{mt.sub(k)})")
-    if kind == "dL/dW":
-        a, d = _prev_a(k), _delta(k)
-        return a + T + Math(" ", "·") + d if in_out else d + T + Math(" ", "·") + a
-    if kind == "dL/db":
-        if worked.layers[k - 1].shared_bias:
-            return Math(rf"\sum_{{j}} \delta_{{{k},j}}", f"Σⱼ δ{mt.sub(k)},ⱼ")
-        return _delta(k)
-    if kind == "dL/da":
-        d, w = _delta(k + 1), var("W", k + 1)
-        return d + Math(" ", "·") + w + T if in_out else w + T + Math(" ", "·") + d
-    if kind == "step":
-        return ETA + Math(r" \cdot ", "·") + partial(L, var(name[5], k))
-    if kind == "new":
-        p_sym = var(name[0], k)
-        if any(n == f"step_{name[0]}{k}" for n in worked.quantities):
-            return p_sym + Math(" - ", " − ") + ETA + Math(r" \cdot ", "·") + partial(L, p_sym)
-        return None
-    return None
-
-
-def name_has_logits(worked: Worked) -> bool:
-    from ..nn.losses import LOSSES
-
-    return LOSSES[worked.problem.loss].from_logits
-
 
 class LayerView:
     """Builds the :class:`~tracegrad.render.model.DerivationView` of a worked problem."""
@@ -177,7 +42,7 @@ class LayerView:
             # a carried value is rounded; what is printed, and whether it reads = or ≈, comes from the
             # step's own arithmetic on the carried inputs, before its rounding
             self.reference = {name: map_nested(q.nodes, self._unrounded) for name, q in worked.quantities.items()}
-        self.checks = as_printed.checks if as_printed else {}
+        self.checks = {name: self._check(items) for name, items in as_printed.checks.items()} if as_printed else {}
         self.printed = set(worked.printed_indices())
         self.seen: set = set()  # nodes already printed under an earlier name
 
@@ -202,11 +67,21 @@ class LayerView:
         exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
         shown = values if self.checks else self.reference[name]  # as printed: the pinned numbers themselves
         value = mt.grid(shown, lambda x: mt.number(x, self.fmt))
-        formula = _formula(self.worked, name, q)
+        formula = formula_of(self.worked, name, q)
         if expansion is not None and expansion.text == value.text:
             expansion = None
-        return Line(name, caption, _symbol(self.worked, name, q), formula, expansion,
+        return Line(name, caption, symbol(self.worked, name, q), formula, expansion,
                     "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector)
+
+    def _check(self, items) -> Math:
+        """What the arithmetic gives, shown beside a departing printed number (as-printed mode)."""
+        shown = Math("", "")
+        for n, (name, values) in enumerate(items):
+            cell = mt.grid(values, lambda x: mt.number(x, self.fmt))
+            shown += Math(r";\ " if n else "", "; " if n else "")
+            shown += (name + Math(" = ", " = ") + cell) if name else cell
+        label = self.msg("check.as_printed.correct")
+        return Math(r"\quad \left(\text{" + label + "} " + shown.latex + r"\right)", f"   ({label} {shown.text})")
 
     def _unrounded(self, i: int) -> float:
         """Node ``i`` computed from its (carried) inputs, before its own rounding."""
@@ -227,7 +102,7 @@ class LayerView:
     def given(self, name: str, caption: str, symbol: Math, values) -> Line:
         """A given number as written; one with more digits than a person writes (weights
         after training steps) in the display precision, with ≈."""
-        long = [x for x in flatten(values) if len(mt.exact_text(x).lstrip("-").replace(".", "")) > GIVEN_DIGITS]
+        long = [x for x in flatten(values) if len(exact_text(x).lstrip("-").replace(".", "")) > GIVEN_DIGITS]
         value = mt.grid(values, lambda x: mt.number(x, self.fmt if x in long else None))
         exact = not any(not self.fmt.is_exact(x) for x in long)
         return Line(name, caption, symbol, None, None, "=" if exact else "≈", value, values, exact)
@@ -239,7 +114,7 @@ class LayerView:
         parts = [m("network.input_layer", n=sizes[0])]
         for k in range(1, w.depth + 1):
             key = "network.output_layer" if k == w.depth else "network.hidden_layer"
-            parts.append(m(key, n=sizes[k], k=k, f=_f(w, k).text))
+            parts.append(m(key, n=sizes[k], k=k, f=activation_symbol(w, k).text))
         intro = [m("network.structure") + m("colon") + " → ".join(parts), m(f"network.layout_{p.layout}")]
         if p.batch:
             intro.append(m("network.batch", n=len(p.x)))
@@ -253,7 +128,7 @@ class LayerView:
                                     [[r.data for r in row] for row in layer.weight_matrix]))
             given.append(self.given(f"b{k}", m("network.biases", k=k), var("b", k),
                                     bv[0] if layer.shared_bias else bv))
-        loss = Line("L", m("network.loss"), L, _loss_formula(p.loss, p.batch), None, "=", Math("", ""), None, True)
+        loss = Line("L", m("network.loss"), L, loss_formula(p.loss, p.batch), None, "=", Math("", ""), None, True)
         return Section("network", m("section.network"), tuple(intro),
                        (Block(m("network.parameters"), tuple(given)), Block(m("network.loss"), (loss,))))
 
@@ -278,7 +153,7 @@ class LayerView:
         blocks = []
         for k in range(w.depth, 0, -1):
             lines = []
-            f = _f(w, k).text
+            f = activation_symbol(w, k).text
             for name, caption in (
                 ("dL/dy_hat", m("caption.dL/dy_hat")),
                 (f"dL/da{k}", m("caption.dL/da", k=k)),
@@ -308,9 +183,9 @@ class LayerView:
             for sym in ("W", "b"):
                 if f"step_{sym}{k}" in w.quantities:
                     self.seen.update(w.quantities[f"step_{sym}{k}"].indices())
-                lines.append(self.line(f"{sym}{k}_new", m("caption.new", p=f"{sym}{mt.sub(k)}"), "←"))
+                lines.append(self.line(f"{sym}{k}_new", m("caption.new", p=f"{sym}{sub(k)}"), "←"))
         if p.optimizer == "sgd" and not p.setting("momentum"):
-            heading = m("block.updates", lr=mt.exact_text(p.setting("lr", 0.1)))
+            heading = m("block.updates", lr=exact_text(p.setting("lr", 0.1)))
         else:
             heading = m("block.updates_other", optimizer=p.optimizer)
         section = Section("update", m("section.update"), (), (Block(heading, tuple(lines)),))

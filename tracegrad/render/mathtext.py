@@ -1,67 +1,13 @@
-"""Math in two notations at once: LaTeX (Markdown math, LaTeX documents) and plain
-Unicode text. Symbols and textbook formulas of the layer view live here, and the
-expansion of a node into arithmetic with numbers, written through the op table's
-notations.
-"""
+"""Numbers, vectors and matrices as :class:`~tracegrad.core.notation.Math`, and the
+expansion of a node into arithmetic with its operands' numbers, written through the
+op table's notations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .. import notation as nt
-from ..ops import OPS
-from .numbers import NumberFormat, exact_text
-
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-@dataclass(frozen=True)
-class Math:
-    """One piece of math, as LaTeX and as plain text."""
-
-    latex: str
-    text: str
-
-    def __add__(self, other: "Math") -> "Math":
-        return Math(self.latex + other.latex, self.text + other.text)
-
-
-def sub(k) -> str:
-    """Unicode subscript digits: ``sub(12) == '₁₂'``."""
-    return str(k).translate(_SUB)
-
-
-def var(name: str, k=None, hat: bool = False) -> Math:
-    """A symbol such as z₁, W₂, ŷ."""
-    latex = rf"\hat{{{name}}}" if hat else name
-    text = name + "\u0302" if hat else name
-    if k is not None:
-        latex += f"_{{{k}}}"
-        text += sub(k)
-    return Math(latex, text)
-
-
-def partial(top: Math, bottom: Math) -> Math:
-    """∂top/∂bottom."""
-    return Math(rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}", f"∂{top.text}/∂{bottom.text}")
-
-
-L = Math("L", "L")
-Y = Math("y", "y")
-Y_HAT = Math(r"\hat{y}", "ŷ")
-ETA = Math(r"\eta", "η")
-
-
-def activation_name(name: str, alpha: float = 0.01) -> Math:
-    """f for an activation: σ, tanh, ReLU …"""
-    return {
-        "sigmoid": Math(r"\sigma", "σ"),
-        "tanh": Math(r"\tanh", "tanh"),
-        "relu": Math(r"\operatorname{ReLU}", "ReLU"),
-        "leaky_relu": Math(rf"\operatorname{{LeakyReLU}}_{{{exact_text(alpha)}}}", f"LeakyReLU[{exact_text(alpha)}]"),
-        "softmax": Math(r"\operatorname{softmax}", "softmax"),
-    }.get(name, Math(r"\operatorname{id}", "id"))
-
+from ..core import notation as nt
+from ..core.notation import Math
+from ..core.ops import OPS
+from ..core.numbers import NumberFormat, exact_text
 
 # --- numbers, vectors and matrices ---------------------------------------------------
 

@@ -8,22 +8,18 @@ gradient of every leaf.
 
 from __future__ import annotations
 
-from .. import notation as nt
-from ..ops import OPS
-from ..trace import Trace
-from . import escape
+from ..core import notation as nt
+from ..core.ops import OPS
+from ..core.trace import Trace
 from . import mathtext as mt
-from .mathtext import Math
+from ..core.notation import Math, node_symbol, partial
 from .model import Block, DerivationView, Line, Section
-from .numbers import NumberFormat
+from ..core.numbers import NumberFormat
 
 
 def node_name(trace: Trace, i: int) -> Math:
     """A node's name: its label, or v₁₂ after its index."""
-    rec = trace.nodes[i]
-    if rec.label is not None:
-        return Math(escape.math_label(rec.label), str(rec.label))
-    return Math(f"v_{{{i}}}", f"v{mt.sub(i)}")
+    return node_symbol(trace.nodes[i].label, i)
 
 
 class NodeView:
@@ -90,7 +86,7 @@ class NodeView:
                     blocks.append(Block(self._gate(current), tuple(lines)))
                 current, lines = step.node, []
             target = node_name(self.trace, step.input)
-            symbol = mt.partial(node_name(self.trace, out.index), target)
+            symbol = partial(node_name(self.trace, out.index), target)
             formula = Math(r"\text{" + self.msg("node.upstream") + r"} \times \text{" + self.msg("node.local") + "}",
                            f"{self.msg('node.upstream')} × {self.msg('node.local')}")
             expansion = Math(rf"{self._number(step.upstream).latex} \times {self._paren(step.local).latex}",
@@ -117,7 +113,7 @@ class NodeView:
         lines = []
         for rec in self.trace.nodes:
             if rec.is_leaf and not rec.is_const:
-                symbol = mt.partial(node_name(self.trace, out.index), node_name(self.trace, rec.index))
+                symbol = partial(node_name(self.trace, out.index), node_name(self.trace, rec.index))
                 exact = self.fmt.is_exact(rec.grad)
                 lines.append(Line(rec.label or f"v{rec.index}", "", symbol, None, None, "=" if exact else "≈",
                                   self._number(rec.grad), rec.grad, exact))

@@ -5,8 +5,9 @@ confirmation and closed-form formulas. Importing this package imports SymPy;
 
 from .closed import closed_forms
 from .convert import from_sympy, latex, to_sympy
-from .verify import RuleCheck, VerifyReport, check_rule, verify
-from .worked import verification_rows
+from .confirm import RuleCheck, VerifyReport, check_rule
+from .verify import verify
+from .quantities import verification_rows
 
 __all__ = ["RuleCheck", "VerifyReport", "check_rule", "closed_forms", "from_sympy", "latex", "to_sympy",
            "verification_rows", "verify"]

@@ -24,9 +24,9 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from ..ops import OPS
+from ..core.ops import OPS
 from .convert import SymbolicGraph, as_expr, derivative, readable
-from .verify import zero_almost_everywhere
+from .confirm import zero_almost_everywhere
 
 
 def activation_derivative(op: str, params: tuple, z, a):

@@ -21,10 +21,10 @@ from numbers import Real
 
 import sympy as sp
 
-from ..errors import InputError
-from ..ops import OPS
-from ..trace import Trace, trace
-from ..value import Value, apply, const
+from ..core.errors import InputError
+from ..core.ops import OPS
+from ..core.trace import Trace, trace
+from ..core.value import Value, apply, const
 from .names import Namer, symbol_latex
 
 PRECISION = 30
@@ -179,7 +179,7 @@ class SymbolicGraph:
                 if nodes[i].is_leaf:
                     values[self.symbol[i]] = sp.Float(nodes[i].data, PRECISION)
                 else:
-                    values[self.symbol[i]] = evaluate(self.definition[i], values)
+                    values[self.symbol[i]] = numeric_value(self.definition[i], values)
         return values
 
 
@@ -239,7 +239,7 @@ def _substituter(d, slots):
     return lambda args: d.xreplace({slots[k]: args[k] for k in free})
 
 
-def evaluate(expr, values: dict) -> sp.Float:
+def numeric_value(expr, values: dict) -> sp.Float:
     """``expr`` at ``values`` (``{symbol: number}``) with :data:`PRECISION` digits."""
     result = expr.xreplace(values)
     if not result.is_Number:

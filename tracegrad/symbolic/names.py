@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from ..render.escape import math_label
+from ..core.escape import math_label
 
 _ROLE = re.compile(r"(?P<q>[A-Za-z]+(?:_[A-Za-z]+)*)(?P<num>\d+)?(?P<idx>(?:\[\d+\])*)(?:@(?P<sample>\d+))?"
                    r"(?P<primes>'*)")

@@ -21,7 +21,7 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .data import batches, check_batch_size, iterations_per_epoch
 from .losses import LOSSES, Loss
 from .losses import loss as _loss
@@ -154,11 +154,11 @@ class _CompiledSteps:
         return data_loss
 
     def _record(self, xs, ys, objective_of) -> float:
-        import tracegrad as tg
-        from tracegrad.compile import compile_trace
+        from ..compile.runtime import compile_trace
+        from ..core.trace import record
 
         n = len(xs)
-        with tg.record() as rec:
+        with record() as rec:
             x_leaves = [inputs(x, None if n == 1 else s) for s, x in enumerate(xs)]
             y_leaves = [self.loss._targets(y, None if n == 1 else s) for s, y in enumerate(ys)]
             data_loss = self.loss(self.model.batch(x_leaves), y_leaves)

@@ -10,7 +10,7 @@ refuses everything else, and the graph is then built through the op table.
 
 Allowed: numbers (``2``, ``0.5``, ``1e-3``), variable names (not starting with
 ``_``), ``+ - * / **``, unary minus, parentheses, and the functions of the op
-table marked ``function=True`` (:data:`tracegrad.ops.FUNCTIONS`): ``exp log
+table marked ``function=True`` (:data:`tracegrad.core.ops.FUNCTIONS`): ``exp log
 sqrt tanh sigmoid relu leaky_relu abs max min``. An op parameter (the slope of
 ``leaky_relu``) is a number written after the inputs: ``leaky_relu(x, 0.1)``.
 
@@ -34,9 +34,9 @@ import inspect
 import math
 import unicodedata
 
-from .errors import InputError
-from .ops import FUNCTIONS, OPS
-from .value import Value, apply, const
+from ..core.errors import InputError
+from ..core.ops import FUNCTIONS, OPS
+from ..core.value import Value, apply, const
 
 MAX_LENGTH = 1000
 """Longest expression accepted, in characters."""
@@ -254,7 +254,7 @@ def _syntax_tree(text: str, file, key):
 def compile_expression(text: str, *, file: str | None = None, key: str | None = "expression"):
     """Check ``text`` against the whitelist; returns its intermediate form (see the source).
 
-    Raises :class:`~tracegrad.errors.InputError` naming the position and what is allowed.
+    Raises :class:`~tracegrad.core.errors.InputError` naming the position and what is allowed.
     """
     tree = _syntax_tree(text, file, key)
     try:
@@ -305,8 +305,8 @@ def parse(text: str, at=None, *, name: str | None = None, file: str | None = Non
     name) or to an existing ``Value`` (used as the leaf). ``name`` labels the
     result (unless it is a bare variable or ``name`` is one of the variables).
     ``file`` and ``key`` name where the text came from in error messages. Raises
-    :class:`~tracegrad.errors.InputError` for text outside the whitelist, and
-    :class:`~tracegrad.errors.DomainError` when an op leaves its domain (``log(0)``).
+    :class:`~tracegrad.core.errors.InputError` for text outside the whitelist, and
+    :class:`~tracegrad.core.errors.DomainError` when an op leaves its domain (``log(0)``).
     """
     form = compile_expression(text, file=file, key=key)
     names = list(_variables(form, {}))

@@ -9,7 +9,7 @@ derivative of an activation. The engine's value is the printed gradient node.
 from __future__ import annotations
 
 from .convert import SymbolicGraph, latex
-from .verify import ABS_TOL, REL_TOL, Checker, VerifyReport
+from .confirm import ABS_TOL, REL_TOL, Confirmer, VerifyReport
 
 
 def _cells(nested, position=()):
@@ -44,7 +44,7 @@ def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs
     """Confirm every backward quantity of ``worked`` (see the module docstring)."""
     t = worked.trace
     root = worked.quantities["loss"].nodes
-    checker = Checker(SymbolicGraph(t, root), expand, rel_tol, abs_tol)
+    checker = Confirmer(SymbolicGraph(t, root), expand, rel_tol, abs_tol)
     items = []
     for name, quantity in worked.quantities.items():
         if quantity.section != "backward":

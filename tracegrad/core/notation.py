@@ -1,4 +1,5 @@
-"""How an op is written: LaTeX and plain-text forms with one precedence table.
+"""How math is written: :class:`Math` (LaTeX and plain text at once), symbols, and
+how each op is written, with one precedence table.
 
 A notation turns already-written operands, each a ``(text, precedence)`` pair,
 into ``(text, precedence)`` for the whole expression, adding parentheses only
@@ -8,6 +9,8 @@ where precedence requires them (the way SymPy's printers ``parenthesize``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .escape import math_label
 
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
 """Precedence levels, loosest to tightest."""
@@ -22,6 +25,53 @@ def parenthesize(arg: tuple[str, int], level: int, fmt: str, strict: bool = Fals
     if prec < level or (strict and prec == level):
         return rf"\left({text}\right)" if fmt == "latex" else f"({text})"
     return text
+
+
+@dataclass(frozen=True)
+class Math:
+    """One piece of math, as LaTeX and as plain text."""
+
+    latex: str
+    text: str
+
+    def __add__(self, other: "Math") -> "Math":
+        return Math(self.latex + other.latex, self.text + other.text)
+
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def sub(k) -> str:
+    """Unicode subscript digits: ``sub(12) == '₁₂'``."""
+    return str(k).translate(_SUB)
+
+
+def var(name: str, k=None, hat: bool = False) -> Math:
+    """A symbol such as z₁, W₂, ŷ."""
+    latex = rf"\hat{{{name}}}" if hat else name
+    text = name + "\u0302" if hat else name
+    if k is not None:
+        latex += f"_{{{k}}}"
+        text += sub(k)
+    return Math(latex, text)
+
+
+def partial(top: Math, bottom: Math) -> Math:
+    """∂top/∂bottom."""
+    return Math(rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}", f"∂{top.text}/∂{bottom.text}")
+
+
+def node_symbol(label, index: int) -> Math:
+    """A node's name in a derivation: its label, or v₁₂ after its index in the trace."""
+    if label is not None:
+        return Math(math_label(label), str(label))
+    return Math(f"v_{{{index}}}", f"v{sub(index)}")
+
+
+L = Math("L", "L")
+Y = Math("y", "y")
+Y_HAT = Math(r"\hat{y}", "ŷ")
+ETA = Math(r"\eta", "η")
 
 
 def _number(value) -> str:

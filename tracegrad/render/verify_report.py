@@ -15,7 +15,7 @@ FORMATS = ("text", "markdown", "json")
 
 
 @dataclass(frozen=True)
-class Row:
+class VerifyRow:
     """One printed check: strings only."""
 
     name: str
@@ -57,15 +57,15 @@ def _number(x: float) -> str:
 def view(report, catalog) -> dict:
     """Strings for the templates: summary lines, derivative rows, definitions, rules."""
     mark = {True: catalog("verify.agree"), False: catalog("verify.disagree")}
-    rows = [Row(i.name, _table_safe(f"{i.of} = {i.formula}"), i.formula_text, _number(i.symbolic),
+    rows = [VerifyRow(i.name, _table_safe(f"{i.of} = {i.formula}"), i.formula_text, _number(i.symbolic),
                 _number(i.engine), mark[i.agree], i.agree) for i in report.items]
-    definitions = [Row(d.name, _table_safe(f"{d.symbol} = {d.formula}"), d.formula_text, _number(d.value), "",
+    definitions = [VerifyRow(d.name, _table_safe(f"{d.symbol} = {d.formula}"), d.formula_text, _number(d.value), "",
                        "", True) for d in report.definitions]
     rules = []
     for r in report.rules:
         params = "" if not r.params else "[" + ", ".join(_number(p) for p in r.params) + "]"
         declared = r",\; ".join(p.declared for p in r.partials)
-        rules.append(Row(f"{r.op}{params}", _table_safe(f"f = {r.form}"), ", ".join(p.difference for p in r.partials),
+        rules.append(VerifyRow(f"{r.op}{params}", _table_safe(f"f = {r.form}"), ", ".join(p.difference for p in r.partials),
                          "", "", mark[r.agree], r.agree, _table_safe(declared)))
     total = len(report.items) + len(report.rules)
     if report.ok:
@@ -85,16 +85,16 @@ def view(report, catalog) -> dict:
     }
 
 
-def render(report, fmt: str = "text", lang: str = "en", template_dir=None) -> str:
+def render_verification(report, fmt: str = "text", lang: str = "en", template_dir=None) -> str:
     """Render ``report`` in ``fmt`` (text, markdown or json) and language ``lang`` (en, zh)."""
-    from ..errors import InputError
+    from ..core.errors import InputError
 
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} for a verification report; choose one of {', '.join(FORMATS)}")
     if fmt == "json":
         return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
-    from ..render.environment import Catalog
-    from ..render.environment import render as render_template
+    from .environment import Catalog
+    from .environment import render as render_template
 
     catalog = Catalog(lang, template_dir)
     return render_template("verify", fmt, template_dir, lang, v=view(report, catalog), msg=catalog)

@@ -3,7 +3,7 @@
 The checker asks one question many times: *what does node i come to, given
 these values upstream?* — for the carry-rounded computation, for the student's
 own earlier answers (error carried forward), and for each mutated computation
-of the likely-mistake diagnosis. :func:`evaluate` answers it for every node at
+of the likely-mistake diagnosis. :func:`replay_floats` answers it for every node at
 once, through the op table's forward functions, in trace order.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ..ops import OPS
+from .ops import OPS
 
 
-def evaluate(trace, pins: Mapping | None = None, overrides: Mapping | None = None) -> tuple:
+def replay_floats(trace, pins: Mapping | None = None, overrides: Mapping | None = None) -> tuple:
     """The value each node computes from its inputs, *before* its own pin.
 
     ``pins`` maps a node to a number, or to ``f(computed value)``: later nodes use

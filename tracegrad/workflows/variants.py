@@ -24,11 +24,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
-from .problem import Problem, read_file, is_finite_number, parse_problem
-from .render.derive import number_format
-from .compile import compile_trace
-from .worked import map_nested, solve
+from ..core.errors import InputError
+from ..problem.schema import Problem, read_file, is_finite_number, parse_problem
+from .derive import number_format
+from ..compile.runtime import compile_trace
+from ..core.nested import map_nested
+from ..problem.solve import solve
 
 TARGETS = ("weights", "bias", "x", "y")
 EXCLUSIONS = {
@@ -199,7 +200,7 @@ def write(variants: list, directory, *, problem_name: str = "variant") -> list:
     """Write each variant's problem file and answer key, plus ``key.csv`` and ``key.json``; returns the paths."""
     import tomli_w
 
-    from .output import write_output
+    from ..core.files import write_output
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..render import mathtext as mt
-from ..render.mathtext import Math
-from .answers import shape_of
-from .subject import flat
+from . import mathtext as mt
+from .mathtext import Math
+from ..core.nested import shape_of
+from ..core.nested import flatten
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Listing:
 
 def listing(subject, fmt, lang: str | None = None, template_dir=None) -> Listing:
     """Every quantity of ``subject`` with its shape, symbol, formula and value (displayed with ``fmt``)."""
-    from ..render.environment import Catalog
+    from .environment import Catalog
 
     msg = Catalog(lang or subject.lang, template_dir)
     nodes = subject.trace.nodes
@@ -47,7 +47,7 @@ def listing(subject, fmt, lang: str | None = None, template_dir=None) -> Listing
         formula = subject.formulas.get(name)
         if formula is not None and formula.text == symbol.text:
             formula = None
-        relation = "=" if all(fmt.is_exact(nodes[i].data) for i in flat(grid)) else "≈"
+        relation = "=" if all(fmt.is_exact(nodes[i].data) for i in flatten(grid)) else "≈"
         shape_text = "×".join(map(str, shape)) if shape else msg("quantities.number")
         entries.append(Entry(name, list(shape), shape_text, symbol, formula, relation,
                              mt.grid(values, lambda x: mt.number(x, fmt)), values))
@@ -64,8 +64,8 @@ def _values(grid, nodes):
 
 def render_listing(subject, format: str, lang: str | None, fmt, template_dir=None) -> str:
     """The listing as ``text``, ``markdown`` or ``json``."""
-    from ..render.environment import Catalog, render
-    from ..render.model import to_json
+    from .environment import Catalog, render
+    from .model import to_json
 
     view = listing(subject, fmt, lang, template_dir)
     if format == "json":

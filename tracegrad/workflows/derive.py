@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..errors import InputError
-from ..problem import FORMATS, Problem, load_problem
-from ..trace import Trace
-from .environment import Catalog, render
-from .model import Confirmation, to_json
-from .numbers import NumberFormat
+from ..core.errors import InputError
+from ..problem.schema import FORMATS, Problem, load_problem
+from ..core.trace import Trace
+from ..render.environment import Catalog, render
+from ..render.model import Confirmation, to_json
+from ..core.numbers import NumberFormat
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
            sig_figs: int | None = None, rounding: str | None = None, view: str | None = None,
            template_dir=None, fragment: bool = False, extra: dict | None = None,
            as_printed=None, graph: bool = False, verify: bool = False, symbolic: bool = False) -> Derivation:
-    """Render a problem (path, :class:`Problem`, :class:`~tracegrad.worked.Worked`) or a :class:`Trace`.
+    """Render a problem (path, :class:`Problem`, :class:`~tracegrad.problem.solve.Worked`) or a :class:`Trace`.
 
     Options left as ``None`` take the problem file's ``[render]`` defaults. ``as_printed``
     (an answers file) pins a document's printed numbers where it printed them and shows
@@ -60,7 +60,7 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     says whether all agree); ``symbolic`` shows each backward quantity's general
     formula, derived by SymPy, before the numbers (layer view; Markdown, LaTeX, JSON).
     """
-    from ..worked import Worked, solve
+    from ..problem.solve import Worked, solve
 
     if isinstance(problem, (str, bytes)) or hasattr(problem, "__fspath__"):
         problem = load_problem(problem)
@@ -88,19 +88,19 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     if isinstance(problem, Trace) or view == "node":
         if as_printed is not None:
             raise InputError("--as-printed pins numbers into the layer view of a problem file; drop --view node")
-        from .node_view import NodeView
+        from ..render.node_view import NodeView
 
         trace = problem if isinstance(problem, Trace) else worked.node_trace()
         model = NodeView(trace, fmt, catalog, rounding).build(worked.problem.title if worked else "")
     else:
         trace = worked.carry(fmt.round) if rounding == "carry" else worked.trace
-        from .layer_view import LayerView
+        from ..render.layer_view import LayerView
 
         printed = None
         if as_printed is not None:
             from ..checker.printed import as_printed as pin_printed
 
-            printed = pin_printed(worked, as_printed, fmt, catalog, fmt.round if rounding == "carry" else None)
+            printed = pin_printed(worked, as_printed, fmt.round if rounding == "carry" else None)
             trace = printed.trace
         model = LayerView(worked, trace, fmt, catalog, rounding, printed, closed).build(worked.problem.title)
         if printed is not None:
@@ -111,7 +111,7 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         if format != "markdown":
             raise InputError("--graph embeds a Mermaid diagram in Markdown; for other formats draw the graph "
                              "with tracegrad graph PROBLEM --format dot|svg")
-        from ..picture import to_mermaid
+        from ..render.picture import to_mermaid
 
         diagram = to_mermaid(problem if isinstance(problem, Trace) else worked.node_trace(),
                              fmt.decimals if fmt.decimals is not None else 4)
@@ -119,7 +119,7 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
                                       mermaid=diagram)
     ok = True
     if verify:
-        from ..symbolic.worked import verification_rows
+        from ..symbolic.quantities import verification_rows
 
         rows = verification_rows(worked)
         ok = all(row.agree for row in rows)

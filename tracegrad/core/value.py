@@ -3,7 +3,7 @@
 A node holds its ``data``, ``grad``, an optional ``label`` and ``role``, the
 name of the op that produced it, the op's parameters and the *ordered* tuple of
 its inputs (``a * a`` keeps ``a`` twice). Every op dispatches to the op table
-(:mod:`tracegrad.ops`); nothing about an op is written here.
+(:mod:`tracegrad.core.ops`); nothing about an op is written here.
 
 Node ids come from one counter, so inputs always have smaller ids than the
 nodes made from them. The backward pass uses that: it visits nodes in
@@ -92,7 +92,7 @@ def const(x) -> "Value":
 
 
 def apply(spec, inputs, params=()) -> "Value":
-    """Apply op ``spec`` (an :class:`~tracegrad.ops.OpSpec` or its name) to ``inputs``."""
+    """Apply op ``spec`` (an :class:`~tracegrad.core.ops.OpSpec` or its name) to ``inputs``."""
     if isinstance(spec, str):
         spec = OPS[spec]
     inputs = tuple(x if isinstance(x, Value) else const(x) for x in inputs)
@@ -154,18 +154,6 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
-
-    def _repr_svg_(self):
-        """Jupyter: the picture of the graph below this value (needs Graphviz; see tracegrad.notebook)."""
-        from .notebook import value_svg
-
-        return value_svg(self)
-
-    def _repr_markdown_(self):
-        """Jupyter without Graphviz: the graph's boxes as a Markdown table."""
-        from .notebook import value_markdown
-
-        return value_markdown(self)
 
     # --- arithmetic ----------------------------------------------------------------
     def __add__(self, other):
@@ -238,13 +226,6 @@ class Value:
 
     def min(self, other):
         return apply("min", (self, other))
-
-    def to_sympy(self):
-        """This node as a SymPy expression: a real symbol per leaf, named from its label
-        (see :func:`tracegrad.symbolic.to_sympy`; imports SymPy)."""
-        from .symbolic import to_sympy
-
-        return to_sympy(self)
 
     # --- backward --------------------------------------------------------------------
     def backward(self, create_graph: bool = False):

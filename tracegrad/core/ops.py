@@ -6,14 +6,25 @@ sample points on which the test suite checks the partials against central
 finite differences and against ``sympy.diff`` of the SymPy form.
 
 Partials are written once and work on three kinds of number: on floats (the
-fast backward pass), on :class:`~tracegrad.value.Value` nodes (the backward pass
+fast backward pass), on :class:`~tracegrad.core.value.Value` nodes (the backward pass
 that builds its own graph, ``create_graph=True``) and on SymPy expressions (the
 rule check). Inside a partial, use arithmetic operators and the helpers
 :func:`step`, :func:`sign`, :func:`log`; they dispatch on the argument type.
 
 To add an op: add one ``OpSpec`` to ``_SPECS`` below (with ``examples``), and, if
 users should call it by name, a method on ``Value`` or a function in
-``tracegrad.functional``. The table tests pick it up automatically.
+:mod:`tracegrad.core.functional`. The table tests pick it up automatically.
+
+**The contract with the compiler** (:mod:`tracegrad.compile.tracing`). Compiled replay
+derives each op's code by running ``forward`` and ``partials`` once on symbolic
+stand-ins, so those functions may use only: arithmetic operators, comparisons (an
+``if`` on one is explored both ways), functions of the ``math`` module, the builtins
+``max``/``min``/``abs``, other functions of this module, and the helpers below. The
+compiler gives this module's functions a copy of its globals in which ``math``,
+``max``, ``min`` and the two dispatching helpers :func:`dispatch` and :func:`largest`
+are replaced by symbolic versions, so those two must keep their meaning: ``dispatch``
+applies the named op's ``forward``, ``largest`` is the maximum of plain numbers. An op
+that breaks the contract fails at compile time (the tests compile every op).
 """
 
 from __future__ import annotations
@@ -51,10 +62,12 @@ class OpSpec:
 
 # --- helpers usable inside partials (floats, Values or SymPy expressions) ----------
 
-_value_type: list = []  # filled by tracegrad.value (avoids an import cycle)
+_value_type: list = []  # filled by tracegrad.core.value (avoids an import cycle)
 
 
-def _call(name: str, *args):
+def dispatch(name: str, *args):
+    """Op ``name`` applied to ``args``: its forward on numbers, a node on ``Value`` s, its
+    SymPy form on SymPy expressions (the helpers below use it)."""
     spec = OPS[name]
     if all(type(a) in (float, int) for a in args):
         return spec.forward(args, ())
@@ -67,35 +80,35 @@ def _call(name: str, *args):
 
 def step(x):
     """Heaviside step with step(0) = 0 (the subgradient ReLU uses at 0)."""
-    return _call("step", x)
+    return dispatch("step", x)
 
 
 def sign(x):
     """Sign of x, sign(0) = 0."""
-    return _call("sign", x)
+    return dispatch("sign", x)
 
 
 def log(x):
     """Natural logarithm."""
-    return _call("log", x)
+    return dispatch("log", x)
 
 
 def exp(x):
     """Exponential."""
-    return _call("exp", x)
+    return dispatch("exp", x)
 
 
 def sigmoid(x):
     """Logistic sigmoid."""
-    return _call("sigmoid", x)
+    return dispatch("sigmoid", x)
 
 
 def total(xs):
     """x₁ + … + xₙ as one ``sum``."""
-    return _call("sum", *xs)
+    return dispatch("sum", *xs)
 
 
-def _largest(xs) -> float:
+def largest(xs) -> float:
     """The largest plain number among ``xs`` (Values by their data); 0 for symbols."""
     values = [getattr(v, "data", v) for v in xs]
     return max(values) if all(type(v) in (float, int) for v in values) else 0
@@ -164,7 +177,7 @@ def _softmax_ce(x, p):
 def _softmax_ce_partials(x, o, p):
     n = len(x) // 2
     z, y = x[:n], x[n:]
-    m = _largest(z)
+    m = largest(z)
     e = [exp(v - m) for v in z]
     s = total(e)
     lse = m + log(s)

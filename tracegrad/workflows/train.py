@@ -25,8 +25,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
-from .problem import Problem, is_finite_number, load_problem
+from ..core.errors import InputError
+from ..problem.schema import Problem, is_finite_number, load_problem
 
 GENERATED = ("xor", "moons", "spirals", "linear")
 KEYS = ("dataset", "samples", "noise", "seed", "epochs", "batch_size", "test_split", "scale", "target_columns",
@@ -91,7 +91,7 @@ def training_spec(problem: Problem) -> TrainingSpec:
 
 def load_dataset(problem: Problem, spec: TrainingSpec):
     """``(X, targets)`` with targets shaped for the problem's loss (one list per sample)."""
-    from .nn import data as nn_data
+    from ..nn import data as nn_data
 
     if spec.dataset in GENERATED:
         make = getattr(nn_data, spec.dataset)
@@ -167,13 +167,13 @@ def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: i
     """Train the problem's network; returns ``(Result, problem at iteration trace_step or None)``.
 
     The steps run through compiled replay (``fit(compiled=True)``) whenever the network's
-    graph is fixed (:func:`tracegrad.nn.train.fixed_graph`); ``compiled=False`` runs them
+    graph is fixed (:func:`tracegrad.nn.loop.fixed_graph`); ``compiled=False`` runs them
     on the engine, ``True`` requires compiled replay. The numbers are the same either way."""
-    from .nn import MLP, Dense
-    from .nn.data import MinMaxScaler, StandardScaler, train_test_split
-    from .nn.losses import LOSSES
-    from .nn.optim import OPTIMIZERS
-    from .nn.train import evaluate, fit, fixed_graph
+    from ..nn import MLP, Dense
+    from ..nn.data import MinMaxScaler, StandardScaler, train_test_split
+    from ..nn.losses import LOSSES
+    from ..nn.optim import OPTIMIZERS
+    from ..nn.loop import evaluate, fit, fixed_graph
 
     problem = load_problem(path)
     spec = training_spec(problem)
@@ -220,7 +220,7 @@ def _accuracy(model, X, y, loss: str):
     """Share of samples classified right (classification losses only)."""
     if loss not in CLASSIFICATION:
         return None
-    from .nn.train import predict
+    from ..nn.loop import predict
 
     outputs = predict(model, X)
     right = 0

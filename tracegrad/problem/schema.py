@@ -1,9 +1,9 @@
 """Problem files: a network, its data, loss and optimizer, described in TOML (or JSON).
 
 :func:`load_problem` reads and validates a file; every mistake is reported as
-one :class:`~tracegrad.errors.InputError` naming the file, the key path
+one :class:`~tracegrad.core.errors.InputError` naming the file, the key path
 (``layers[1].weights``) and what was expected. The result is a plain, frozen
-:class:`Problem`; :mod:`tracegrad.worked` turns it into a graph.
+:class:`Problem`; :mod:`tracegrad.problem.solve` turns it into a graph.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from ..core.errors import InputError
 
 LAYOUTS = ("in_out", "out_in")
 ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity", "linear")

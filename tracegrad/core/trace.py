@@ -180,12 +180,6 @@ class Trace:
     def __repr__(self) -> str:
         return f"Trace({len(self)} nodes, {len(self.steps)} backward steps)"
 
-    def _repr_markdown_(self):
-        """Jupyter: the node-view derivation (see tracegrad.notebook)."""
-        from .notebook import trace_markdown
-
-        return trace_markdown(self)
-
     def index(self, key) -> int:
         """Index of a node given as an index, a label, a ``Value`` or a ``NodeRecord``."""
         if isinstance(key, NodeRecord):

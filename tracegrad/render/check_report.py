@@ -1,20 +1,20 @@
 """The check report: verdicts laid out for people (text, Markdown) and programs (JSON).
 
-:class:`Report` holds the verdicts; :meth:`Report.view` turns them into a
+:func:`check_view` turns a :class:`~tracegrad.workflows.check.Report` into a
 :class:`CheckView` of ready strings and numbers in one language, which the
 ``check.<md|txt>.j2`` templates lay out and :func:`~tracegrad.render.model.to_json`
-dumps as stable JSON.
+dumps as stable JSON (:func:`render_check`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputError
-from ..render import mathtext as mt
-from ..render.mathtext import Math
-from ..render.numbers import NumberFormat
-from .verdicts import VERDICTS
+from ..core.errors import InputError
+from . import mathtext as mt
+from ..core.notation import Math
+from ..core.numbers import NumberFormat
+from ..checker.verdicts import VERDICTS
 
 FORMATS = ("text", "markdown", "json")
 
@@ -70,87 +70,6 @@ class CheckView:
     passed: bool
 
 
-class Report:
-    """The verdicts of one answers file against one problem; ``exit_code`` is 0 when every
-    answer is correct or carried, 1 otherwise. Displays itself in Jupyter."""
-
-    def __init__(self, subject, answers, verdicts: tuple):
-        self.subject = subject
-        self.answers = answers
-        self.verdicts = verdicts
-
-    def __iter__(self):
-        return iter(self.verdicts)
-
-    def __len__(self) -> int:
-        return len(self.verdicts)
-
-    def __getitem__(self, key: str):
-        """The verdict of one element, by its key as written: ``report["a1[1]"]``."""
-        for v in self.verdicts:
-            if v.answer.key == key:
-                return v
-        raise KeyError(key)
-
-    @property
-    def passed(self) -> bool:
-        return all(v.ok for v in self.verdicts)
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.passed else 1
-
-    def counts(self) -> dict:
-        """``{verdict: number of answers}`` for every verdict, in order."""
-        return {name: sum(v.verdict == name for v in self.verdicts) for name in VERDICTS}
-
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{n} {name}" for name, n in self.counts().items())
-        return f"Report({counts})"
-
-    def __str__(self) -> str:
-        return self.render("text")
-
-    def _repr_markdown_(self) -> str:
-        return self.render("markdown")
-
-    # --- views and rendering ----------------------------------------------------------
-    def view(self, lang: str | None = None, template_dir=None) -> CheckView:
-        from ..render.environment import Catalog
-
-        msg = Catalog(lang or self.subject.lang, template_dir)
-        tol = self.answers.tolerance
-        rows = tuple(_row(self.subject, v, tol, msg) for v in self.verdicts)
-        counts = []
-        for name in VERDICTS:
-            of_kind = [v for v in self.verdicts if v.verdict == name]
-            counts.append(Count(name, msg(f"check.verdict.{name}"), len(of_kind), sum(v.last_digit for v in of_kind)))
-        parts = []
-        for c in counts:
-            part = msg("check.count", n=c.count, verdict=c.text)
-            if c.last_digit:
-                part += msg("check.count_last_digit", n=c.last_digit)
-            parts.append(part)
-        summary = msg("check.summary", counts=msg("check.list_separator").join(parts))
-        summary += " " + msg("check.passed" if self.passed else "check.failed")
-        header = tuple(msg(f"check.column.{c}") for c in ("answer", "written", "verdict", "correct", "details"))
-        title = self.answers.title or self.subject.title or msg("check.title")
-        return CheckView(title, msg.lang, self.subject.source, self.answers.source, tol.describe(msg), header, rows,
-                         tuple(counts), summary, self.passed)
-
-    def render(self, format: str = "text", lang: str | None = None, template_dir=None) -> str:
-        """The report as ``text``, ``markdown`` or ``json``."""
-        from ..render.environment import Catalog, render
-        from ..render.model import to_json
-
-        if format not in FORMATS:
-            raise InputError(f"unknown format {format!r} for a check report; choose one of {', '.join(FORMATS)}")
-        view = self.view(lang, template_dir)
-        if format == "json":
-            return to_json(view)
-        return render("check", format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))
-
-
 def _label(subject, answer) -> Math:
     symbol = subject.symbols.get(answer.name) or Math(answer.name, answer.name)
     index = "".join(f"[{i}]" for i in answer.position)
@@ -200,3 +119,41 @@ def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> M
         out += Math(" = ", " = ") + expansion
     rel = Math(r" \approx ", " ≈ ") if relation == "≈" else Math(" = ", " = ")
     return out + rel + value
+
+
+def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
+    """The report of ``report`` (subject, answers, verdicts) as ready strings in one language."""
+    from .environment import Catalog
+
+    msg = Catalog(lang or report.subject.lang, template_dir)
+    tol = report.answers.tolerance
+    rows = tuple(_row(report.subject, v, tol, msg) for v in report.verdicts)
+    counts = []
+    for name in VERDICTS:
+        of_kind = [v for v in report.verdicts if v.verdict == name]
+        counts.append(Count(name, msg(f"check.verdict.{name}"), len(of_kind), sum(v.last_digit for v in of_kind)))
+    parts = []
+    for c in counts:
+        part = msg("check.count", n=c.count, verdict=c.text)
+        if c.last_digit:
+            part += msg("check.count_last_digit", n=c.last_digit)
+        parts.append(part)
+    summary = msg("check.summary", counts=msg("check.list_separator").join(parts))
+    summary += " " + msg("check.passed" if report.passed else "check.failed")
+    header = tuple(msg(f"check.column.{c}") for c in ("answer", "written", "verdict", "correct", "details"))
+    title = report.answers.title or report.subject.title or msg("check.title")
+    return CheckView(title, msg.lang, report.subject.source, report.answers.source, tol.describe(msg), header, rows,
+                     tuple(counts), summary, report.passed)
+
+
+def render_check(report, format: str = "text", lang: str | None = None, template_dir=None) -> str:
+    """The report as ``text``, ``markdown`` or ``json``."""
+    from .environment import Catalog, render
+    from .model import to_json
+
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r} for a check report; choose one of {', '.join(FORMATS)}")
+    view = check_view(report, lang, template_dir)
+    if format == "json":
+        return to_json(view)
+    return render("check", format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))

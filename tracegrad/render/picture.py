@@ -9,7 +9,7 @@ used twice (``x * x``) gets two edges.
 
 Every function takes a ``Value`` (drawn with its current data and grads, as
 micrograd does; run ``backward()`` first to see gradients) or a
-:class:`~tracegrad.trace.Trace`. Output depends only on the graph and its
+:class:`~tracegrad.core.trace.Trace`. Output depends only on the graph and its
 numbers: the same graph gives byte-identical text.
 """
 
@@ -19,13 +19,13 @@ import html
 import shutil
 import subprocess
 
-from . import notation as nt
-from .errors import TraceGradError
-from .ops import OPS
-from .render.escape import plain
-from .render.numbers import NumberFormat, exact_text
-from .trace import Trace
-from .value import Value
+from ..core import notation as nt
+from ..core.errors import TraceGradError
+from ..core.ops import OPS
+from ..core.escape import plain
+from ..core.numbers import NumberFormat, exact_text
+from ..core.trace import Trace
+from ..core.value import Value
 
 FORMATS = ("dot", "svg", "mermaid")
 MAX_TITLE = 60  # characters of a box title; longer ones are cut with …
@@ -53,8 +53,8 @@ def as_trace(graph) -> Trace:
 
 def boxes(graph, decimals: int = 4) -> list:
     """``(title, data text, grad text)`` for every node, in execution order (user text unescaped)."""
-    from .render.mathtext import number
-    from .render.node_view import node_name
+    from .mathtext import number
+    from .node_view import node_name
 
     t = as_trace(graph)
     fmt = NumberFormat(decimals=decimals)

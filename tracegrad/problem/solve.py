@@ -5,7 +5,7 @@ updated as **one graph**, with every quantity a derivation prints named.
 forward, computes the loss, runs ``backward(create_graph=True)`` so that every
 backward quantity (∂L/∂ŷ, σ'(z₂), δ₂, ∂L/∂W₂ …) is a node, and applies the
 optimizer's update rule as nodes too. The result is a :class:`Worked`: an
-immutable :class:`~tracegrad.trace.Trace` of all of it plus a table of named
+immutable :class:`~tracegrad.core.trace.Trace` of all of it plus a table of named
 :class:`Quantity` s (``z1``, ``a1``, ``dL/dW2``, ``W1_new`` …) pointing into the
 trace. Replaying the trace with pins gives carry-rounding, error-carried-forward
 grading and the document's printed numbers, with no second arithmetic path.
@@ -16,11 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import InputError
-from .problem import Problem
-from .roles import Role, tag
-from .trace import Trace, record
-from .value import Value, const
+from ..core.errors import InputError
+from ..core.nested import flatten, map_nested
+from .schema import Problem
+from ..core.roles import Role, tag
+from ..core.trace import Trace, record
+from ..core.value import Value, const
 
 SECTIONS = ("forward", "loss", "backward", "update")
 
@@ -48,22 +49,6 @@ class Quantity:
     def indices(self) -> list:
         """Every node index, in reading order."""
         return list(flatten(self.nodes))
-
-
-def flatten(nested):
-    """The leaves of a nested list/tuple, in reading order."""
-    if isinstance(nested, (list, tuple)):
-        for item in nested:
-            yield from flatten(item)
-    else:
-        yield nested
-
-
-def map_nested(nested, f: Callable):
-    """Apply ``f`` to every leaf of a nested list/tuple; returns nested tuples."""
-    if isinstance(nested, (list, tuple)):
-        return tuple(map_nested(item, f) for item in nested)
-    return f(nested)
 
 
 class Worked:
@@ -107,7 +92,7 @@ class Worked:
 
     def node_trace(self) -> Trace:
         """The forward graph down to the loss with a plain backward pass recorded (for the node view)."""
-        from .trace import trace as trace_of
+        from ..core.trace import trace as trace_of
 
         rebuilt = self.trace.rebuild()
         return trace_of(rebuilt[self.quantities["loss"].indices()[0]])
@@ -131,9 +116,9 @@ def _as_tuples(nested):
 
 def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
     """Build and run the problem's network as one graph; name every printed quantity."""
-    from .nn.layers import Dense
-    from .nn.losses import LOSSES
-    from .nn.optim import OPTIMIZERS
+    from ..nn.layers import Dense
+    from ..nn.losses import LOSSES
+    from ..nn.optim import OPTIMIZERS
 
     layers = [Dense(_lists(spec.weights), _lists(spec.bias), spec.activation, layout=problem.layout,
                     layer=k + 1, alpha=spec.alpha) for k, spec in enumerate(problem.layers)]
