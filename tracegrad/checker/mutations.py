@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from ..core.errors import TraceGradError
 from ..core.ops import OPS
 from ..core.notation import sub
-from ..nn.activations import activation_name
 from ..core.numbers import NumberFormat
 from ..core.trace import Trace
 from ..core.replay import op_value
@@ -75,11 +74,11 @@ def _activation_derivative(worked):
         if name not in qs:
             continue
         grads, zs, acts = qs[name].indices(), qs[f"z{k}"].indices(), qs[f"a{k}"].indices()
-        args = (("f", activation_name(layer.activation, layer.alpha).text), ("k", sub(k)))
+        args = (("f", layer.spec.symbol(layer.alpha).text), ("k", sub(k)))
         yield Mutation("act_grad_forgotten", args, overrides={i: (lambda v: 1.0) for i in grads})
         yield Mutation("act_grad_as_f", args, overrides={i: (lambda v, a=a: v[a]) for i, a in zip(grads, acts)})
-        if layer.activation in ("sigmoid", "tanh"):  # derivatives written in terms of the output
-            spec = OPS[layer.activation]
+        if layer.spec.from_output:  # derivatives written in terms of the output
+            spec = OPS[layer.spec.op]
             at_z = {i: (lambda v, z=z, spec=spec: spec.partials((v[z],), v[z], ())[0]) for i, z in zip(grads, zs)}
             yield Mutation("act_grad_at_z", args, overrides=at_z)
 
@@ -136,7 +135,7 @@ def _overwritten(worked):
 
 
 def _optimizer(worked, base_factory):
-    from ..nn.optim import OPTIMIZERS, Adam, RMSprop
+    from ..nn.optim import OPTIMIZERS
     from ..problem.solve import solve
 
     problem, opt = worked.problem, worked.optimizer
@@ -145,15 +144,14 @@ def _optimizer(worked, base_factory):
         slips.append(("lr_missing", _set("lr", lambda o: 1.0)))
     if getattr(opt, "momentum", 0):
         slips.append(("momentum_omitted", _set("momentum", lambda o: 1.0)))
-    if isinstance(opt, Adam):
-        slips += [("adam_no_bias_correction", _adam_without_bias_correction),
-                  ("eps_inside_sqrt", _adam_eps_inside_sqrt),
+    if hasattr(opt, "bias_correction"):
+        slips += [("adam_no_bias_correction", _set("bias_correction", lambda o: False)),
                   ("betas_swapped", _swap_betas),
                   ("step_count_ahead", _shift_step_count(1)),
                   ("step_count_behind", _shift_step_count(-1))]
-    if isinstance(opt, RMSprop):
-        slips.append(("eps_inside_sqrt", _rmsprop_eps_inside_sqrt))
-    if opt.weight_decay:
+    if hasattr(opt, "eps_inside_root"):
+        slips.append(("eps_inside_sqrt", _set("eps_inside_root", lambda o: True)))
+    if opt.weight_decay and opt.name != "adamw":
         slips.append(("weight_decay_coupled" if opt.decoupled else "weight_decay_decoupled",
                       _set("decoupled", lambda o: not o.decoupled)))
     for key, slip in slips:
@@ -184,34 +182,3 @@ def _shift_step_count(by: int):
         for state in o.state:
             state["t"] += by
     return slip
-
-
-def _adam_without_bias_correction(o):
-    from ..nn.optim import _sqrt
-
-    def rule(p, g, state):
-        m = o.beta1 * state["m"] + (1 - o.beta1) * g
-        v = o.beta2 * state["v"] + (1 - o.beta2) * g ** 2
-        return p - o.lr * m / (_sqrt(v) + o.eps), {"t": state["t"] + 1, "m": m, "v": v}
-    o.rule = rule
-
-
-def _adam_eps_inside_sqrt(o):
-    from ..nn.optim import _sqrt
-
-    def rule(p, g, state):
-        t = state["t"] + 1
-        m = o.beta1 * state["m"] + (1 - o.beta1) * g
-        v = o.beta2 * state["v"] + (1 - o.beta2) * g ** 2
-        m_hat, v_hat = m / (1 - o.beta1 ** t), v / (1 - o.beta2 ** t)
-        return p - o.lr * m_hat / _sqrt(v_hat + o.eps), {"t": t, "m": m, "v": v}
-    o.rule = rule
-
-
-def _rmsprop_eps_inside_sqrt(o):
-    from ..nn.optim import _sqrt
-
-    def rule(p, g, state):
-        s = o.alpha * state["s"] + (1 - o.alpha) * g ** 2
-        return p - o.lr * g / _sqrt(s + o.eps), {"s": s}
-    o.rule = rule

@@ -66,13 +66,17 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         source=worked.problem.source,
         trace=worked.trace,
         quantities={name: q.nodes for name, q in qs.items()},
-        symbols={name: _updated(symbol(worked, name, q)) if q.kind == "new" else symbol(worked, name, q)
+        symbols={name: _updated(symbol(worked, q)) if q.kind == "new" else symbol(worked, q)
                  for name, q in qs.items()},
-        formulas={name: formula(worked, name, q) for name, q in qs.items()},
+        formulas={name: _written(formula(worked, q)) for name, q in qs.items()},
         mutations=lambda: network_mutations(worked, optimizer_factory),
         lang=worked.problem.render.lang,
         precision=(worked.problem.render.decimals, worked.problem.render.sig_figs),
     )
+
+
+def _written(formula):
+    return formula.math() if formula is not None else None
 
 
 def _updated(symbol):

@@ -144,7 +144,7 @@ class Dense(Module):
         if layout not in LAYOUTS:
             choices = "; ".join(f"{k!r}: {v}" for k, v in LAYOUTS.items())
             raise InputError(f"layer {layer}: unknown layout {layout!r}; use {choices}", key=f"{where}.layout")
-        _activations.activation(activation, key=f"{where}.activation")
+        self.spec = _activations.activation(activation, key=f"{where}.activation")
         if not _number(alpha):
             raise InputError(f"layer {layer}: alpha must be a finite number, got {alpha!r}", key=f"{where}.alpha")
         self.layout, self.layer, self.activation, self.alpha = layout, layer, activation, float(alpha)
@@ -231,9 +231,9 @@ class Dense(Module):
                              key=f"layers[{self.layer - 1}]")
         z = [mark(_apply(_ADD, (_apply(_DOT, xs + w, ()), b), ()), "z", self.layer, (j,), sample)
              for j, (w, b) in enumerate(zip(self._columns, self._unit_bias))]
-        if self.activation in ("identity", "linear"):
+        if self.spec.is_identity:
             return z
-        a = _activations.activate(self.activation, z, self.alpha)
+        a = self.spec(z, self.alpha)
         return [mark(v, "a", self.layer, (j,), sample) for j, v in enumerate(a)]
 
     def named_parameters(self) -> list:
@@ -250,14 +250,14 @@ class Activation(Module):
     n_in = n_out = None
 
     def __init__(self, name: str, *, layer: int | None = None, alpha: float = 0.01):
-        _activations.activation(name, key="activation")
+        self.spec = _activations.activation(name, key="activation")
         self.name, self.layer, self.alpha = name, layer, float(alpha)
 
     def forward(self, x, sample: int | None = None) -> list:
         z = inputs(x, sample)
-        if self.name in ("identity", "linear"):
+        if self.spec.is_identity:
             return z
-        a = _activations.activate(self.name, z, self.alpha)
+        a = self.spec(z, self.alpha)
         return [mark(v, "a", self.layer, (j,), sample) for j, v in enumerate(a)]
 
     def __repr__(self) -> str:

@@ -16,22 +16,24 @@ mean; ``cce`` is −Σ y·log p over the terms with y ≠ 0; ``cce_logits`` is o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 from typing import Callable
 
 from ..core.errors import InputError
-from ..core.functional import sum as _sum
+from ..core.formula import Bars, Frac, Formula, Indicator, Num, Total, call, half, maximum, odot
+from ..core.notation import Math
+from ..core.functional import sum as _sum_nodes
 from ..core.value import Value, apply
 from .module import mark
 
 
-def _mean(terms: list) -> Value:
-    return terms[0] if len(terms) == 1 else _sum(terms) / len(terms)
+def _average(terms: list) -> Value:
+    return terms[0] if len(terms) == 1 else _sum_nodes(terms) / len(terms)
 
 
 def _total(terms: list) -> Value:
-    return terms[0] if len(terms) == 1 else _sum(terms)
+    return terms[0] if len(terms) == 1 else _sum_nodes(terms)
 
 
 def half_se(p: list, y: list) -> Value:
@@ -41,22 +43,22 @@ def half_se(p: list, y: list) -> Value:
 
 def mse(p: list, y: list) -> Value:
     """(1/K)·Σₖ (ŷₖ − yₖ)²."""
-    return _mean([apply("sq_err", (a, b)) for a, b in zip(p, y)])
+    return _average([apply("sq_err", (a, b)) for a, b in zip(p, y)])
 
 
 def mae(p: list, y: list) -> Value:
     """(1/K)·Σₖ |ŷₖ − yₖ|."""
-    return _mean([(a - b).abs() for a, b in zip(p, y)])
+    return _average([(a - b).abs() for a, b in zip(p, y)])
 
 
 def bce(p: list, y: list) -> Value:
     """(1/K)·Σₖ −[yₖ log pₖ + (1 − yₖ) log(1 − pₖ)] from probabilities."""
-    return _mean([apply("bce", (a, b)) for a, b in zip(p, y)])
+    return _average([apply("bce", (a, b)) for a, b in zip(p, y)])
 
 
 def bce_logits(z: list, y: list) -> Value:
     """Binary cross-entropy from logits z (stable: max(z, 0) − z·y + log(1 + e^−|z|))."""
-    return _mean([apply("bce_logits", (a, b)) for a, b in zip(z, y)])
+    return _average([apply("bce_logits", (a, b)) for a, b in zip(z, y)])
 
 
 def cce(p: list, y: list) -> Value:
@@ -74,7 +76,7 @@ def cce_logits(z: list, y: list) -> Value:
 
 def hinge(s: list, y: list) -> Value:
     """(1/K)·Σₖ max(0, 1 − yₖ·sₖ) with yₖ ∈ {−1, +1}."""
-    return _mean([(1 - b * a).relu() for a, b in zip(s, y)])
+    return _average([(1 - b * a).relu() for a, b in zip(s, y)])
 
 
 def _any(y: float) -> str | None:
@@ -93,18 +95,74 @@ def _sign(y: float) -> str | None:
     return None if y in (-1, 1) else "must be −1 or +1 for the hinge loss"
 
 
+# --- formulas: per sample, over a layer's vectors ŷ (or z) and y with n outputs ------------
+
+_LOG = Math(r"\log", "log")
+_SGN = Math(r"\operatorname{sgn}", "sgn")
+_SIGMA = Math(r"\sigma", "σ")
+_SOFTMAX = Math(r"\operatorname{softmax}", "softmax")
+
+
+def _mean(term: Formula, n: Formula, outputs: int) -> Formula:
+    """(1/n)·Σᵢ term, or the term itself for one output."""
+    return term if outputs == 1 else Frac(Num(1), n) * Total(term, "units", "i")
+
+
+def _sum(term: Formula, outputs: int) -> Formula:
+    return term if outputs == 1 else Total(term, "units", "i")
+
+
+def _per_output(factor: Formula, n: Formula, outputs: int) -> Formula:
+    """(1/n)·factor: the derivative of a mean over the outputs."""
+    return factor if outputs == 1 else Frac(Num(1), n) * factor
+
+
+def _bce_formula(p: Formula, y: Formula, n: Formula, outputs: int) -> Formula:
+    return -_mean(y * call("log", _LOG, p) + (1 - y) * call("log", _LOG, 1 - p), n, outputs)
+
+
+def _sums_to_one(targets) -> bool:
+    """Whether every target vector sums to 1 (one-hot or a distribution): then softmax with
+    cross-entropy gives δ = ŷ − y (in general, δ = ŷ·Σy − y)."""
+    return all(abs(math.fsum(row) - 1.0) <= 1e-12 for row in targets)
+
+
 @dataclass(frozen=True)
 class Loss:
-    """A named loss: ``per_sample(outputs, targets)`` on one sample, averaged over a batch by ``__call__``.
+    """A named loss: ``per_sample(outputs, targets)`` on one sample, averaged over a batch by
+    ``__call__``; one entry of :data:`LOSSES` holds everything tracegrad knows of it.
 
-    ``from_logits`` says which layer output it expects: pre-activation logits
-    (``True``) or activation outputs (``False``).
-    """
+    ``from_logits``: it takes the output layer's pre-activations (logits, scores) instead of
+    its activations. ``expects`` says what (``outputs``, ``probabilities``, ``logits``,
+    ``scores``); ``target_rule`` checks each target; ``labels`` how class labels become
+    targets in training (``one_hot``, ``sign``, ``binary`` or ``None`` for regression);
+    ``sums_outputs``: the per-sample loss adds its outputs' terms (else it averages them).
+    ``formula(p, y, n, outputs)`` is the per-sample loss and ``derivative(p, y, n, outputs)``
+    its derivative by the prediction (∂L/∂ŷ, or δ of the output layer for a loss on logits),
+    as :class:`~tracegrad.core.formula.Formula` s over the output vector ``p``, the target
+    ``y`` and the number of outputs ``n``; ``simplified`` maps an output activation to the
+    textbook δ = ∂L/∂z it gives with this loss (softmax with cross-entropy, σ with BCE:
+    δ = ŷ − y): ``(formula builder, message key, condition on the targets or None)``."""
 
     name: str
     from_logits: bool
     per_sample: Callable[[list, list], Value]
     target_rule: Callable[[float], str | None] = _any
+    expects: str = "outputs"
+    labels: str | None = None
+    sums_outputs: bool = False
+    formula: Callable | None = None
+    derivative: Callable | None = None
+    simplified: dict = field(default_factory=dict)
+
+    @property
+    def classification(self) -> bool:
+        return self.labels is not None
+
+    @property
+    def decision(self) -> float:
+        """The threshold a one-output classifier's output is compared with (0.5 on probabilities)."""
+        return 0.5 if self.expects == "probabilities" else 0.0
 
     def __call__(self, predictions, targets) -> Value:
         preds, ys = _shape(predictions, targets)
@@ -115,7 +173,7 @@ class Loss:
             losses.append(self.per_sample(p, self._targets(y, sample)))
             if n > 1:
                 mark(losses[-1], "loss", sample=s)
-        return mark(losses[0] if n == 1 else _sum(losses) / n, "loss")
+        return mark(losses[0] if n == 1 else _sum_nodes(losses) / n, "loss")
 
     def _targets(self, y: list, sample) -> list:
         out = []
@@ -160,16 +218,35 @@ def _shape(predictions, targets):
 
 
 LOSSES = {loss.name: loss for loss in (
-    Loss("half_se", False, half_se),
-    Loss("mse", False, mse),
-    Loss("mae", False, mae),
-    Loss("bce", False, bce, _probability),
-    Loss("bce_logits", True, bce_logits, _probability),
-    Loss("cce", False, cce, _non_negative),
-    Loss("cce_logits", True, cce_logits, _non_negative),
-    Loss("hinge", True, hinge, _sign),
+    Loss("half_se", False, half_se, sums_outputs=True,
+         formula=lambda p, y, n, k: _sum(half() * (p - y) ** 2, k),
+         derivative=lambda p, y, n, k: p - y),
+    Loss("mse", False, mse,
+         formula=lambda p, y, n, k: _mean((p - y) ** 2, n, k),
+         derivative=lambda p, y, n, k: (Num(2) if k == 1 else Frac(Num(2), n)) * (p - y)),
+    Loss("mae", False, mae,
+         formula=lambda p, y, n, k: _mean(Bars(p - y), n, k),
+         derivative=lambda p, y, n, k: _per_output(call("sign", _SGN, p - y), n, k)),
+    Loss("bce", False, bce, _probability, "probabilities", "binary",
+         formula=_bce_formula,
+         derivative=lambda p, y, n, k: _per_output((p - y) / (p * (1 - p)), n, k),
+         simplified={"sigmoid": (lambda p, y, n, k: _per_output(p - y, n, k), "sigmoid_bce", None)}),
+    Loss("bce_logits", True, bce_logits, _probability, "logits", "binary",
+         formula=lambda z, y, n, k: _bce_formula(call("sigmoid", _SIGMA, z), y, n, k),
+         derivative=lambda z, y, n, k: _per_output(call("sigmoid", _SIGMA, z) - y, n, k)),
+    Loss("cce", False, cce, _non_negative, "probabilities", "one_hot", sums_outputs=True,
+         formula=lambda p, y, n, k: -_sum(y * call("log", _LOG, p), k),
+         derivative=lambda p, y, n, k: -(y / p),
+         simplified={"softmax": (lambda p, y, n, k: p - y, "softmax_cce", _sums_to_one)}),
+    Loss("cce_logits", True, cce_logits, _non_negative, "logits", "one_hot", sums_outputs=True,
+         formula=lambda z, y, n, k: -_sum(y * call("log", _LOG, call("softmax", _SOFTMAX, z)), k),
+         derivative=lambda z, y, n, k: call("softmax", _SOFTMAX, z) - y),
+    Loss("hinge", True, hinge, _sign, "scores", "sign",
+         formula=lambda s, y, n, k: _mean(maximum(0, 1 - odot(y, s)), n, k),
+         derivative=lambda s, y, n, k: -_per_output(odot(y, Indicator(1 - odot(y, s))), n, k)),
 )}
-"""Losses by name."""
+"""Losses by name. To add a loss: one entry here (its per-sample function on the engine,
+its formula and derivative), plus its tests."""
 
 
 def loss(name: str) -> Loss:

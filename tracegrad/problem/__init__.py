@@ -3,7 +3,8 @@ TOML or JSON (:mod:`.schema`), solved into one graph with every printed quantity
 (:mod:`.solve`)."""
 
 from .schema import LayerSpec, Problem, RenderSettings, load_problem, parse_problem
-from .solve import Quantity, Worked, solve
+from .quantity import Quantity
+from .solve import Worked, solve
 
 __all__ = ["LayerSpec", "Problem", "RenderSettings", "load_problem", "parse_problem", "Quantity", "Worked",
            "solve"]

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from ..nn.activations import ACTIVATIONS
 
 LAYOUTS = ("in_out", "out_in")
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax", "identity", "linear")
 LOSS_NAMES = ("half_se", "mse", "mae", "bce", "bce_logits", "cce", "cce_logits", "hinge")
 OPTIMIZER_SETTINGS = {
     "sgd": ("lr", "momentum", "nesterov", "weight_decay"),
@@ -311,7 +311,7 @@ def _samples(r: _Reader, value, key: str, allow_scalar: bool = False):
 
 
 def _layer(r: _Reader, raw: dict, key: str, layout: str, n_in: int) -> LayerSpec:
-    activation = r.choice(raw["activation"], f"{key}.activation", ACTIVATION_NAMES)
+    activation = r.choice(raw["activation"], f"{key}.activation", tuple(ACTIVATIONS))
     alpha = r.number(raw.get("alpha", 0.01), f"{key}.alpha")
     w = raw["weights"]
     if isinstance(w, list) and w and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in w):

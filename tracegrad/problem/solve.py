@@ -13,42 +13,18 @@ grading and the document's printed numbers, with no second arithmetic path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Callable
 
 from ..core.errors import InputError
 from ..core.nested import flatten, map_nested
+from .quantity import KINDS, Quantity
 from .schema import Problem
 from ..core.roles import Role, tag
 from ..core.trace import Trace, record
 from ..core.value import Value, const
 
 SECTIONS = ("forward", "loss", "backward", "update")
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A named value a derivation prints: ``nodes`` is a nested tuple of trace indices
-    in the problem's layout (an extra leading axis per sample for a batch)."""
-
-    name: str
-    kind: str  # z, a, y_hat, loss, dL/dy_hat, act_grad, delta, dL/dW, dL/db, dL/da, step, new
-    section: str
-    layer: int | None
-    nodes: tuple
-    batch: bool = False
-
-    @property
-    def shape(self) -> tuple:
-        shape, level = [], self.nodes
-        while isinstance(level, tuple):
-            shape.append(len(level))
-            level = level[0]
-        return tuple(shape)
-
-    def indices(self) -> list:
-        """Every node index, in reading order."""
-        return list(flatten(self.nodes))
 
 
 class Worked:
@@ -152,7 +128,10 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
         optimizer = optimizer_factory(params, settings)
     new_params = dict(zip(map(id, params), optimizer.graph_step(params, [grads.get(p) for p in params])))
 
-    names: dict = {}  # name -> (kind, section, layer, nested Values)
+    named: list = []  # (Quantity without its nodes, nested Values)
+
+    def name(kind, nested, layer=None, parameter=None):
+        named.append((Quantity(kind, layer, parameter, batch=batch and KINDS[kind].per_sample), nested))
 
     def per_sample(get):
         rows = [get(r) for r in samples]
@@ -168,29 +147,25 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
         return loc if isinstance(loc, Value) else const(loc)
 
     for k, layer in enumerate(layers, start=1):
-        names[f"z{k}"] = ("z", "forward", k, per_sample(lambda r: r["z"][k - 1]))
-        if layer.activation not in ("identity", "linear"):
-            names[f"a{k}"] = ("a", "forward", k, per_sample(lambda r: r["a"][k - 1]))
-    names["y_hat"] = ("y_hat", "forward", len(layers), per_sample(lambda r: r["a"][last]))
-    names["loss"] = ("loss", "loss", None, loss)
+        name("z", per_sample(lambda r: r["z"][k - 1]), k)
+        if not layer.spec.is_identity:
+            name("a", per_sample(lambda r: r["a"][k - 1]), k)
+    name("y_hat", per_sample(lambda r: r["a"][last]), len(layers))
+    name("loss", loss)
 
-    elementwise = ("sigmoid", "tanh", "relu", "leaky_relu")
     for k in range(len(layers), 0, -1):
         layer = layers[k - 1]
-        has_a = layer.activation not in ("identity", "linear")
+        has_a = not layer.spec.is_identity
         if k == len(layers):
             if not loss_fn.from_logits:
-                names["dL/dy_hat"] = ("dL/dy_hat", "backward", k,
-                                      per_sample(lambda r: [grad_of(v) for v in r["a"][last]]))
+                name("dL/dy_hat", per_sample(lambda r: [grad_of(v) for v in r["a"][last]]), k)
         else:
-            names[f"dL/da{k}"] = ("dL/da", "backward", k,
-                                  per_sample(lambda r: [grad_of(v) for v in r["a"][k - 1]]))
-        if has_a and layer.activation in elementwise and not (k == len(layers) and loss_fn.from_logits):
-            names[f"da{k}/dz{k}"] = ("act_grad", "backward", k,
-                                     per_sample(lambda r: [local_of(v) for v in r["a"][k - 1]]))
-        names[f"delta{k}"] = ("delta", "backward", k, per_sample(lambda r: [grad_of(v) for v in r["z"][k - 1]]))
-        names[f"dL/dW{k}"] = ("dL/dW", "backward", k, [[grad_of(p) for p in row] for row in layer.weight_matrix])
-        names[f"dL/db{k}"] = ("dL/db", "backward", k, _bias_shape(layer, [grad_of(b) for b in layer.bias_values]))
+            name("dL/da", per_sample(lambda r: [grad_of(v) for v in r["a"][k - 1]]), k)
+        if has_a and layer.spec.elementwise and not (k == len(layers) and loss_fn.from_logits):
+            name("act_grad", per_sample(lambda r: [local_of(v) for v in r["a"][k - 1]]), k)
+        name("delta", per_sample(lambda r: [grad_of(v) for v in r["z"][k - 1]]), k)
+        name("dL/dW", [[grad_of(p) for p in row] for row in layer.weight_matrix], k)
+        name("dL/db", _bias_shape(layer, [grad_of(b) for b in layer.bias_values]), k)
 
     for k, layer in enumerate(layers, start=1):
         new_w = [[new_params[id(p)] for p in row] for row in layer.weight_matrix]
@@ -198,22 +173,17 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
         steps_w = [[_step_node(new_params[id(p)], p) for p in row] for row in layer.weight_matrix]
         steps_b = [_step_node(new_params[id(b)], b) for b in layer.bias_values]
         if all(s is not None for row in steps_w for s in row) and all(s is not None for s in steps_b):
-            names[f"step_W{k}"] = ("step", "update", k, steps_w)
-            names[f"step_b{k}"] = ("step", "update", k, _bias_shape(layer, steps_b))
-        names[f"W{k}_new"] = ("new", "update", k, new_w)
-        names[f"b{k}_new"] = ("new", "update", k, _bias_shape(layer, new_b))
+            name("step", steps_w, k, "W")
+            name("step", _bias_shape(layer, steps_b), k, "b")
+        name("new", new_w, k, "W")
+        name("new", _bias_shape(layer, new_b), k, "b")
 
-    roots = [loss] + [v for _, _, _, nested in names.values() for v in flatten(nested)]
-    trace = Trace(roots)
+    trace = Trace([loss] + [v for _, nested in named for v in flatten(nested)])
     quantities = {}
-    for name, (kind, section, layer_index, nested) in names.items():
-        nodes = map_nested(nested, lambda v: trace.index(v))
-        quantities[name] = Quantity(name, kind, section, layer_index, nodes, batch and _per_sample(kind))
+    for q, nested in named:
+        q = replace(q, nodes=map_nested(nested, trace.index))
+        quantities[q.name] = q
     return Worked(problem, trace, quantities, layers, optimizer)
-
-
-def _per_sample(kind: str) -> bool:
-    return kind in ("z", "a", "y_hat", "dL/dy_hat", "act_grad", "delta", "dL/da")
 
 
 def _lists(nested):
@@ -230,7 +200,7 @@ def _bias_shape(layer, values: list):
 def _pre_activations(out: list, layer) -> list:
     """The z nodes of a layer's output (for identity the outputs themselves): a search from
     the outputs that stops at the z nodes, so it never walks the layers below."""
-    if layer.activation in ("identity", "linear"):
+    if layer.spec.is_identity:
         return list(out)
     found, stack, seen = {}, list(out), set()
     while stack:

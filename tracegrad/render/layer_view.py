@@ -67,10 +67,11 @@ class LayerView:
         exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
         shown = values if self.checks else self.reference[name]  # as printed: the pinned numbers themselves
         value = mt.grid(shown, lambda x: mt.number(x, self.fmt))
-        formula = formula_of(self.worked, name, q)
+        formula = formula_of(self.worked, q)
+        formula = formula.math() if formula is not None else None
         if expansion is not None and expansion.text == value.text:
             expansion = None
-        return Line(name, caption, symbol(self.worked, name, q), formula, expansion,
+        return Line(name, caption, symbol(self.worked, q), formula, expansion,
                     "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector)
 
     def _check(self, items) -> Math:
@@ -128,7 +129,7 @@ class LayerView:
                                     [[r.data for r in row] for row in layer.weight_matrix]))
             given.append(self.given(f"b{k}", m("network.biases", k=k), var("b", k),
                                     bv[0] if layer.shared_bias else bv))
-        loss = Line("L", m("network.loss"), L, loss_formula(p.loss, p.batch), None, "=", Math("", ""), None, True)
+        loss = Line("L", m("network.loss"), L, loss_formula(w).math(), None, "=", Math("", ""), None, True)
         return Section("network", m("section.network"), tuple(intro),
                        (Block(m("network.parameters"), tuple(given)), Block(m("network.loss"), (loss,))))
 

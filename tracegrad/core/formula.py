@@ -1,0 +1,579 @@
+"""Textbook formulas as data: a small tree over named scalars, vectors and matrices.
+
+A derivation line claims ``symbol = formula = expansion ≈ value``. The formula is a
+:class:`Formula` tree (``z₁ = X·W₁ + b₁``, ``δ₂ = ∂L/∂ŷ ⊙ σ′(z₂)``, ``m ← β₁m + (1 − β₁)g``)
+whose leaves are :class:`Sym` bound to quantity names, so the same tree is *written*
+(:meth:`Formula.math`: LaTeX and text, parenthesised by one precedence table) and
+*evaluated* (:meth:`Formula.evaluate` with numpy on the quantities' values), which is how a
+printed formula is checked against the numbers printed beside it.
+
+Shapes follow the layout of the problem: a layer's values of one sample are a row
+(``in_out``, z = x·W + b) or a column (``out_in``, z = W·x + b); a batch stacks the rows (or
+columns). :class:`Axes` names which array axis holds the units and which the samples, so
+``Σⱼ`` (over a layer's units) and ``Σₛ`` (over a batch's samples) evaluate in either layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .notation import ADD, ATOM, MUL, NEG, POW, Math
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+@dataclass(frozen=True)
+class Axes:
+    """Where the units and the samples of a layer's values are: ``units`` and ``samples``
+    are array axes (``in_out``: samples × units; ``out_in``: units × samples)."""
+
+    units: int = 1
+    samples: int = 0
+
+    @staticmethod
+    def of(layout: str) -> "Axes":
+        return Axes(1, 0) if layout == "in_out" else Axes(0, 1)
+
+
+def _np():
+    import numpy
+
+    return numpy
+
+
+class Formula:
+    """A formula tree; see the module docstring. Build with the constructors below and the
+    operators ``+ - * / ** @``, unary ``-`` and ``.T``."""
+
+    prec = ATOM
+
+    # --- writing -------------------------------------------------------------------------
+    def render(self, fmt: str) -> str:
+        """The formula as LaTeX (``fmt == "latex"``) or plain text."""
+        raise NotImplementedError
+
+    def math(self) -> Math:
+        """The formula in both notations."""
+        return Math(self.render("latex"), self.render("text"))
+
+    def precedence(self, fmt: str) -> int:
+        """How tightly the written formula binds (:mod:`tracegrad.core.notation`'s levels)."""
+        return self.prec
+
+    def wrapped(self, level: int, fmt: str, strict: bool = False) -> str:
+        """Rendered, in parentheses when it binds looser than ``level`` (or as loose, ``strict``)."""
+        text = self.render(fmt)
+        prec = self.precedence(fmt)
+        if prec < level or (strict and prec == level):
+            return rf"\left({text}\right)" if fmt == "latex" else f"({text})"
+        return text
+
+    # --- evaluating ----------------------------------------------------------------------
+    def evaluate(self, env, axes: Axes = Axes()):
+        """The value with ``env`` mapping each symbol's ``ref`` to a number or an array."""
+        raise NotImplementedError
+
+    def refs(self) -> set:
+        """The quantity names the formula reads."""
+        return set().union(*(c.refs() for c in self.children()))
+
+    def children(self) -> tuple:
+        return ()
+
+    # --- building ------------------------------------------------------------------------
+    def __add__(self, other):
+        return Binary("+", self, lift(other))
+
+    def __radd__(self, other):
+        return Binary("+", lift(other), self)
+
+    def __sub__(self, other):
+        return Binary("-", self, lift(other))
+
+    def __rsub__(self, other):
+        return Binary("-", lift(other), self)
+
+    def __mul__(self, other):
+        return Binary("*", self, lift(other))
+
+    def __rmul__(self, other):
+        return Binary("*", lift(other), self)
+
+    def __truediv__(self, other):
+        return Frac(self, lift(other))
+
+    def __rtruediv__(self, other):
+        return Frac(lift(other), self)
+
+    def __matmul__(self, other):
+        return Binary("@", self, lift(other))
+
+    def __pow__(self, exponent):
+        return Power(self, lift(exponent))
+
+    def __neg__(self):
+        return Neg(self)
+
+    @property
+    def T(self):
+        return Transpose(self)
+
+
+def lift(x) -> Formula:
+    """A number as a :class:`Num`; a formula unchanged."""
+    return x if isinstance(x, Formula) else Num(x)
+
+
+@dataclass(frozen=True, eq=False)
+class Sym(Formula):
+    """A named value: ``latex``/``text`` as written, ``ref`` the quantity (or constant) it
+    stands for when evaluated (``None``: a symbol only written, never evaluated)."""
+
+    latex: str
+    text: str
+    ref: str | None = None
+
+    def render(self, fmt):
+        return self.latex if fmt == "latex" else self.text
+
+    def evaluate(self, env, axes=Axes()):
+        if self.ref is None or self.ref not in env:
+            raise KeyError(f"no value for {self.text} ({self.ref})")
+        value = env[self.ref]
+        return value if isinstance(value, (int, float)) else _np().asarray(value, dtype=float)
+
+    def refs(self):
+        return {self.ref} if self.ref is not None else set()
+
+
+def sym(m: Math, ref: str | None = None) -> Sym:
+    """A symbol written as ``m`` and bound to ``ref``."""
+    return Sym(m.latex, m.text, ref)
+
+
+@dataclass(frozen=True, eq=False)
+class Num(Formula):
+    """A number written as itself (``½`` and ``1/n`` are :class:`Frac` of numbers and symbols)."""
+
+    value: float
+
+    @property
+    def prec(self):
+        return NEG if self.value < 0 else ATOM
+
+    def render(self, fmt):
+        v = float(self.value)
+        text = str(int(v)) if v.is_integer() else repr(v)
+        return text if fmt == "latex" or not text.startswith("-") else "−" + text[1:]
+
+    def evaluate(self, env, axes=Axes()):
+        return float(self.value)
+
+
+_BINARY = {
+    # op: (precedence, latex, text, strict right operand)
+    "+": (ADD, " + ", " + ", False),
+    "-": (ADD, " - ", " − ", True),
+    "*": (MUL, r" \cdot ", "·", True),
+    "@": (MUL, " ", "·", True),
+    "odot": (MUL, r" \odot ", " ⊙ ", True),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Binary(Formula):
+    """``a + b``, ``a − b``, ``a·b`` (a scalar factor), ``a @ b`` (a matrix product, written
+    by juxtaposition in LaTeX), ``a ⊙ b`` (elementwise). A scalar product of a number and
+    a parenthesised factor, or of a fraction and a symbol, is written by juxtaposition too:
+    ``(1 − β₁)g``, ``\\frac{2}{n}(ŷ − y)``."""
+
+    op: str
+    a: Formula
+    b: Formula
+
+    @property
+    def prec(self):
+        return _BINARY[self.op][0]
+
+    def children(self):
+        return (self.a, self.b)
+
+    def render(self, fmt):
+        prec, latex, text, strict = _BINARY[self.op]
+        left = self.a.wrapped(prec, fmt)
+        # a sum sign extends to the right: (1/n)·Σᵢ …, not (1/n)·(Σᵢ …)
+        right = self.b.render(fmt) if isinstance(self.b, Total) and self.op == "*" else \
+            self.b.wrapped(prec, fmt, strict=strict)
+        if self.op == "*" and _juxtaposed(self.a, self.b, fmt):
+            return f"{left} {right}" if fmt == "latex" and not right.startswith("\\left(") else left + right
+        return left + (latex if fmt == "latex" else text) + right
+
+    def evaluate(self, env, axes=Axes()):
+        a, b = self.a.evaluate(env, axes), self.b.evaluate(env, axes)
+        if self.op == "+":
+            return a + b
+        if self.op == "-":
+            return a - b
+        if self.op == "@":
+            return _np().matmul(a, b)
+        return a * b
+
+
+def _juxtaposed(a: Formula, b: Formula, fmt: str) -> bool:
+    """Whether ``a·b`` is written without the dot: in LaTeX, a coefficient (a number, a
+    fraction, a parenthesised sum) before anything but a number, or anything before a
+    parenthesised factor; in text, a number or ½ before a parenthesised factor or a symbol."""
+    if fmt == "text":
+        return (isinstance(a, Num) or a.render("text") == "½") and not isinstance(b, Num)
+    coefficient = isinstance(a, (Num, Frac)) or (isinstance(a, Binary) and a.prec < MUL)
+    return (coefficient and not isinstance(b, Num)) or b.prec < MUL
+
+
+def odot(a, b) -> Formula:
+    """``a ⊙ b``, elementwise."""
+    return Binary("odot", lift(a), lift(b))
+
+
+@dataclass(frozen=True, eq=False)
+class Frac(Formula):
+    r"""``\frac{a}{b}`` in LaTeX, ``a / b`` in text (``(1/n)`` when both are atoms)."""
+
+    a: Formula
+    b: Formula
+
+    def precedence(self, fmt):
+        return ATOM if fmt == "latex" or self._short() else MUL
+
+    def _short(self) -> bool:
+        """Written ``½`` or ``(1/n)`` in text."""
+        return self.a.prec == ATOM and self.b.prec == ATOM and (isinstance(self.a, Num) or isinstance(self.b, Num))
+
+    def children(self):
+        return (self.a, self.b)
+
+    def render(self, fmt):
+        if fmt == "latex":
+            return rf"\frac{{{self.a.render(fmt)}}}{{{self.b.render(fmt)}}}"
+        if isinstance(self.a, Num) and self.a.value == 1 and isinstance(self.b, Num) and self.b.value == 2:
+            return "½"
+        if self._short():
+            return f"({self.a.render(fmt)}/{self.b.render(fmt)})"
+        return f"{self.a.wrapped(MUL, fmt)} / {self.b.wrapped(MUL, fmt, strict=True)}"
+
+    def evaluate(self, env, axes=Axes()):
+        return self.a.evaluate(env, axes) / self.b.evaluate(env, axes)
+
+
+@dataclass(frozen=True, eq=False)
+class Power(Formula):
+    """``a^e``; a number exponent is written as a superscript in text (``a²``)."""
+
+    a: Formula
+    e: Formula
+    prec = POW
+
+    def children(self):
+        return (self.a, self.e)
+
+    def render(self, fmt):
+        base = self.a.wrapped(ATOM, fmt)
+        if fmt == "latex":
+            return f"{base}^{{{self.e.render(fmt)}}}"
+        if isinstance(self.e, Num) and float(self.e.value).is_integer():
+            return base + str(int(self.e.value)).translate(_SUPERSCRIPT)
+        return f"{base}^{self.e.wrapped(ATOM, fmt)}"
+
+    def evaluate(self, env, axes=Axes()):
+        return self.a.evaluate(env, axes) ** self.e.evaluate(env, axes)
+
+
+@dataclass(frozen=True, eq=False)
+class Neg(Formula):
+    """``−a``."""
+
+    a: Formula
+    prec = NEG
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        inner = self.a.render(fmt) if isinstance(self.a, Total) else self.a.wrapped(MUL, fmt)
+        return ("-" if fmt == "latex" else "−") + inner
+
+    def evaluate(self, env, axes=Axes()):
+        return -self.a.evaluate(env, axes)
+
+
+@dataclass(frozen=True, eq=False)
+class Transpose(Formula):
+    """``aᵀ``."""
+
+    a: Formula
+    prec = POW
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        base = self.a.wrapped(ATOM, fmt)
+        return base + (r"^{\top}" if fmt == "latex" else "ᵀ")
+
+    def evaluate(self, env, axes=Axes()):
+        value = self.a.evaluate(env, axes)
+        return value.T if hasattr(value, "T") else value
+
+
+_FUNCTIONS = {
+    # name: numpy function of (array, axes)
+    "exp": lambda np, x, axes: np.exp(x),
+    "log": lambda np, x, axes: np.log(x),
+    "sqrt": lambda np, x, axes: np.sqrt(x),
+    "abs": lambda np, x, axes: np.abs(x),
+    "sign": lambda np, x, axes: np.sign(x),
+    "sigmoid": lambda np, x, axes: 1 / (1 + np.exp(-x)),
+    "tanh": lambda np, x, axes: np.tanh(x),
+    "relu": lambda np, x, axes: np.maximum(x, 0.0),
+    "identity": lambda np, x, axes: x,
+    "softmax": lambda np, x, axes: _softmax(np, x, axes.units),
+    "indicator": lambda np, x, axes: np.where(x > 0, 1.0, 0.0),
+}
+
+
+def _softmax(np, x, axis):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True)) if x.ndim else np.exp(0.0)
+    return e / np.sum(e, axis=axis, keepdims=True) if x.ndim else 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class Call(Formula):
+    """``f(a)`` written as ``latex``/``text`` (``\\sigma``, ``σ``), evaluated elementwise by the
+    function ``name`` (softmax over each sample's units); ``params`` are extra numbers
+    (LeakyReLU's slope)."""
+
+    name: str
+    latex: str
+    text: str
+    a: Formula
+    params: tuple = ()
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        head = self.latex if fmt == "latex" else self.text
+        inner = self.a.render(fmt)
+        return rf"{head}\left({inner}\right)" if fmt == "latex" else f"{head}({inner})"
+
+    def evaluate(self, env, axes=Axes()):
+        np = _np()
+        x = self.a.evaluate(env, axes)
+        if self.name == "leaky_relu":
+            return np.where(np.asarray(x) > 0, x, self.params[0] * np.asarray(x))
+        return _FUNCTIONS[self.name](np, np.asarray(x, dtype=float), axes)
+
+
+@dataclass(frozen=True, eq=False)
+class Indicator(Formula):
+    """``𝟙[a > 0]``: 1 where ``a`` is positive, else 0."""
+
+    a: Formula
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        inner = self.a.render(fmt)
+        return rf"\mathbb{{1}}\left[{inner} > 0\right]" if fmt == "latex" else f"1[{inner} > 0]"
+
+    def evaluate(self, env, axes=Axes()):
+        np = _np()
+        return np.where(np.asarray(self.a.evaluate(env, axes)) > 0, 1.0, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class Cases(Formula):
+    """``yes`` where ``a > 0``, else ``no`` (LeakyReLU's derivative)."""
+
+    a: Formula
+    yes: Formula
+    no: Formula
+
+    def children(self):
+        return (self.a, self.yes, self.no)
+
+    def render(self, fmt):
+        a, yes, no = (x.render(fmt) for x in (self.a, self.yes, self.no))
+        if fmt == "latex":
+            return rf"\begin{{cases}} {yes} & {a} > 0 \\ {no} & {a} \le 0 \end{{cases}}"
+        return f"({yes} if {a} > 0 else {no})"
+
+    def evaluate(self, env, axes=Axes()):
+        np = _np()
+        a = np.asarray(self.a.evaluate(env, axes))
+        return np.where(a > 0, self.yes.evaluate(env, axes), self.no.evaluate(env, axes))
+
+
+@dataclass(frozen=True, eq=False)
+class Total(Formula):
+    """``Σ a`` over the units of a layer (``over == "units"``), the samples of a batch
+    (``"samples"``) or every element (``"all"``); ``index`` is the summation index as
+    written (``j``, ``s``), ``limit`` its upper bound (``N``) or empty."""
+
+    a: Formula
+    over: str
+    index: str = ""
+    limit: str = ""
+    prec = MUL
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        inner = self.a.wrapped(MUL, fmt)
+        if fmt == "latex":
+            bound = f"_{{{self.index}=1}}^{{{self.limit}}}" if self.limit else (f"_{{{self.index}}}" if self.index else "")
+            return rf"\sum{bound} {inner}"
+        sub = self.index.translate(str.maketrans("ijks", "ᵢⱼₖₛ"))
+        return f"Σ{sub}{'' if inner.startswith('(') else ' '}{inner}" if sub else f"Σ {inner}"
+
+    def evaluate(self, env, axes=Axes()):
+        np = _np()
+        a = np.asarray(self.a.evaluate(env, axes), dtype=float)
+        if self.over == "all" or a.ndim == 0:
+            return float(np.sum(a))
+        axis = axes.units if self.over == "units" else axes.samples
+        return np.sum(a, axis=axis, keepdims=a.ndim > 1 and self.over == "samples")
+
+
+@dataclass(frozen=True, eq=False)
+class Root(Formula):
+    r"""``\sqrt{a}``, elementwise."""
+
+    a: Formula
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        return rf"\sqrt{{{self.a.render(fmt)}}}" if fmt == "latex" else f"√{self.a.wrapped(ATOM, fmt)}"
+
+    def evaluate(self, env, axes=Axes()):
+        return _np().sqrt(self.a.evaluate(env, axes))
+
+
+@dataclass(frozen=True, eq=False)
+class Bars(Formula):
+    """``|a|``, elementwise."""
+
+    a: Formula
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        inner = self.a.render(fmt)
+        return rf"\left|{inner}\right|" if fmt == "latex" else f"|{inner}|"
+
+    def evaluate(self, env, axes=Axes()):
+        return _np().abs(self.a.evaluate(env, axes))
+
+
+@dataclass(frozen=True, eq=False)
+class Norm(Formula):
+    """``‖a‖``, the Euclidean norm of every element of ``a`` (gradient clipping)."""
+
+    a: Formula
+
+    def children(self):
+        return (self.a,)
+
+    def render(self, fmt):
+        inner = self.a.render(fmt)
+        return rf"\left\lVert {inner} \right\rVert" if fmt == "latex" else f"‖{inner}‖"
+
+    def evaluate(self, env, axes=Axes()):
+        np = _np()
+        return float(np.sqrt(np.sum(np.square(np.asarray(self.a.evaluate(env, axes), dtype=float)))))
+
+
+@dataclass(frozen=True, eq=False)
+class Extremum(Formula):
+    """``min(a, b)`` or ``max(a, b)`` (``name``), elementwise."""
+
+    name: str
+    a: Formula
+    b: Formula
+
+    def children(self):
+        return (self.a, self.b)
+
+    def render(self, fmt):
+        a, b = self.a.render(fmt), self.b.render(fmt)
+        return rf"\{self.name}\left({a}, {b}\right)" if fmt == "latex" else f"{self.name}({a}, {b})"
+
+    def evaluate(self, env, axes=Axes()):
+        np = _np()
+        f = np.minimum if self.name == "min" else np.maximum
+        return f(self.a.evaluate(env, axes), self.b.evaluate(env, axes))
+
+
+def minimum(a, b) -> Extremum:
+    """``min(a, b)``."""
+    return Extremum("min", lift(a), lift(b))
+
+
+def maximum(a, b) -> Extremum:
+    """``max(a, b)``."""
+    return Extremum("max", lift(a), lift(b))
+
+
+@dataclass(frozen=True, eq=False)
+class Where(Formula):
+    """``main, L_s = definition``: a formula with a named part written after it; the part is
+    evaluated first and bound to ``part.ref``."""
+
+    main: Formula
+    part: Sym
+    definition: Formula
+
+    def children(self):
+        return (self.main, self.definition)
+
+    def refs(self):
+        return (self.main.refs() - {self.part.ref}) | self.definition.refs()
+
+    def render(self, fmt):
+        sep = r", \quad " if fmt == "latex" else ",  "
+        return f"{self.main.render(fmt)}{sep}{self.part.render(fmt)} = {self.definition.render(fmt)}"
+
+    def evaluate(self, env, axes=Axes()):
+        inner = dict(env)
+        inner[self.part.ref] = self.definition.evaluate(env, axes)
+        return self.main.evaluate(inner, axes)
+
+
+def call(name: str, symbol: Math, a: Formula, params: tuple = ()) -> Call:
+    """``symbol(a)`` evaluated by function ``name``."""
+    return Call(name, symbol.latex, symbol.text, lift(a), params)
+
+
+def half() -> Frac:
+    """½."""
+    return Frac(Num(1), Num(2))
+
+
+def is_close(computed, shown, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
+    """Whether every element of ``computed`` equals ``shown`` up to float noise."""
+    np = _np()
+    a, b = np.asarray(computed, dtype=float), np.asarray(shown, dtype=float)
+    if a.shape != b.shape:
+        if a.size != b.size:
+            return False
+        a = a.reshape(b.shape)
+    return bool(np.all(np.isclose(a, b, rtol=rel, atol=abs_) | (np.isnan(a) & np.isnan(b))))
+
+
+__all__ = ["Axes", "Formula", "Sym", "Num", "Binary", "Frac", "Power", "Neg", "Transpose", "Call", "Indicator",
+           "Cases", "Total", "Root", "Bars", "Norm", "Extremum", "Where", "minimum", "maximum", "sym", "lift", "odot", "call", "half", "is_close"]
