@@ -19,6 +19,7 @@ from ..core.notation import sub
 from ..core.numbers import NumberFormat
 from ..core.trace import Trace
 from ..core.replay import op_value
+from ..nn.losses import LOSSES
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,6 @@ def rounding_mutations(subject, decimals) -> tuple:
 
 # --- networks ---------------------------------------------------------------------
 
-SUM_OVER_OUTPUTS = ("half_se", "cce", "cce_logits")
-"""Losses that add up their outputs' terms (the rest average them)."""
-
-
 def network_mutations(worked, optimizer_factory=None) -> tuple:
     """Every diagnosis that applies to a worked network problem."""
     return (*_activation_derivative(worked), *_loss_derivative(worked), *_transposed(worked),
@@ -95,7 +92,7 @@ def _loss_derivative(worked):
         yield Mutation("batch_summed", (("n", n),), overrides=_scaled(trace, nodes, float(n)))
     outputs = len(p.y[0])
     if outputs > 1:
-        if p.loss in SUM_OVER_OUTPUTS:
+        if LOSSES[p.loss].sums_outputs:
             yield Mutation("outputs_averaged", (("n", outputs),), overrides=_scaled(trace, nodes, 1.0 / outputs))
         else:
             yield Mutation("outputs_summed", (("n", outputs),), overrides=_scaled(trace, nodes, float(outputs)))

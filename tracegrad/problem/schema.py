@@ -18,15 +18,10 @@ from typing import Any
 
 from ..core.errors import InputError
 from ..nn.activations import ACTIVATIONS
+from ..nn.losses import LOSSES
+from ..nn.optim import OPTIMIZERS
 
 LAYOUTS = ("in_out", "out_in")
-LOSS_NAMES = ("half_se", "mse", "mae", "bce", "bce_logits", "cce", "cce_logits", "hinge")
-OPTIMIZER_SETTINGS = {
-    "sgd": ("lr", "momentum", "nesterov", "weight_decay"),
-    "momentum": ("lr", "momentum", "nesterov", "weight_decay"),
-    "rmsprop": ("lr", "alpha", "eps", "weight_decay"),
-    "adam": ("lr", "betas", "eps", "weight_decay", "decoupled"),
-}
 ROUNDINGS = ("exact", "carry")
 LANGS = ("en", "zh")
 FORMATS = ("markdown", "latex", "text", "json")
@@ -265,36 +260,45 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     if isinstance(loss_raw, dict):
         r.known_keys(loss_raw, "loss", ("name",))
         loss_raw = loss_raw.get("name", "half_se")
-        loss = r.choice(loss_raw, "loss.name", LOSS_NAMES)
+        loss = r.choice(loss_raw, "loss.name", tuple(LOSSES))
     else:
-        loss = r.choice(loss_raw, "loss", LOSS_NAMES)
+        loss = r.choice(loss_raw, "loss", tuple(LOSSES))
 
-    opt = r.table(data.get("optimizer", {"name": "sgd", "lr": 0.1}), "optimizer")
-    name = r.choice(opt.get("name", "sgd"), "optimizer.name", tuple(OPTIMIZER_SETTINGS))
-    r.known_keys(opt, "optimizer", ("name",) + OPTIMIZER_SETTINGS[name])
+    name, settings = _optimizer(r, r.table(data.get("optimizer", {"name": "sgd", "lr": 0.1}), "optimizer"))
+
+    render = _render(r, data.get("render", {}))
+    extra = tuple(sorted((k, data[k]) for k in ("variants", "training") if k in data))
+    return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, settings, render, extra)
+
+
+def _optimizer(r: _Reader, opt: dict) -> tuple:
+    """The optimizer's name and its sorted ``(setting, value)`` pairs, each checked against
+    the optimizer's own settings table; ``lr`` defaults to 0.1."""
+    name = r.choice(opt.get("name", "sgd"), "optimizer.name", tuple(OPTIMIZERS))
+    table = {s.name: s for s in OPTIMIZERS[name].settings}
+    r.known_keys(opt, "optimizer", ("name",) + tuple(table))
     settings = []
     for k in sorted(opt):
         if k == "name":
             continue
-        v = opt[k]
-        if k == "betas":
-            pair = r.vector(v, "optimizer.betas")
-            if len(pair) != 2:
-                r.fail("optimizer.betas", f"expected two numbers [β₁, β₂], got {len(pair)}")
-            settings.append((k, pair))
-        elif k in ("nesterov", "decoupled"):
+        v, setting, key = opt[k], table[k], f"optimizer.{k}"
+        if setting.kind == "pair":
+            v = r.vector(v, key)
+            if len(v) != 2:
+                r.fail(key, f"expected two numbers [β₁, β₂], got {len(v)}")
+        elif setting.kind == "flag":
             if not isinstance(v, bool):
-                r.fail(f"optimizer.{k}", f"expected true or false, got {_describe(v)}")
-            settings.append((k, v))
+                r.fail(key, f"expected true or false, got {_describe(v)}")
         else:
-            settings.append((k, r.number(v, f"optimizer.{k}")))
+            v = r.number(v, key)
+        try:
+            settings.append((k, setting.check(v, key)))
+        except InputError as exc:
+            r.fail(key, str(exc).split(": ", 1)[1])
     if "lr" not in opt:
         settings.append(("lr", 0.1))
         settings.sort()
-
-    render = _render(r, data.get("render", {}))
-    extra = tuple(sorted((k, data[k]) for k in ("variants", "training") if k in data))
-    return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, tuple(settings), render, extra)
+    return name, tuple(settings)
 
 
 def _samples(r: _Reader, value, key: str, allow_scalar: bool = False):

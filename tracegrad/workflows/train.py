@@ -31,7 +31,6 @@ from ..problem.schema import Problem, is_finite_number, load_problem
 GENERATED = ("xor", "moons", "spirals", "linear")
 KEYS = ("dataset", "samples", "noise", "seed", "epochs", "batch_size", "test_split", "scale", "target_columns",
         "l1", "l2", "clip_norm", "clip_value")
-CLASSIFICATION = ("bce", "bce_logits", "cce", "cce_logits", "hinge")
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,9 @@ def load_dataset(problem: Problem, spec: TrainingSpec):
     if len(X[0]) != n_in:
         raise InputError(f"the dataset has {len(X[0])} features but the network takes {n_in} inputs",
                          file=problem.source, key="training.dataset")
-    return X, _shape_targets(targets, problem.loss, n_out, problem.source)
+    from ..nn.losses import LOSSES
+
+    return X, _shape_targets(targets, LOSSES[problem.loss], n_out, problem.source)
 
 
 def _read_csv(path: Path, target_columns: int, source: str):
@@ -133,9 +134,9 @@ def _numeric(row) -> bool:
         return False
 
 
-def _shape_targets(targets, loss: str, n_out: int, source: str):
-    """Class labels become one-hot rows for categorical losses and ±1 for the hinge loss."""
-    if loss in ("cce", "cce_logits") and n_out > 1 and all(len(t) == 1 for t in targets):
+def _shape_targets(targets, loss, n_out: int, source: str):
+    """Class labels become what the loss takes (its ``labels``): one-hot rows, or ±1."""
+    if loss.labels == "one_hot" and n_out > 1 and all(len(t) == 1 for t in targets):
         if any(t[0] != int(t[0]) for t in targets):
             raise InputError("class labels must be whole numbers 0, 1, 2 …", file=source, key="training.dataset")
         labels = [int(t[0]) for t in targets]
@@ -143,7 +144,7 @@ def _shape_targets(targets, loss: str, n_out: int, source: str):
             raise InputError(f"class labels must be 0 … {n_out - 1} for {n_out} output units", file=source,
                              key="training.dataset")
         return [[1.0 if k == c else 0.0 for k in range(n_out)] for c in labels]
-    if loss == "hinge":
+    if loss.labels == "sign":
         return [[1.0 if t[0] > 0 else -1.0] for t in targets]
     if any(len(t) != n_out for t in targets):
         raise InputError(f"expected {n_out} target value(s) per sample", file=source, key="training.dataset")
@@ -211,14 +212,14 @@ def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: i
         raise InputError(f"--trace-step {trace_step}: the run has iterations 1 … {history.iterations}")
     result = Result(history, evaluate(model, (X_train, y_train), loss),
                     evaluate(model, (X_test, y_test), loss) if X_test else None,
-                    _accuracy(model, X_train, y_train, problem.loss),
-                    _accuracy(model, X_test, y_test, problem.loss) if X_test else None, model)
+                    _accuracy(model, X_train, y_train, loss),
+                    _accuracy(model, X_test, y_test, loss) if X_test else None, model)
     return result, (_step_problem(problem, snapshot) if snapshot else None)
 
 
-def _accuracy(model, X, y, loss: str):
+def _accuracy(model, X, y, loss):
     """Share of samples classified right (classification losses only)."""
-    if loss not in CLASSIFICATION:
+    if not loss.classification:
         return None
     from ..nn.loop import predict
 
@@ -227,11 +228,8 @@ def _accuracy(model, X, y, loss: str):
     for out, target in zip(outputs, y):
         if len(out) > 1:
             right += max(range(len(out)), key=out.__getitem__) == max(range(len(target)), key=target.__getitem__)
-        elif loss == "hinge":
-            right += (out[0] > 0) == (target[0] > 0)
         else:
-            threshold = 0.0 if loss == "bce_logits" else 0.5
-            right += (out[0] > threshold) == (target[0] > 0.5)
+            right += (out[0] > loss.decision) == (target[0] > (0 if loss.labels == "sign" else 0.5))
     return right / len(y)
 
 

@@ -1,0 +1,169 @@
+"""The spec tables (activations, losses, optimizers): each entry's written formulas agree with
+what the engine computes, and a new entry is enough to use a new loss everywhere."""
+
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tracegrad as tg
+from tracegrad.core.formula import Frac, Num, Sym, Total, is_close
+from tracegrad.nn.activations import ACTIVATIONS
+from tracegrad.nn.losses import LOSSES, Loss
+from tracegrad.nn.optim import OPTIMIZERS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", [n for n, s in ACTIVATIONS.items() if s.derivative is not None])
+def test_activation_derivative_formula_matches_the_op_table(name):
+    spec = ACTIVATIONS[name]
+    rng = random.Random(name)
+    for _ in range(20):
+        z0 = rng.uniform(-3, 3)
+        z = tg.Value(z0)
+        (a,) = spec([z], 0.1)
+        a.backward()
+        written = spec.derivative(Sym("z", "z", "z"), Sym("a", "a", "a"), 0.1).evaluate({"z": z0, "a": a.data})
+        # the engine's local derivative da/dz, from a plain central difference as a third opinion
+        h = 1e-6
+        up, down = spec([tg.Value(z0 + h)], 0.1)[0].data, spec([tg.Value(z0 - h)], 0.1)[0].data
+        assert math.isclose(float(written), z.grad, rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(float(written), (up - down) / (2 * h), rel_tol=1e-5, abs_tol=1e-8)
+
+
+def _targets(loss: Loss, rng, n):
+    if loss.labels == "sign":
+        return [rng.choice((-1.0, 1.0)) for _ in range(n)]
+    if loss.labels == "one_hot":
+        hot = rng.randrange(n)
+        return [1.0 if k == hot else 0.0 for k in range(n)]
+    if loss.labels == "binary":
+        return [rng.choice((0.0, 1.0, 0.3)) for _ in range(n)]
+    return [rng.uniform(-1, 1) for _ in range(n)]
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_loss_formula_and_derivative_match_the_engine(name, outputs):
+    loss = LOSSES[name]
+    rng = random.Random(f"{name}{outputs}")
+    p, y, n = Sym("p", "p", "p"), Sym("y", "y", "y"), Sym("n", "n", "n")
+    formula, derivative = loss.formula(p, y, n, outputs), loss.derivative(p, y, n, outputs)
+    for _ in range(10):
+        if loss.expects == "probabilities":
+            raw = [rng.uniform(0.05, 0.95) for _ in range(outputs)]
+            if loss.labels == "one_hot":
+                total = sum(raw)
+                raw = [r / total for r in raw]
+        else:
+            raw = [rng.uniform(-2, 2) for _ in range(outputs)]
+        target = _targets(loss, rng, outputs)
+        leaves = [tg.Value(v) for v in raw]
+        value = loss(leaves, target)
+        value.backward()
+        env = {"p": np.array([raw]), "y": np.array([target]), "n": float(outputs)}
+        assert is_close(formula.evaluate(env), value.data, rel=1e-12)
+        # the derivative by the loss's input: by hand (central differences) and by the engine
+        engine = [v.grad for v in leaves]
+        assert is_close(derivative.evaluate(env), np.array([engine]), rel=1e-9, abs_=1e-12)
+
+
+def _random_names(opt, rng):
+    values = {"p": rng.uniform(-1, 1), "g": rng.uniform(-1, 1), "t": 2.0}
+    values.update(opt.hyperparameters())
+    state = {}
+    for key, v in opt.initial_state().items():
+        state[key] = 1 if key == "t" else abs(rng.uniform(0.01, 0.2))
+        if key != "t":
+            values[f"prev_{key}"] = state[key]
+    return values, state
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("decay", ["none", "coupled", "decoupled"])
+def test_optimizer_formulas_are_its_rule(name, decay):
+    cls = OPTIMIZERS[name]
+    kwargs = {"lr": 0.05}
+    if name == "sgd":
+        kwargs["momentum"] = 0.5
+    if decay != "none":
+        kwargs["weight_decay"] = 0.1
+        if name != "adamw":
+            kwargs["decoupled"] = decay == "decoupled"
+    elif name == "adamw":
+        kwargs["weight_decay"] = 0.0
+    opt = cls([tg.Value(0.0)], **kwargs)
+    rng = random.Random(f"{name}{decay}")
+    values, state = _random_names(opt, rng)
+    new_p, terms = opt.update(values["p"], values["g"], state)
+    names = {k: Sym(k, k, k) for k in ["p", "g", "t", *values, *terms]}
+    names["dL"] = Sym("dL", "dL", "dL")
+    for setting in cls.settings:
+        names.setdefault(setting.name, Sym(setting.name, setting.name, setting.name))
+    env = dict(values)
+    if opt.weight_decay and not opt.decoupled:
+        env["g"] = values["g"] + opt.weight_decay * values["p"]  # the gradient line computes it
+    for key, formula in opt.update_formulas(names):
+        got = float(formula.evaluate({**env, "dL": values["g"]}))
+        expected = new_p if key == "new" else (env["g"] if key == "g" else terms[key])
+        assert math.isclose(got, expected, rel_tol=1e-12), (key, formula.math().text)
+        env[key] = got
+
+
+# --- a new loss is one entry --------------------------------------------------------------
+
+def _quartic(p, y):
+    from tracegrad.core.functional import sum as total
+
+    terms = [0.25 * (a - b) ** 4 for a, b in zip(p, y)]
+    return terms[0] if len(terms) == 1 else total(terms)
+
+
+QUARTIC = Loss("quartic", False, _quartic, sums_outputs=True,
+               formula=lambda p, y, n, k: Frac(Num(1), Num(4)) * (p - y) ** 4 if k == 1
+               else Total(Frac(Num(1), Num(4)) * (p - y) ** 4, "units", "i"),
+               derivative=lambda p, y, n, k: (p - y) ** 3)
+
+
+@pytest.fixture
+def quartic(monkeypatch):
+    monkeypatch.setitem(LOSSES, "quartic", QUARTIC)
+    return QUARTIC
+
+
+def test_a_new_loss_is_one_entry(quartic, tmp_path):
+    seed = (ROOT / "examples" / "seed.toml").read_text()
+    problem = tmp_path / "quartic.toml"
+    problem.write_text(seed.replace('name = "half_se"', 'name = "quartic"'))
+    derived = tg.derive(problem, format="text", verify=True)
+    assert derived.ok
+    # ŷ = σ(1.1844) with z₁ = [2.0, 2.4] as in the document; L = ¼(ŷ − 0.5)⁴, ∂L/∂ŷ = (ŷ − 0.5)³
+    a1 = [1 / (1 + math.exp(-2.0)), 1 / (1 + math.exp(-2.4))]
+    y_hat = 1 / (1 + math.exp(-(a1[0] * 0.9 + a1[1] * 0.1 + 0.3)))
+    assert f"{0.25 * (y_hat - 0.5) ** 4:.4f}" in derived.text
+    assert f"{(y_hat - 0.5) ** 3:.4f}" in derived.text
+    assert "¼(ŷ − y)⁴" in derived.text or "(1/4)" in derived.text
+    worked = tg.solve(tg.load_problem(problem))
+    key = {"dL/dy_hat": worked.value("dL/dy_hat"), "loss": worked.value("loss")}
+    report = tg.check(problem, {k: [round(x, 6) for x in v] if isinstance(v, tuple) else round(v, 6)
+                                for k, v in key.items()})
+    assert report.passed
+    wrong = tg.check(problem, {"dL/dy_hat": [round(2 * (y_hat - 0.5) ** 3, 6)]})
+    assert not wrong.passed and any(m.key == "loss_grad_doubled" for m in wrong["dL/dy_hat[0]"].mistakes)
+
+
+def test_the_problem_file_names_come_from_the_tables(quartic):
+    from tracegrad.problem.schema import parse_problem
+
+    for name in OPTIMIZERS:
+        raw = {"layers": [{"weights": [1.0], "bias": 0.0, "activation": "sigmoid"}], "data": {"x": [1.0], "y": 0.5},
+               "optimizer": {"name": name, "lr": 0.1}}
+        assert parse_problem(raw).optimizer == name
+    for name in ACTIVATIONS:
+        raw = {"layers": [{"weights": [1.0, 2.0], "bias": 0.0, "activation": name}], "data": {"x": [1.0, 0.0], "y": 0.5}}
+        assert parse_problem(raw).layers[0].activation == name
+    raw["loss"] = "quartic"
+    assert parse_problem(raw).loss == "quartic"
