@@ -441,10 +441,10 @@ class Total(Formula):
     def evaluate(self, env, axes=Axes()):
         np = _np()
         a = np.asarray(self.a.evaluate(env, axes), dtype=float)
-        if self.over == "all" or a.ndim == 0:
+        if self.over == "all" or a.ndim < 2:
             return float(np.sum(a))
         axis = axes.units if self.over == "units" else axes.samples
-        return np.sum(a, axis=axis, keepdims=a.ndim > 1 and self.over == "samples")
+        return np.sum(a, axis=axis, keepdims=True)
 
 
 @dataclass(frozen=True, eq=False)

@@ -104,6 +104,7 @@ class StateName:
     key: str
     latex: str
     text: str
+    caption: str  # its caption in the message catalogs: caption.state_<caption>
     carried: bool = True
 
     def symbol(self, ref: str | None = None) -> Sym:
@@ -153,13 +154,16 @@ class Optimizer:
         raise NotImplementedError
 
     def update(self, p, g, state: dict):
-        """:meth:`rule` with weight decay around it (coupled or decoupled): ``(new_p, terms)``."""
+        """:meth:`rule` with weight decay around it (coupled or decoupled): ``(new_p, terms)``;
+        with coupled decay ``terms`` starts with ``g``, the decayed gradient the rule used."""
+        decayed = {}
         if self.weight_decay and not self.decoupled:
             g = g + self.weight_decay * p
+            decayed["g"] = g
         new_p, terms = self.rule(p, g, state)
         if self.weight_decay and self.decoupled:
             new_p = new_p - self.lr * self.weight_decay * p
-        return new_p, terms
+        return new_p, {**decayed, **terms}
 
     def update_formulas(self, names: dict) -> list:
         """:meth:`formulas` with weight decay shown: coupled, as the gradient line
@@ -249,7 +253,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     settings = (LR, MOMENTUM, NESTEROV, WEIGHT_DECAY, DECOUPLED)
-    state_names = (StateName("v", "v", "v"),)
+    state_names = (StateName("v", "v", "v", "velocity"),)
 
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0, decoupled: bool = False):
@@ -307,7 +311,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     settings = (LR, ALPHA, EPS, WEIGHT_DECAY, DECOUPLED)
-    state_names = (StateName("s", "s", "s"),)
+    state_names = (StateName("s", "s", "s", "mean_square"),)
 
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False):
@@ -342,8 +346,9 @@ class Adam(Optimizer):
 
     name = "adam"
     settings = (Setting("lr", 0.001, r"\eta", "η", open_low=True), BETAS, EPS, WEIGHT_DECAY, DECOUPLED)
-    state_names = (StateName("m", "m", "m"), StateName("v", "v", "v"),
-                   StateName("m_hat", r"\hat{m}", "m̂", carried=False), StateName("v_hat", r"\hat{v}", "v̂", carried=False))
+    state_names = (StateName("m", "m", "m", "first_moment"), StateName("v", "v", "v", "second_moment"),
+                   StateName("m_hat", r"\hat{m}", "m̂", "first_moment_hat", carried=False),
+                   StateName("v_hat", r"\hat{v}", "v̂", "second_moment_hat", carried=False))
 
     def __init__(self, params, lr: float = 0.001, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled: bool = False):

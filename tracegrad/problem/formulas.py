@@ -12,7 +12,7 @@ answer.
 
 from __future__ import annotations
 
-from ..core.formula import Formula, Frac, Num, Sym, Total, Where, call, odot, sym
+from ..core.formula import Binary, Formula, Frac, Num, Sym, Total, Where, call, odot, sym
 from ..core.notation import ETA, L, Math, Y_HAT, partial, sub, var
 from .solve import Worked
 
@@ -64,8 +64,11 @@ def _a(worked: Worked, k: int) -> Sym:
     return _y_hat() if k == worked.depth else sym(var("a", k), f"a{k}")
 
 
-def _prev_a(k: int) -> Sym:
-    return Sym("X", "X", "x") if k == 1 else sym(var("a", k - 1), f"a{k - 1}")
+def _prev_a(worked: Worked, k: int) -> Sym:
+    """The input of layer k: X, or the previous layer's output (its z when it has no activation)."""
+    if k == 1:
+        return Sym("X", "X", "x")
+    return _z(k - 1) if worked.layers[k - 2].spec.is_identity else sym(var("a", k - 1), f"a{k - 1}")
 
 
 def _delta(k) -> Sym:
@@ -96,6 +99,8 @@ def symbol(worked: Worked, q) -> Math:
         return ETA + Math(r" \cdot ", "·") + partial(L, var(q.parameter, k))
     if kind == "new":
         return var(q.parameter, k)
+    if kind in ("state", "grad"):
+        return _state_symbol(worked, q.state or "g", q.parameter, k).math()
     return {
         "z": var("z", k), "a": var("a", k), "y_hat": Y_HAT, "loss": L, "dL/dy_hat": partial(L, Y_HAT),
         "dL/dW": partial(L, var("W", k)), "dL/db": partial(L, var("b", k)), "dL/da": partial(L, var("a", k)),
@@ -108,13 +113,13 @@ def formula(worked: Worked, q) -> Formula | None:
     k, kind = q.layer, q.kind
     in_out = p.layout == "in_out"
     if kind == "z":
-        a, w, b = _prev_a(k), _param("W", k), _param("b", k)
+        a, w, b = _prev_a(worked, k), _param("W", k), _param("b", k)
         return (a @ w if in_out else w @ a) + b
     if kind == "a":
         layer = worked.layers[k - 1]
         return call(layer.spec.name, activation_symbol(worked, k), _z(k), (layer.alpha,))
     if kind == "y_hat":
-        return sym(var("a", k), f"a{k}")
+        return _z(k) if worked.layers[k - 1].spec.is_identity else sym(var("a", k), f"a{k}")
     if kind == "loss":
         return loss_formula(worked)
     if kind == "dL/dy_hat":
@@ -126,19 +131,20 @@ def formula(worked: Worked, q) -> Formula | None:
     if kind == "delta":
         return _delta_formula(worked, k)
     if kind == "dL/dW":
-        a, d = _prev_a(k), _delta(k)
-        return a.T @ d if in_out else d.T @ a
+        a, d = _prev_a(worked, k), _delta(k)
+        return a.T @ d if in_out else d @ a.T
     if kind == "dL/db":
-        if worked.layers[k - 1].shared_bias:
-            return Total(_delta(k), "units", "j")
-        return _delta(k)
+        delta = Total(_delta(k), "samples", "s") if p.batch else _delta(k)
+        return Total(delta, "units", "j") if worked.layers[k - 1].shared_bias else delta
     if kind == "dL/da":
         d, w = _delta(k + 1), _param("W", k + 1)
         return d @ w.T if in_out else w.T @ d
     if kind == "step":
-        return sym(ETA, "lr") * _gradient(q.parameter, k)
+        return _step(_update(worked, q.parameter, k), _param(q.parameter, k))
     if kind == "new":
         return _update(worked, q.parameter, k)
+    if kind in ("state", "grad"):
+        return _update(worked, q.parameter, k, q.state or "g")
     return None
 
 
@@ -159,16 +165,105 @@ def _delta_formula(worked: Worked, k: int) -> Formula:
     return odot(upstream, _act_grad(worked, k, "'"))
 
 
-def _update(worked: Worked, parameter: str, k: int) -> Formula:
-    """The parameter's update line from the optimizer's own rule."""
+def _step(update: Formula, p: Sym) -> Formula | None:
+    """The step of an update ``p − step`` (η·∂L/∂W for SGD), or None for another form."""
+    if isinstance(update, Binary) and update.op == "-" and isinstance(update.a, Sym) and update.a.ref == p.ref:
+        return update.b
+    return None
+
+
+def _state_symbol(worked: Worked, key: str, parameter: str, k: int, ref: str | None = None) -> Sym:
+    """An optimizer state of one parameter, m(W₁), v̂(b₂), or the gradient g(W₁) it uses."""
+    state = next((s for s in worked.optimizer.state_names if s.key == key), None)
+    latex, text = (state.latex, state.text) if state is not None else ("g", "g")
+    return Sym(rf"{latex}_{{{parameter}_{{{k}}}}}", f"{text}({parameter}{sub(k)})", ref or f"{key}_{parameter}{k}")
+
+
+def _update(worked: Worked, parameter: str, k: int, key: str = "new") -> Formula:
+    """Line ``key`` (``new``, a state, or ``g``) of the parameter's update, from the optimizer's
+    own rule."""
     opt = worked.optimizer
-    names = {"p": _param(parameter, k), "g": _gradient(parameter, k), "dL": _gradient(parameter, k)}
+    gradient = _gradient(parameter, k)
+    names = {"p": _param(parameter, k), "dL": gradient}
+    names["g"] = _state_symbol(worked, "g", parameter, k) if opt.weight_decay and not opt.decoupled else gradient
     for setting in opt.settings:
         if setting.kind == "number":
             names[setting.name] = setting.symbol(setting.name)
     names.update(beta1=Sym(r"\beta_{1}", "β₁", "beta1"), beta2=Sym(r"\beta_{2}", "β₂", "beta2"),
                  t=Sym("t", "t", "t"))
     for state in opt.state_names:
-        names[state.key] = state.symbol(f"{state.key}_{parameter}{k}")
-        names[f"prev_{state.key}"] = state.symbol(f"prev_{state.key}_{parameter}{k}")
-    return dict(opt.update_formulas(names))["new"]
+        names[state.key] = _state_symbol(worked, state.key, parameter, k)
+        names[f"prev_{state.key}"] = _state_symbol(worked, state.key, parameter, k, f"prev_{state.key}_{parameter}{k}")
+    return dict(opt.update_formulas(names))[key]
+
+
+def environment(worked: Worked, trace=None) -> dict:
+    """Every value a formula can name, read from ``trace`` (default: the exact one), as numpy
+    arrays oriented for :class:`~tracegrad.core.formula.Axes` of the problem's layout: a
+    layer's values of one sample are a row (``in_out``) or a column (``out_in``), a batch
+    stacks them; matrices are as given. Keys: every quantity name, the given ``x``, ``y``,
+    ``W1``, ``b1`` …, the optimizer's settings (``lr`` …), ``n`` (outputs) and ``N`` (samples)."""
+    import numpy as np
+
+    p = worked.problem
+    in_out = p.layout == "in_out"
+    values = worked.values(trace)
+
+    def oriented(v, per_sample: bool):
+        a = np.asarray(v, dtype=float)
+        if per_sample:
+            a = a if p.batch else a.reshape(1, -1)
+            return a if in_out else a.T
+        if a.ndim == 1:  # a bias vector: a row or a column like the layer's values
+            return a.reshape(1, -1) if in_out else a.reshape(-1, 1)
+        return a
+
+    env = {name: oriented(values[name], q.batch or (not p.batch and _per_sample_kind(q.kind)))
+           for name, q in worked.quantities.items()}
+    env["x"] = oriented([list(s) for s in p.x] if p.batch else list(p.x[0]), True)
+    env["y"] = oriented([list(s) for s in p.y] if p.batch else list(p.y[0]), True)
+    for k, layer in enumerate(worked.layers, start=1):
+        env[f"W{k}"] = np.array([[w.data for w in row] for row in layer.weight_matrix])
+        biases = [b.data for b in layer.bias_values]
+        env[f"b{k}"] = biases[0] if layer.shared_bias else oriented(biases, False)
+    opt = worked.optimizer
+    env.update(opt.hyperparameters())
+    for k, layer in enumerate(worked.layers, start=1):
+        for parameter in ("W", "b"):
+            for state in opt.state_names:
+                if state.carried and f"{state.key}_{parameter}{k}" in env:
+                    # the state this step starts from: the optimizer's current state
+                    start = [[opt.state_of(w)[state.key] for w in row] for row in layer.weight_matrix] \
+                        if parameter == "W" else [opt.state_of(b)[state.key] for b in layer.bias_values]
+                    if parameter == "b" and layer.shared_bias:
+                        start = start[0]
+                    env[f"prev_{state.key}_{parameter}{k}"] = start if parameter == "W" else oriented(start, False) \
+                        if isinstance(start, list) else start
+    if "t" in opt.initial_state():
+        env["t"] = float(opt.state[0]["t"] + 1)
+    env["n"], env["N"] = float(len(p.y[0])), float(len(p.x))
+    return env
+
+
+def _per_sample_kind(kind: str) -> bool:
+    from .quantity import KINDS
+
+    return KINDS[kind].per_sample
+
+
+def formula_mismatches(worked: Worked, trace=None) -> list:
+    """The quantities whose formula, evaluated on the values of ``trace``, does not give the
+    quantity's own value: ``[(name, formula text, formula's value, quantity's value)]``."""
+    from ..core.formula import Axes, is_close
+
+    env = environment(worked, trace)
+    axes = Axes.of(worked.problem.layout)
+    bad = []
+    for name, q in worked.quantities.items():
+        f = formula(worked, q)
+        if f is None:
+            continue
+        got = f.evaluate(env, axes)
+        if not is_close(got, env[name], rel=1e-9, abs_=1e-12):
+            bad.append((name, f.math().text, got, env[name]))
+    return bad

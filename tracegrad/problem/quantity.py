@@ -37,6 +37,8 @@ KINDS = {
     "dL/dW": Kind("dL/dW{k}", "backward"),
     "dL/db": Kind("dL/db{k}", "backward"),
     "dL/da": Kind("dL/da{k}", "backward", True),
+    "grad": Kind("g_{p}{k}", "update"),
+    "state": Kind("{s}_{p}{k}", "update"),
     "step": Kind("step_{p}{k}", "update"),
     "new": Kind("{p}{k}_new", "update"),
 }

@@ -126,12 +126,14 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
         optimizer = OPTIMIZERS[problem.optimizer](params, **settings)
     else:
         optimizer = optimizer_factory(params, settings)
-    new_params = dict(zip(map(id, params), optimizer.graph_step(params, [grads.get(p) for p in params])))
+    new_values, terms = optimizer.graph_update(params, [grads.get(p) for p in params])
+    new_params = dict(zip(map(id, params), new_values))
+    terms = dict(zip(map(id, params), terms))
 
     named: list = []  # (Quantity without its nodes, nested Values)
 
-    def name(kind, nested, layer=None, parameter=None):
-        named.append((Quantity(kind, layer, parameter, batch=batch and KINDS[kind].per_sample), nested))
+    def name(kind, nested, layer=None, parameter=None, state=None):
+        named.append((Quantity(kind, layer, parameter, state, batch=batch and KINDS[kind].per_sample), nested))
 
     def per_sample(get):
         rows = [get(r) for r in samples]
@@ -167,7 +169,15 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
         name("dL/dW", [[grad_of(p) for p in row] for row in layer.weight_matrix], k)
         name("dL/db", _bias_shape(layer, [grad_of(b) for b in layer.bias_values]), k)
 
+    shown = (["g"] if optimizer.weight_decay and not optimizer.decoupled else []) + \
+        [s.key for s in optimizer.state_names]
     for k, layer in enumerate(layers, start=1):
+        for key in shown:  # the gradient the rule used and the optimizer's states, W then b
+            name("grad" if key == "g" else "state", [[terms[id(p)][key] for p in row] for row in layer.weight_matrix],
+                 k, "W", None if key == "g" else key)
+        for key in shown:
+            name("grad" if key == "g" else "state", _bias_shape(layer, [terms[id(b)][key] for b in layer.bias_values]),
+                 k, "b", None if key == "g" else key)
         new_w = [[new_params[id(p)] for p in row] for row in layer.weight_matrix]
         new_b = [new_params[id(b)] for b in layer.bias_values]
         steps_w = [[_step_node(new_params[id(p)], p) for p in row] for row in layer.weight_matrix]

@@ -180,11 +180,18 @@ class LayerView:
                                 "=" if exact else "≈"))
         self.seen = set()  # the update lines print the step products again, as the document does
         lines = []
+        states = {s.key: s for s in w.optimizer.state_names}
         for k in range(w.depth, 0, -1):
             for sym in ("W", "b"):
+                p_text = f"{sym}{sub(k)}"
+                if f"g_{sym}{k}" in w.quantities:
+                    lines.append(self.line(f"g_{sym}{k}", m("caption.grad", p=p_text)))
+                for key, state in states.items():
+                    lines.append(self.line(f"{key}_{sym}{k}", m(f"caption.state_{state.caption}", p=p_text),
+                                           "←" if state.carried else "="))
                 if f"step_{sym}{k}" in w.quantities:
                     self.seen.update(w.quantities[f"step_{sym}{k}"].indices())
-                lines.append(self.line(f"{sym}{k}_new", m("caption.new", p=f"{sym}{sub(k)}"), "←"))
+                lines.append(self.line(f"{sym}{k}_new", m("caption.new", p=p_text), "←"))
         if p.optimizer == "sgd" and not p.setting("momentum"):
             heading = m("block.updates", lr=exact_text(p.setting("lr", 0.1)))
         else:
@@ -200,7 +207,7 @@ class LayerView:
             hidden = Math(r"\delta_{k} = \left(\delta_{k+1} W_{k+1}^{\top}\right) \odot f'\left(z_{k}\right)",
                           "δₖ = (δₖ₊₁ · Wₖ₊₁ᵀ) ⊙ f′(zₖ)")
         else:
-            weights = Math(r"\frac{\partial L}{\partial W_{k}} = \delta_{k}^{\top} a_{k-1}", "∂L/∂Wₖ = δₖᵀ · aₖ₋₁")
+            weights = Math(r"\frac{\partial L}{\partial W_{k}} = \delta_{k} a_{k-1}^{\top}", "∂L/∂Wₖ = δₖ · aₖ₋₁ᵀ")
             hidden = Math(r"\delta_{k} = \left(W_{k+1}^{\top} \delta_{k+1}\right) \odot f'\left(z_{k}\right)",
                           "δₖ = (Wₖ₊₁ᵀ · δₖ₊₁) ⊙ f′(zₖ)")
         return (
