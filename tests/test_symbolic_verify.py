@@ -278,3 +278,21 @@ def test_rule_checks_cover_parameters_and_variadic_ops():
     dot = check_rule("dot", (), 4)
     assert dot.form == "x_{1} x_{3} + x_{2} x_{4}" and [p.declared for p in dot.partials] == [
         "x_{3}", "x_{4}", "x_{1}", "x_{2}"]
+
+
+@pytest.mark.parametrize("x,y", [([1, 2], [1, 0]), ([[1, 2], [0, 1]], [[0, 1], [1, 0]])])
+def test_verify_softmax_with_cross_entropy(tmp_path, x, y):
+    # a class with target 0 is left out of cross-entropy: its output is not below the loss, so
+    # its derivative is 0 by construction (this crashed with a KeyError)
+    import subprocess
+    import sys
+
+    path = tmp_path / "softmax.toml"
+    path.write_text('[[layers]]\nweights = [[0.5, -0.3], [0.2, 0.4]]\nbias = [0.1, -0.1]\nactivation = "softmax"\n'
+                    f'[data]\nx = {x}\ny = {y}\n[loss]\nname = "cce"\n')
+    for args in (["verify", str(path)], ["derive", str(path), "--verify", "--format", "text"]):
+        r = subprocess.run([sys.executable, "-m", "tracegrad", *args], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    worked = tg.solve(tg.load_problem(path))
+    report = verify(worked)
+    assert report.ok and all(i.agree for i in report.items)

@@ -78,6 +78,16 @@ def test_bad_training_tables_are_named(tmp_path, table, key):
     assert f"{path}: {key}" in str(info.value)
 
 
+def test_cli_plot_writes_the_loss_curve(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    path = with_training(tmp_path, '[training]\ndataset = "xor"\nsamples = 20\nepochs = 2\n')
+    r = subprocess.run([sys.executable, "-m", "tracegrad", "train", str(path), "-o", str(out), "--plot"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr  # this crashed: the loss curve was given a list
+    assert (out / "loss.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_training_spec_defaults():
     spec = training_spec(load_problem(MOONS))
     assert (spec.dataset, spec.epochs, spec.batch_size, spec.test_split) == ("moons", 60, 20, 0.25)

@@ -59,5 +59,5 @@ def run(args) -> int:
                 from ..nn.plot import loss_curves
             except ImportError:
                 raise InputError("--plot needs matplotlib: pip install 'tracegrad[plot]'") from None
-            loss_curves([h], out / "loss.png")
+            loss_curves(h, out / "loss.png")
     return 0

@@ -158,7 +158,12 @@ class Confirmer:
     def _of(self, i: int) -> str:
         g = self.graph
         top = symbol_latex(g.symbol[g.root].name) if g.root in g.symbol else "L"
-        return rf"\frac{{\partial {top}}}{{\partial {latex(g.expr[i])}}}"
+        if i in g.expr:
+            bottom = latex(g.expr[i])
+        else:  # a node the loss does not use (a class with target 0 in cross-entropy)
+            label = g.trace.nodes[i].label
+            bottom = symbol_latex(str(label)) if label is not None else f"v_{{{i}}}"
+        return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
     def _item(self, name, of, formula, engine, kind) -> Item:
         value = float(numeric_value(formula, self.values))
@@ -185,6 +190,8 @@ class Confirmer:
     def gradient(self, name: str, i: int, engine: float) -> Item:
         """d(loss)/d(node ``i``) against the engine's ``engine``."""
         formula = self.adjoint.get(i, sp.S.Zero)
+        if i not in self.graph.expr:  # not below the loss: the derivative is 0 by construction
+            return self._item(name, self._of(i), formula, engine, "gradient")
         leaf = i if self.graph.trace.nodes[i].is_leaf else None
         return self._item(name, self._of(i), self._written(formula, leaf), engine, "gradient")
 
