@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ...core import escape
-from .prose import Prose, number_text, tolerance_text
+from .prose import Prose, fraction_text, number_text, tolerance_text
 
 _SPECIAL = re.compile(r"([\\~=#{}:])")
 
@@ -38,7 +38,7 @@ def write_gift(bank, *, template_dir=None) -> str:
         for index, q in enumerate(category.questions, start=1):
             lines = [f"::{gift_escape(prose.name(index, q))}::[html]{gift_escape(prose.question(category, q))}{{#"]
             for choice in q.answers:
-                lines.append(f"\t=%{choice.fraction:g}%{number_text(choice.value)}:{tolerance_text(choice.tolerance)}"
+                lines.append(f"\t=%{fraction_text(choice.fraction)}%{number_text(choice.value)}:{tolerance_text(choice.tolerance)}"
                              f"#{gift_escape(prose.feedback(category, q, choice))}")
             lines.append(f"\t####{gift_escape(prose.general(q))}")
             lines.append("}")

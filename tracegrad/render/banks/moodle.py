@@ -11,7 +11,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape as xml_escape
 
 from ...core import escape
-from .prose import Prose, number_text, tolerance_text
+from .prose import Prose, fraction_text, number_text, tolerance_text
 
 PENALTY = "0.3333333"
 """Moodle's default penalty for each wrong try (interactive and adaptive behaviours)."""
@@ -60,7 +60,7 @@ def _numerical(prose, category, index, q) -> str:
     out += ["    <defaultgrade>1</defaultgrade>\n", f"    <penalty>{PENALTY}</penalty>\n",
             "    <hidden>0</hidden>\n", f"    <idnumber>{xml_escape(q.key)}</idnumber>\n"]
     for choice in q.answers:
-        out.append(f'    <answer fraction="{choice.fraction:g}" format="moodle_auto_format">\n')
+        out.append(f'    <answer fraction="{fraction_text(choice.fraction)}" format="moodle_auto_format">\n')
         out.append(f"      <text>{number_text(choice.value)}</text>\n")
         out.append(_text("feedback", prose.feedback(category, q, choice), "html", True, "      "))
         out.append(f"      <tolerance>{tolerance_text(choice.tolerance)}</tolerance>\n")
@@ -74,7 +74,7 @@ def _multianswer(prose, category) -> str:
     def blank(q):
         answers = []
         for choice in q.answers:
-            weight = "=" if choice.fraction == 100 else f"%{choice.fraction:g}%"
+            weight = "=" if choice.fraction == 100 else f"%{fraction_text(choice.fraction)}%"
             feedback = cloze_escape(prose.feedback(category, q, choice))
             answers.append(f"{weight}{number_text(choice.value)}:{tolerance_text(choice.tolerance)}#{feedback}")
         return "{1:NUMERICAL:" + "~".join(answers) + "}"

@@ -35,6 +35,11 @@ def tolerance_text(tolerance: float) -> str:
     return decimal_text(Decimal(repr(tolerance)))
 
 
+def fraction_text(percent: float) -> str:
+    """An answer's grade in percent as written: ``100``, ``33.33333``."""
+    return decimal_text(Decimal(repr(float(percent))))
+
+
 class Prose:
     """The catalog of one language, producing HTML: literal catalog text is escaped, the
     values filled in are HTML already."""
