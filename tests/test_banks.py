@@ -579,3 +579,37 @@ def test_bad_rosters_give_one_line_naming_the_file(tmp_path, capsys, content, me
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and "students.csv" in err and "\n" not in err
     assert not (tmp_path / "v").exists()
+
+
+# --- any arguments ---------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+BANK_OPTIONS = ["--to", "--export", "--cloze", "--mistake-credit", "--lang", "--roster", "--student",
+                "--assignment-seed", "--count", "--seed", "--template-dir", "-o"]
+BANK_VALUES = ["moodle", "qti", "gift", "xml", "0", "50", "7", "-1", "nan", "en", "zh", "s1", "", "\\", "中文",
+               "x" * 200, str(SEED), str(ROOT / "examples" / "seed_variants.toml"),
+               str(ROOT / "examples" / "expression_homework.toml"), str(ROOT), "missing.csv", "/dev/null"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["export", "variants", "check"]),
+       st.lists(st.one_of(st.sampled_from(BANK_OPTIONS), st.sampled_from(BANK_VALUES), st.just("ROSTER")), max_size=8))
+def test_any_bank_arguments_end_in_a_result_or_one_message(tmp_path_factory, capsys, monkeypatch, command, args):
+    work = tmp_path_factory.mktemp("cwd")
+    monkeypatch.chdir(work)
+    (work / "roster.csv").write_bytes(b"id,name\ns1,A\ns1,B\n\xff")
+    argv = [command] + [str(work / "roster.csv") if a == "ROSTER" else a for a in args]
+    if "-o" in argv:  # outputs go into the scratch directory only
+        i = argv.index("-o")
+        argv[i + 1:i + 2] = [str(work / "out")]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code in (0, 1, 2), (argv, code, err)
+    assert "Traceback" not in err and "internal error" not in err, (argv, err)
+    if not err.startswith("usage:"):  # argparse prints its usage before its one-line message
+        assert len(err.strip().splitlines()) <= 1, (argv, err)
