@@ -608,3 +608,24 @@ def test_every_kind_of_network_gives_valid_banks(table):
     assert len(banks["net"]) == len(questions)
     assert len(read_gift(bank_file(bank, "gift"))) == len(questions)
     assert any(q.wrong for q in questions)
+
+
+def test_every_formula_parses_in_katex(seed_bank):
+    # the question texts and feedback are typeset by the LMS's MathJax; KaTeX in strict mode is the
+    # stricter parser the derivations are held to: every \( … \) of both languages must pass it
+    from tests.tex_tools import katex_errors
+
+    formulas = []
+    for lang in ("en", "zh"):
+        moodle = bank_file(Bank("seed", lang, seed_bank.categories), "moodle", cloze=True)
+        for _, q in read_moodle(moodle):
+            text = q["text"]
+            for m in reversed(list(re.finditer(r"\{[0-9]*:NUMERICAL:", text))):  # a Cloze text without its fields
+                text = text[:m.start()] + text[find_unescaped(text, "}", m.end()) + 1:]
+            texts = [text, q["general"]] + [fb for *_, fb in q["answers"]]
+            texts += [fb for field in read_cloze(q["text"]) for *_, fb in field]
+            for text in texts:
+                formulas += [{"tex": html.unescape(m), "display": False}
+                             for m in re.findall(r"\\\((.+?)\\\)", text, flags=re.S)]
+    assert len(formulas) > 500
+    assert katex_errors(formulas) == []

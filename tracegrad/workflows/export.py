@@ -173,9 +173,7 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
     fmt = answer_format(problem)
     elements = _elements(worked)
     asked = {node for _, _, node in elements}
-    first = {}  # node → (quantity name, position) of its first question
-    for qname, position, node in elements:
-        first.setdefault(node, (qname, position))
+    names = {node: qname for qname, _, node in elements}  # the quantity a question's node is asked under
     exact = [rec.data for rec in worked.trace.nodes]
     shown = replay_floats(worked.trace, pins={i: fmt.round(exact[i]) for i in asked})
     mistaken = [(m, _mistake_values(worked, m, asked)) for m in subject.mutations()]
@@ -189,7 +187,7 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
         formula = subject.formulas.get(qname)
         statement = symbol + Math(" = ", " = ") + formula if formula is not None and formula.text != symbol.text \
             else None
-        givens = _givens(worked, node, asked - {node}, first, subject, fmt, groups)
+        givens = _givens(worked, node, names, subject, fmt, groups)
         answers = _answers(problem, exact[node], shown[node], [(m, values[node]) for m, values in mistaken],
                            mistake_credit)
         questions.append(Question(_key(qname, position), label, _caption(worked, q), indexed, statement,
@@ -289,7 +287,7 @@ def _flat(nested) -> list:
 
 def _step(worked: Worked, node: int, asked: set, label: Math, fmt: NumberFormat) -> Math:
     """``label = the node's op with the numbers of its operands ≈ value``."""
-    expansion = mt.expand(worked.trace, node, asked - {node}, fmt)
+    expansion = mt.expand(worked.trace, node, asked, fmt)
     value = worked.trace.nodes[node].data
     out = label if expansion is None else label + Math(" = ", " = ") + expansion
     return out + (Math(r" \approx ", " ≈ ") if fmt.relation(value) == "≈" else Math(" = ", " = ")) \
@@ -332,7 +330,7 @@ def _problem_givens(worked: Worked, groups: dict) -> tuple:
     return tuple(groups.values()) + tuple(_settings(worked))
 
 
-def _givens(worked, node, stops, first, subject, fmt, groups) -> tuple:
+def _givens(worked, node, names, subject, fmt, groups) -> tuple:
     """The quantities (whole, as printed) and given numbers the step at ``node`` reads,
     walking through intermediate nodes no question asks; the optimizer's settings for an update."""
     nodes = worked.trace.nodes
@@ -343,8 +341,8 @@ def _givens(worked, node, stops, first, subject, fmt, groups) -> tuple:
             continue
         seen.add(j)
         rec = nodes[j]
-        if j in stops:
-            key = first[j][0]
+        if j in names:
+            key = names[j]
         elif rec.is_leaf and rec.role is not None and (rec.role.quantity, rec.role.layer) in groups:
             key = (rec.role.quantity, rec.role.layer)
         else:
@@ -359,7 +357,7 @@ def _givens(worked, node, stops, first, subject, fmt, groups) -> tuple:
             out.append(groups[key])
         else:
             out.append(Given(subject.symbols[key], mt.grid(worked.value(key), lambda v: mt.number(v, fmt))))
-    if worked.quantities[first[node][0]].section == "update":
+    if worked.quantities[names[node]].section == "update":
         out += _settings(worked)
     return tuple(out)
 
