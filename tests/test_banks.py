@@ -476,6 +476,17 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, capsys, argv, message):
     assert message in err and "\n" not in err and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--export", "qti", "--cloze"], "--cloze makes a Moodle Cloze question"),
+    (["--cloze"], "give --export FORMAT with them"),
+    (["--assignment-seed", "x"], "give --roster CSV"),
+])
+def test_variants_refuse_bank_options_before_writing_anything(tmp_path, capsys, argv, message):
+    out = tmp_path / "v"
+    assert main(["variants", str(ROOT / "examples" / "seed_variants.toml"), "--count", "2", "-o", str(out), *argv]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
+
+
 def test_export_refuses_an_expression_problem_and_its_own_input(tmp_path, capsys):
     assert main(["export", str(ROOT / "examples" / "expression_homework.toml"), "--to", "gift",
                  "-o", str(tmp_path / "x.txt")]) == 2
@@ -554,7 +565,8 @@ def test_check_student_picks_that_students_variant(tmp_path, capsys):
     assert main(["check", str(out), str(out / other["key"]), "--student", "s1"]) == 1
     # the source problem with the teacher's assignment file gives the same
     source = str(ROOT / "examples" / "seed_variants.toml")
-    assert main(["check", source, str(out / own["key"]), "--student", "s1", "--roster", str(out / "assignment.csv")]) == 0
+    assert main(["check", source, str(out / own["key"]), "--student", "s1",
+                 "--roster", str(out / "assignment.csv")]) == 0
     capsys.readouterr()
     assert main(["check", str(SEED), str(out / own["key"]), "--student", "s1",
                  "--roster", str(out / "assignment.csv")]) == 2

@@ -35,9 +35,10 @@ def run(args) -> int:
     from dataclasses import replace
 
     from ..core.files import write_output
-    from ..workflows.export import bank_file, check_credit, problem_bank
+    from ..workflows.export import bank_file, check_options, problem_bank
 
-    bank = problem_bank(args.problem, mistake_credit=check_credit(args.mistake_credit))
+    credit = check_options(args.to, cloze=args.cloze, mistake_credit=args.mistake_credit)
+    bank = problem_bank(args.problem, mistake_credit=credit)
     if args.lang:
         bank = replace(bank, lang=args.lang)
     write_output(bank_file(bank, args.to, cloze=args.cloze, template_dir=args.template_dir), args.output,

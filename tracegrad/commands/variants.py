@@ -34,7 +34,7 @@ def run(args) -> int:
     from ..core.errors import InputError
     from ..core.files import write_output
     from ..problem.schema import load_problem
-    from ..workflows.export import bank_file, check_credit, variants_bank
+    from ..workflows.export import bank_file, check_options, variants_bank
     from ..workflows.roster import read_roster, write_assignment
     from ..workflows.variants import generate, variant_stems, write
 
@@ -45,8 +45,14 @@ def run(args) -> int:
         raise InputError("exists and is not a directory", file=str(out))
     if Path(args.problem).resolve().parent == out.resolve() and any(out.glob(f"{Path(args.problem).stem}-*")):
         raise InputError("refusing to write variants next to their source problem; choose another -o", file=str(out))
+    if args.export:
+        credit = check_options(args.export, cloze=args.cloze, mistake_credit=args.mistake_credit)
+    elif args.cloze or args.mistake_credit or args.lang or args.template_dir:
+        raise InputError("--cloze, --mistake-credit, --lang and --template-dir shape the question bank; "
+                         "give --export FORMAT with them")
+    if args.assignment_seed is not None and not args.roster:
+        raise InputError("--assignment-seed assigns variants to the students of a --roster; give --roster CSV")
     students = read_roster(args.roster) if args.roster else ()
-    credit = check_credit(args.mistake_credit)
     name = Path(args.problem).stem
     variants = generate(args.problem, args.count, args.seed)
     paths = write(variants, out, problem_name=name)

@@ -158,12 +158,18 @@ def variants_bank(variants: list, stems: list, title: str, lang: str, *, mistake
     return Bank(title, lang, cats)
 
 
-def check_credit(percent: float) -> float:
-    """A mistake answer's credit, refused unless Moodle accepts it as a grade."""
-    if not any(math.isclose(percent, f, abs_tol=1e-9) for f in MOODLE_FRACTIONS[:-1]):
+def check_options(to: str, *, cloze: bool = False, mistake_credit: float = 0) -> float:
+    """The options of a bank in format ``to``, refused when the format cannot carry them;
+    returns the mistakes' credit (one of Moodle's grades below 100)."""
+    if not any(math.isclose(mistake_credit, f, abs_tol=1e-9) for f in MOODLE_FRACTIONS[:-1]):
         raise InputError(f"--mistake-credit must be one of Moodle's grades below 100 "
-                         f"({', '.join(str(f) for f in MOODLE_FRACTIONS[:-1])}), got {percent:g}")
-    return percent
+                         f"({', '.join(str(f) for f in MOODLE_FRACTIONS[:-1])}), got {mistake_credit:g}")
+    if cloze and to != "moodle":
+        raise InputError("--cloze makes a Moodle Cloze question; use it with --to moodle")
+    if to == "qti" and mistake_credit:
+        raise InputError("--mistake-credit cannot apply to Canvas: it counts every answer of a numerical "
+                         "question as correct, so mistakes are written as feedback")
+    return mistake_credit
 
 
 def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category:
@@ -368,11 +374,8 @@ def bank_file(bank: Bank, to: str, *, cloze: bool = False, template_dir=None) ->
     from ..render.banks.moodle import write_moodle
     from ..render.banks.qti import write_qti
 
-    if cloze and to != "moodle":
-        raise InputError("--cloze makes a Moodle Cloze question; use it with --to moodle")
-    if to == "qti" and any(c.fraction for cat in bank.categories for q in cat.questions for c in q.wrong):
-        raise InputError("--mistake-credit cannot apply to Canvas: it counts every answer of a numerical "
-                         "question as correct, so mistakes are written as feedback")
+    credits = [c.fraction for cat in bank.categories for q in cat.questions for c in q.wrong]
+    check_options(to, cloze=cloze, mistake_credit=max(credits, default=0))
     if to == "moodle":
         return write_moodle(bank, cloze=cloze, template_dir=template_dir)
     if to == "qti":

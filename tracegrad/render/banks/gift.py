@@ -37,9 +37,9 @@ def write_gift(bank, *, template_dir=None) -> str:
         blocks.append(category_line(bank, category))
         for index, q in enumerate(category.questions, start=1):
             lines = [f"::{gift_escape(prose.name(index, q))}::[html]{gift_escape(prose.question(category, q))}{{#"]
-            for choice in q.answers:
-                lines.append(f"\t=%{fraction_text(choice.fraction)}%{number_text(choice.value)}:{tolerance_text(choice.tolerance)}"
-                             f"#{gift_escape(prose.feedback(category, q, choice))}")
+            for c in q.answers:
+                lines.append(f"\t=%{fraction_text(c.fraction)}%{number_text(c.value)}:{tolerance_text(c.tolerance)}"
+                             f"#{gift_escape(prose.feedback(category, q, c))}")
             lines.append(f"\t####{gift_escape(prose.general(q))}")
             lines.append("}")
             blocks.append("\n".join(lines))

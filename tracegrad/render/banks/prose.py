@@ -90,7 +90,8 @@ class Prose:
     def mistakes(self, choice) -> str:
         """The mistakes an answer stands for, in words."""
         separator = self.text(self.msg("bank.mistake_separator"))
-        return separator.join(self.text(self.msg(f"check.mistake.{key}", **dict(args))) for key, args in choice.mistakes)
+        return separator.join(self.text(self.msg(f"check.mistake.{key}", **dict(args)))
+                              for key, args in choice.mistakes)
 
     def feedback(self, category, q, choice) -> str:
         """What a student who gave ``choice`` reads."""
