@@ -122,7 +122,6 @@ class Category:
     number the problem gives (for a question holding the whole derivation)."""
 
     name: str
-    title: str
     precision: NumberFormat
     givens: tuple
     questions: tuple
@@ -198,7 +197,7 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
                            mistake_credit)
         questions.append(Question(_key(qname, position), label, _caption(worked, q), indexed, statement,
                                   givens, _step(worked, node, asked, label, fmt), answers))
-    return Category(name, problem.title, fmt, _problem_givens(worked, groups), tuple(questions))
+    return Category(name, fmt, _problem_givens(worked, groups), tuple(questions))
 
 
 def _elements(worked: Worked) -> list:
