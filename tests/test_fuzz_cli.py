@@ -14,11 +14,13 @@ EXAMPLES = ROOT / "examples"
 INPUTS = [EXAMPLES / n for n in ("seed.toml", "seed_printed.toml", "batch_tanh.toml", "expression_homework.toml",
                                  "seed_variants.toml")]
 
-COMMANDS = ["derive", "check", "quantities", "verify", "expr", "graph", "variants"]
+COMMANDS = ["derive", "check", "quantities", "verify", "expr", "graph", "variants", "export"]
 OPTIONS = ["--format", "--lang", "--decimals", "--sig-figs", "--rounding", "--view", "--template-dir", "--at",
-           "--wrt", "--count", "--seed", "--expr", "--as-printed", "--graph", "--fragment", "--verify", "-o"]
+           "--wrt", "--count", "--seed", "--expr", "--as-printed", "--graph", "--fragment", "--verify", "-o",
+           "--to", "--export", "--cloze", "--mistake-credit", "--roster", "--student", "--assignment-seed"]
 VALUES = ["markdown", "latex", "text", "json", "dot", "svg", "mermaid", "en", "zh", "fr", "exact", "carry", "layer",
-          "node", "0", "4", "-1", "99", "1e3", "nan", "x=1", "x=-2", "y=abc", "=", "x", "(x + y) * z",
+          "node", "moodle", "qti", "gift", "50", "0", "4", "-1", "99", "1e3", "nan", "x=1", "x=-2", "y=abc", "=", "x",
+          "(x + y) * z",
           "__import__('os')", "", "--", "\\", "$x$", "中文", "x" * 300]
 
 

@@ -40,9 +40,9 @@ class Mutation:
 
 
 def _scaled(trace, indices, factor: float) -> dict:
-    """Overrides multiplying each node's own result by ``factor``."""
+    """Overrides multiplying each node's own result by ``factor`` (a constant's: its value)."""
     nodes = trace.nodes
-    return {i: (lambda v, rec=nodes[i]: factor * op_value(rec, v)) for i in indices}
+    return {i: (lambda v, rec=nodes[i]: factor * (rec.data if rec.is_leaf else op_value(rec, v))) for i in indices}
 
 
 # --- generic: any trace with named quantities --------------------------------------

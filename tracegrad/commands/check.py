@@ -23,6 +23,10 @@ def register(sub) -> None:
     p.add_argument("--lang", choices=("en", "zh"), help="language of the prose (default: the problem's, else en)")
     p.add_argument("--template-dir", metavar="DIR", help="directory searched first for templates and catalogs")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--student", metavar="ID", help="check against this student's variant: PROBLEM is the variants "
+                                                   "directory, or give --roster")
+    p.add_argument("--roster", metavar="CSV", help="with --student: the assignment.csv written by "
+                                                   "tracegrad variants --roster")
     p.set_defaults(run=run)
 
 
@@ -35,6 +39,12 @@ def run(args) -> int:
     from ..core.files import write_output
     from ..problem.schema import read_file
 
+    if args.roster and not args.student:
+        raise InputError("--roster names the assignment of variants to students; give --student ID with it")
+    if args.student:
+        from ..workflows.roster import student_problem
+
+        args.problem = str(student_problem(args.problem, args.student.strip(), args.roster))
     answers = args.answers
     if answers is None:
         if "expression" not in read_file(Path(args.problem)):

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+from .export import FORMATS, bank_options
+
+EXTENSIONS = {"moodle": "xml", "qti": "zip", "gift": "txt"}
+
+
 def register(sub) -> None:
     p = sub.add_parser("variants", help="write N variants of a problem with their answer keys",
                        description="Draw new weights/inputs within the ranges of the problem's [variants] table, "
@@ -12,6 +17,14 @@ def register(sub) -> None:
     p.add_argument("--count", type=int, default=10, metavar="N", help="how many variants (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (same seed, same files)")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write into")
+    p.add_argument("--export", choices=FORMATS, metavar="FORMAT",
+                   help="also write one question bank of every variant, a category per variant: "
+                        "moodle (NAME.moodle.xml), qti (NAME.qti.zip) or gift (NAME.gift.txt)")
+    bank_options(p)
+    p.add_argument("--roster", metavar="CSV", help="students (a CSV file with a column id): assign each a variant "
+                                                   "and write assignment.csv for the teacher")
+    p.add_argument("--assignment-seed", metavar="TEXT",
+                   help="seed of the assignment of variants to students (default: --seed)")
     p.set_defaults(run=run)
 
 
@@ -19,7 +32,11 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..core.errors import InputError
-    from ..workflows.variants import generate, write
+    from ..core.files import write_output
+    from ..problem.schema import load_problem
+    from ..workflows.export import bank_file, check_options, variants_bank
+    from ..workflows.roster import read_roster, write_assignment
+    from ..workflows.variants import generate, variant_stems, write
 
     if not 1 <= args.count <= 100_000:
         raise InputError(f"--count must be from 1 to 100000, got {args.count}")
@@ -28,6 +45,29 @@ def run(args) -> int:
         raise InputError("exists and is not a directory", file=str(out))
     if Path(args.problem).resolve().parent == out.resolve() and any(out.glob(f"{Path(args.problem).stem}-*")):
         raise InputError("refusing to write variants next to their source problem; choose another -o", file=str(out))
-    paths = write(generate(args.problem, args.count, args.seed), out, problem_name=Path(args.problem).stem)
+    if args.export:
+        credit = check_options(args.export, cloze=args.cloze, mistake_credit=args.mistake_credit)
+    elif args.cloze or args.mistake_credit or args.lang or args.template_dir:
+        raise InputError("--cloze, --mistake-credit, --lang and --template-dir shape the question bank; "
+                         "give --export FORMAT with them")
+    if args.assignment_seed is not None and not args.roster:
+        raise InputError("--assignment-seed assigns variants to the students of a --roster; give --roster CSV")
+    students = read_roster(args.roster) if args.roster else ()
+    name = Path(args.problem).stem
+    variants = generate(args.problem, args.count, args.seed)
+    paths = write(variants, out, problem_name=name)
     print(f"wrote {args.count} variants ({len(paths)} files) to {out}")
+    stems = variant_stems(name, len(variants))
+    if students:
+        seed = args.seed if args.assignment_seed is None else args.assignment_seed
+        path = write_assignment(students, stems, out, str(seed))
+        print(f"assigned {len(students)} students a variant each (assignment seed {seed}): {path}")
+    if args.export:
+        source = load_problem(args.problem)
+        bank = variants_bank(variants, stems, source.title or name, args.lang or source.render.lang,
+                             mistake_credit=credit)
+        path = out / f"{name}.{args.export}.{EXTENSIONS[args.export]}"
+        write_output(bank_file(bank, args.export, cloze=args.cloze, template_dir=args.template_dir), str(path),
+                     inputs=[args.problem])
+        print(f"wrote a {args.export} bank of {len(stems)} categories to {path}")
     return 0

@@ -196,6 +196,12 @@ def _as_written(layer) -> list:
     return layer.weight_matrix
 
 
+def variant_stems(problem_name: str, count: int) -> list:
+    """The file stems of ``count`` variants: ``NAME-001`` … (wider when there are more than 999)."""
+    width = max(3, len(str(count)))
+    return [f"{problem_name}-{number:0{width}d}" for number in range(1, count + 1)]
+
+
 def write(variants: list, directory, *, problem_name: str = "variant") -> list:
     """Write each variant's problem file and answer key, plus ``key.csv`` and ``key.json``; returns the paths."""
     import tomli_w
@@ -204,10 +210,8 @@ def write(variants: list, directory, *, problem_name: str = "variant") -> list:
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    width = max(3, len(str(len(variants))))
     written, rows, combined = [], [], {}
-    for v in variants:
-        stem = f"{problem_name}-{v.number:0{width}d}"
+    for v, stem in zip(variants, variant_stems(problem_name, len(variants))):
         problem_path = directory / f"{stem}.toml"
         key_path = directory / f"{stem}.key.toml"
         write_output(tomli_w.dumps(v.data), str(problem_path))
