@@ -22,7 +22,7 @@ import pytest
 import xmlschema
 
 from tests.golden import ROOT, SEED
-from tests.test_derive import half_up, hand
+from tests.test_derive import display_places, hand, shown
 from tracegrad.cli import main
 from tracegrad.problem.schema import parse_problem
 from tracegrad.workflows.export import answer_tolerance, bank_file, category, problem_bank, Bank
@@ -33,7 +33,9 @@ QTI = xmlschema.XMLSchema10(str(SCHEMAS / "qti_v1p2_items.xsd"))
 MANIFEST = xmlschema.XMLSchema10(str(SCHEMAS / "imscp_manifest.xsd"))
 QTI_NS = {"q": "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"}
 CP_NS = {"cp": "http://www.imsglobal.org/xsd/imscp_v1p1"}
-TOL = 0.00005  # half a unit in the 4th decimal: the seed problem's display precision
+def tol(v):
+    """Half a unit in the last place the seed problem prints ``v`` with (4 decimals, at least 2 figures)."""
+    return 0.5 * 10 ** -display_places(v)
 
 
 # --- readers written from the formats' documentation ------------------------------------------
@@ -229,18 +231,19 @@ def test_right_values_equal_a_hand_computation_of_the_seed_example(moodle):
         if name not in values:  # a2 is ŷ; ∂L/∂b = δ is not asked twice
             continue
         fraction, value, tolerance, _ = q["answers"][0]
-        assert fraction == 100 and tolerance == TOL, key
+        assert fraction == 100 and tolerance == pytest.approx(tol(value), rel=1e-9), key
         assert math.isclose(value, element(values, key), rel_tol=1e-10, abs_tol=1e-12), key
     # every printed element is asked once: 31 questions for the seed network
     assert len(questions) == 31 and {"z1[0]", "y_hat[0]", "loss", "W1_new[1][1]", "b2_new[0]"} <= set(questions)
 
 
 def test_numbers_as_shown_give_a_second_right_answer(moodle):
-    # ∂L/∂W₁[1][1] = δ₁[1]·x[1]: 0.000727 in full precision, 2 × 0.0004 = 0.0008 from δ₁ as shown
+    # ∂L/∂W₁[1][1] = δ₁[1]·x[1]: 0.000727 in full precision, 2 × 0.00036 = 0.00072 from δ₁ as shown
     q = by_id(moodle)["dL/dW1[1][1]"]
     right = [(v, t) for f, v, t, _ in q["answers"] if f == 100]
     d1 = hand()["delta1"][1]
-    assert right == [(pytest.approx(2 * d1, rel=1e-10), TOL), (pytest.approx(2 * half_up(d1)), TOL)]
+    assert right == [(pytest.approx(2 * d1, rel=1e-10), pytest.approx(tol(2 * d1))),
+                     (pytest.approx(2 * shown(d1)), pytest.approx(tol(2 * shown(d1))))]
 
 
 def wrong(q) -> dict:
@@ -376,7 +379,10 @@ def test_qti_package_is_valid_and_canvas_safe(seed_bank):
     assert len(items) == len(questions)
     for item, q in zip(items, questions):
         assert item["meta"] == {"question_type": "numerical_question", "points_possible": "1.0"}
-        assert item["k"] == 2  # a margin of 0.00005 is below Canvas's four decimals: units of 10⁻²
+        # a margin below Canvas's four decimals is asked in units of 10⁻ᵏ, k the smallest making every margin
+        # at least 0.005: 10⁻² for a value printed to 4 decimals (±0.00005), more for a small one (0.00036)
+        smallest = min(c.tolerance for c in q.answers)
+        assert item["k"] == next(k for k in range(12) if smallest * 10 ** k >= 0.005 * (1 - 1e-12))
         scale = Decimal(10) ** item["k"]
         assert len(item["answers"]) == len(q.right)
         for (exact, low, high, score, link), c in zip(item["answers"], q.right):

@@ -115,9 +115,9 @@ def test_as_printed_reproduces_the_documents_numbers_and_marks_each_departure():
     text = lines(derive(SEED, format="text", as_printed=PRINTED).text)
     assert "a₁ = σ(z₁) = [σ(2.0), σ(2.4)] ≈ [0.8808, 0.9084]   (arithmetic gives [0.8808, 0.9168])" in text
     assert "z₂ = a₁·W₂ + b₂ = 0.8808 × 0.9 + 0.9084 × 0.1 + 0.3 ≈ 1.1835   (arithmetic gives 1.1836)" in text
-    assert "ŷ = a₂ = σ(1.1835) ≈ 0.7692   (arithmetic gives 0.7656)" in text
+    assert "ŷ = σ(z₂) = σ(1.1835) ≈ 0.7692   (arithmetic gives 0.7656)" in text
     assert "L = ½(ŷ − y)² = ½(0.7692 − 0.5)² ≈ 0.035   (arithmetic gives 0.0362)" in text
-    assert "δ₂ = ∂L/∂ŷ ⊙ σ'(z₂) = 0.2692 × 0.1776 ≈ 0.0478" in text  # consistent with its inputs: no mark
+    assert "δ₂ = ∂L/∂ŷ ⊙ σ′(z₂) = 0.2692 × 0.1776 ≈ 0.0478" in text  # consistent with its inputs: no mark
     marked = [line for line in text if "(arithmetic gives" in line]
     assert len(marked) == 7  # a₁, z₂, ŷ, L, σ′(z₂), σ′(z₁) and the update of W₁
 
@@ -128,8 +128,8 @@ def test_as_printed_computes_the_documents_later_numbers_from_its_errors(tmp_pat
     pins = tmp_path / "pins.toml"
     pins.write_text("[answers]\na1 = [0.8808, 0.9084]\ny_hat = 0.7692\n", encoding="utf-8")
     text = lines(derive(SEED, format="text", as_printed=pins).text)
-    assert "δ₂ = ∂L/∂ŷ ⊙ σ'(z₂) = 0.2692 × 0.1775 ≈ 0.0478" in text
-    assert "ŷ = a₂ = σ(1.1836) ≈ 0.7692   (arithmetic gives 0.7656)" in text
+    assert "δ₂ = ∂L/∂ŷ ⊙ σ′(z₂) = 0.2692 × 0.1775 ≈ 0.0478" in text
+    assert "ŷ = σ(z₂) = σ(1.1836) ≈ 0.7692   (arithmetic gives 0.7656)" in text
     assert "∂L/∂a₁ = δ₂·W₂ᵀ = [0.0478 × 0.9, 0.0478 × 0.1] ≈ [0.0430, 0.0048]" in text
 
 

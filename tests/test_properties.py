@@ -73,8 +73,9 @@ def hand_carry(W1, b1, W2, b2, x, y, lr, places):
         "z1": z1, "a1": a1, "z2": [z2], "y_hat": [yh], "loss": r(0.5 * (yh - y) ** 2), "delta2": [d2],
         "dL/dW2": [[r(d2 * a1[0])], [r(d2 * a1[1])]], "dL/da1": da1, "delta1": d1,
         "dL/dW1": [[r(d1[j] * x[i]) for j in range(2)] for i in range(2)],
-        "W1_new": [[r(W1[i][j] - r(lr * r(d1[j] * x[i]))) for j in range(2)] for i in range(2)],
-        "b2_new": [r(b2 - r(lr * d2))],
+        # the update line subtracts η times the printed gradient (the step η·∂L/∂W has no line of its own)
+        "W1_new": [[r(W1[i][j] - lr * r(d1[j] * x[i])) for j in range(2)] for i in range(2)],
+        "b2_new": [r(b2 - lr * d2)],
     }
 
 

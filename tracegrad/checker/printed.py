@@ -32,6 +32,7 @@ class AsPrinted:
     reference: dict
     checks: dict
     source: str
+    pinned: frozenset = frozenset()  # the quantities the answers pin
 
 
 def as_printed(worked, answers, rounder=None) -> AsPrinted:
@@ -55,4 +56,5 @@ def as_printed(worked, answers, rounder=None) -> AsPrinted:
                 checks.setdefault(name, []).append((None, reference[name]))
     checks = {name: tuple((symbol or (subject.symbols[name] if len(items) > 1 else None), values)
                           for symbol, values in items) for name, items in checks.items()}
-    return AsPrinted(worked.trace.replay(pins=pins), reference, checks, answers.source)
+    return AsPrinted(worked.trace.replay(pins=pins), reference, checks, answers.source,
+                     frozenset(a.name for a in bound))

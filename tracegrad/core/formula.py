@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .notation import ADD, ATOM, MUL, NEG, POW, Math
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUPERSCRIPT = str.maketrans("0123456789-tn", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵗⁿ")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,10 @@ class Formula:
         return Transpose(self)
 
 
+def _is_half(f) -> bool:
+    return isinstance(f, Frac) and isinstance(f.a, Num) and isinstance(f.b, Num) and f.a.value == 1 and f.b.value == 2
+
+
 def lift(x) -> Formula:
     """A number as a :class:`Num`; a formula unchanged."""
     return x if isinstance(x, Formula) else Num(x)
@@ -141,6 +145,17 @@ class Sym(Formula):
             raise KeyError(f"no value for {self.text} ({self.ref})")
         value = env[self.ref]
         return value if isinstance(value, (int, float)) else _np().asarray(value, dtype=float)
+
+    def _cell(self, ex, pos):
+        if self.ref in ex.parts:
+            return ex.cell(ex.parts[self.ref], pos)
+        value = ex.env[self.ref]
+        if isinstance(value, (int, float)) or _np().ndim(value) == 0:
+            return ex.number(self.ref, float(value))
+        value = _np().asarray(value, dtype=float)
+        index = tuple(0 if n == 1 else p for p, n in zip(pos[len(pos) - value.ndim:], value.shape)) if pos else \
+            (0,) * value.ndim
+        return ex.number(self.ref, float(value[index]))
 
     def refs(self):
         return {self.ref} if self.ref is not None else set()
@@ -168,6 +183,11 @@ class Num(Formula):
 
     def evaluate(self, env, axes=Axes()):
         return float(self.value)
+
+    def _cell(self, ex, pos):
+        from .arithmetic import given
+
+        return given(self.value)
 
 
 _BINARY = {
@@ -218,6 +238,22 @@ class Binary(Formula):
             return _np().matmul(a, b)
         return a * b
 
+    def _cell(self, ex, pos):
+        if self.op == "*" and _is_half(self.a) and isinstance(self.b, Power) and isinstance(self.b.a, Binary) \
+                and self.b.a.op == "-" and isinstance(self.b.e, Num) and self.b.e.value == 2:
+            # ½(a − b)²: the op written as the document writes it
+            return _apply("half_sq_err", ex.at(self.b.a.a, pos), ex.at(self.b.a.b, pos))
+        if self.op != "@":
+            return _apply(_CELL_OPS[self.op], ex.at(self.a, pos), ex.at(self.b, pos))
+        a_shape, b_shape = ex.shape(self.a), ex.shape(self.b)
+        i, j = pos[-2], pos[-1]
+        inner = a_shape[-1]
+        left = [ex.cell(self.a, (i if a_shape[0] > 1 else 0, t)) for t in range(inner)]
+        right = [ex.cell(self.b, (t, j if b_shape[1] > 1 else 0)) for t in range(inner)]
+        if inner == 1:
+            return _apply("mul", left[0], right[0])
+        return _apply("dot", *left, *right)
+
 
 def _juxtaposed(a: Formula, b: Formula, fmt: str) -> bool:
     """Whether ``a·b`` is written without the dot: in LaTeX, a coefficient (a number, a
@@ -263,6 +299,16 @@ class Frac(Formula):
     def evaluate(self, env, axes=Axes()):
         return self.a.evaluate(env, axes) / self.b.evaluate(env, axes)
 
+    def _cell(self, ex, pos):
+        from .arithmetic import Number, fraction
+
+        a, b = ex.at(self.a, pos), ex.at(self.b, pos)
+        given = [isinstance(c, Number) and c.half == 0 and c.latex is None and float(c.value).is_integer()
+                 for c in (a, b)]
+        if all(given) and b.value != 0:  # ½, 1/3: one coefficient
+            return fraction(a.value, b.value)
+        return _apply("div", a, b)
+
 
 @dataclass(frozen=True, eq=False)
 class Power(Formula):
@@ -281,10 +327,20 @@ class Power(Formula):
             return f"{base}^{{{self.e.render(fmt)}}}"
         if isinstance(self.e, Num) and float(self.e.value).is_integer():
             return base + str(int(self.e.value)).translate(_SUPERSCRIPT)
+        if isinstance(self.e, Sym) and self.e.text in ("t", "n"):
+            return base + self.e.text.translate(_SUPERSCRIPT)
         return f"{base}^{self.e.wrapped(ATOM, fmt)}"
 
     def evaluate(self, env, axes=Axes()):
         return self.a.evaluate(env, axes) ** self.e.evaluate(env, axes)
+
+    def _cell(self, ex, pos):
+        from .arithmetic import Number
+
+        exponent = ex.at(self.e, pos)
+        if isinstance(exponent, Number) and exponent.half == 0 and float(exponent.value).is_integer():
+            return _apply("pow", ex.at(self.a, pos), params=(float(exponent.value),))
+        return _apply("vpow", ex.at(self.a, pos), exponent)
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,6 +360,9 @@ class Neg(Formula):
     def evaluate(self, env, axes=Axes()):
         return -self.a.evaluate(env, axes)
 
+    def _cell(self, ex, pos):
+        return _apply("neg", ex.at(self.a, pos))
+
 
 @dataclass(frozen=True, eq=False)
 class Transpose(Formula):
@@ -322,6 +381,9 @@ class Transpose(Formula):
     def evaluate(self, env, axes=Axes()):
         value = self.a.evaluate(env, axes)
         return value.T if hasattr(value, "T") else value
+
+    def _cell(self, ex, pos):
+        return ex.cell(self.a, tuple(reversed(pos)))
 
 
 _FUNCTIONS = {
@@ -373,6 +435,25 @@ class Call(Formula):
             return np.where(np.asarray(x) > 0, x, self.params[0] * np.asarray(x))
         return _FUNCTIONS[self.name](np, np.asarray(x, dtype=float), axes)
 
+    def _cell(self, ex, pos):
+        if self.name == "identity":
+            return ex.at(self.a, pos)
+        if self.name == "softmax":
+            shape = ex.shape(self.a)
+            axis = ex.axes.units if len(shape) > 1 else 0
+
+            def e(k):
+                p = list(pos)
+                p[axis] = k
+                return _apply("exp", ex.at(self.a, tuple(p)))
+            total = [e(k) for k in range(shape[axis])]
+            return _apply("div", e(pos[axis]), _apply("sum", *total) if len(total) > 1 else total[0])
+        if self.name == "indicator":
+            from .arithmetic import Indicator as IndicatorCell
+
+            return IndicatorCell(ex.at(self.a, pos))
+        return _apply(self.name, ex.at(self.a, pos), params=self.params if self.name == "leaky_relu" else ())
+
 
 @dataclass(frozen=True, eq=False)
 class Indicator(Formula):
@@ -390,6 +471,11 @@ class Indicator(Formula):
     def evaluate(self, env, axes=Axes()):
         np = _np()
         return np.where(np.asarray(self.a.evaluate(env, axes)) > 0, 1.0, 0.0)
+
+    def _cell(self, ex, pos):
+        from .arithmetic import Indicator as IndicatorCell
+
+        return IndicatorCell(ex.at(self.a, pos))
 
 
 @dataclass(frozen=True, eq=False)
@@ -413,6 +499,11 @@ class Cases(Formula):
         np = _np()
         a = np.asarray(self.a.evaluate(env, axes))
         return np.where(a > 0, self.yes.evaluate(env, axes), self.no.evaluate(env, axes))
+
+    def _cell(self, ex, pos):
+        from .arithmetic import Choice
+
+        return Choice(ex.at(self.a, pos), ex.at(self.yes, pos), ex.at(self.no, pos))
 
 
 @dataclass(frozen=True, eq=False)
@@ -446,6 +537,24 @@ class Total(Formula):
         axis = axes.units if self.over == "units" else axes.samples
         return np.sum(a, axis=axis, keepdims=True)
 
+    def _cell(self, ex, pos):
+        shape = ex.shape(self.a)
+        if not shape:
+            return ex.cell(self.a, ())
+        if self.over == "all" or len(shape) < 2:
+            import itertools
+
+            cells = [ex.cell(self.a, p) for p in itertools.product(*(range(n) for n in shape))]
+        else:
+            axis = ex.axes.units if self.over == "units" else ex.axes.samples
+            base = list(pos) if len(pos) == len(shape) else [0] * len(shape)
+            cells = []
+            for k in range(shape[axis]):
+                p = list(base)
+                p[axis] = k
+                cells.append(ex.cell(self.a, tuple(p)))
+        return cells[0] if len(cells) == 1 else _apply("sum", *cells)
+
 
 @dataclass(frozen=True, eq=False)
 class Root(Formula):
@@ -461,6 +570,9 @@ class Root(Formula):
 
     def evaluate(self, env, axes=Axes()):
         return _np().sqrt(self.a.evaluate(env, axes))
+
+    def _cell(self, ex, pos):
+        return _apply("sqrt", ex.at(self.a, pos))
 
 
 @dataclass(frozen=True, eq=False)
@@ -479,6 +591,9 @@ class Bars(Formula):
     def evaluate(self, env, axes=Axes()):
         return _np().abs(self.a.evaluate(env, axes))
 
+    def _cell(self, ex, pos):
+        return _apply("abs", ex.at(self.a, pos))
+
 
 @dataclass(frozen=True, eq=False)
 class Norm(Formula):
@@ -496,6 +611,13 @@ class Norm(Formula):
     def evaluate(self, env, axes=Axes()):
         np = _np()
         return float(np.sqrt(np.sum(np.square(np.asarray(self.a.evaluate(env, axes), dtype=float)))))
+
+    def _cell(self, ex, pos):
+        import itertools
+
+        shape = ex.shape(self.a)
+        squares = [_apply("pow", ex.cell(self.a, p), params=(2.0,)) for p in itertools.product(*(range(n) for n in shape))]
+        return _apply("sqrt", squares[0] if len(squares) == 1 else _apply("sum", *squares))
 
 
 @dataclass(frozen=True, eq=False)
@@ -517,6 +639,9 @@ class Extremum(Formula):
         np = _np()
         f = np.minimum if self.name == "min" else np.maximum
         return f(self.a.evaluate(env, axes), self.b.evaluate(env, axes))
+
+    def _cell(self, ex, pos):
+        return _apply(self.name, ex.at(self.a, pos), ex.at(self.b, pos))
 
 
 def minimum(a, b) -> Extremum:
@@ -553,6 +678,10 @@ class Where(Formula):
         inner[self.part.ref] = self.definition.evaluate(env, axes)
         return self.main.evaluate(inner, axes)
 
+    def _cell(self, ex, pos):
+        ex.parts[self.part.ref] = self.definition
+        return ex.at(self.main, pos)
+
 
 def call(name: str, symbol: Math, a: Formula, params: tuple = ()) -> Call:
     """``symbol(a)`` evaluated by function ``name``."""
@@ -577,3 +706,86 @@ def is_close(computed, shown, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
 
 __all__ = ["Axes", "Formula", "Sym", "Num", "Binary", "Frac", "Power", "Neg", "Transpose", "Call", "Indicator",
            "Cases", "Total", "Root", "Bars", "Norm", "Extremum", "Where", "minimum", "maximum", "sym", "lift", "odot", "call", "half", "is_close"]
+
+
+# --- expanding a formula into arithmetic, element by element -------------------------------
+
+
+class Expander:
+    """Writes one element of a formula's value as arithmetic over numbers
+    (:mod:`tracegrad.core.arithmetic`): ``X·W₁ + b₁`` at unit 0 becomes ``1 × 0.5 + 2 × 0.7 + 0.1``;
+    a matrix product becomes the sum over its inner index, a softmax e^{zᵢ} / Σⱼ e^{zⱼ} over the
+    values themselves. ``number(ref, value)`` writes the number a symbol stands for (given as
+    written, or computed and rounded for display)."""
+
+    def __init__(self, env, axes: Axes, number):
+        self.env, self.axes, self.number = env, axes, number
+        self._shapes: dict = {}
+        self.parts: dict = {}  # ref -> formula, for Where's named parts
+
+    def shape(self, f: Formula) -> tuple:
+        if id(f) not in self._shapes:
+            self._shapes[id(f)] = (_np().shape(f.evaluate(self._env_with_parts(), self.axes)), f)
+        return self._shapes[id(f)][0]
+
+    def _env_with_parts(self):
+        if not self.parts:
+            return self.env
+        env = dict(self.env)
+        for ref, definition in self.parts.items():
+            env[ref] = definition.evaluate(env, self.axes)
+        return env
+
+    def cell(self, f: Formula, pos: tuple):
+        """Element ``pos`` of ``f`` as an arithmetic cell."""
+        return f._cell(self, tuple(pos))
+
+    def at(self, child: Formula, pos: tuple):
+        """The child's element that broadcasts to ``pos`` of its parent."""
+        shape = self.shape(child)
+        if not shape:
+            return self.cell(child, ())
+        pos = pos[len(pos) - len(shape):] if len(pos) >= len(shape) else (0,) * (len(shape) - len(pos)) + pos
+        return self.cell(child, tuple(0 if n == 1 else p for p, n in zip(pos, shape)))
+
+
+def _apply(op, *args, params=()):
+    from .arithmetic import Apply
+
+    return Apply(op, tuple(args), tuple(params))
+
+
+
+
+
+
+_CELL_OPS = {"+": "add", "-": "sub", "*": "mul", "odot": "mul"}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+

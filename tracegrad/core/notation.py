@@ -39,6 +39,7 @@ class Math:
 
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
 def sub(k) -> str:
@@ -148,6 +149,8 @@ class Power:
             exponent = args[1][0] if fmt == "latex" else parenthesize(args[1], ATOM, fmt)
         if fmt == "latex":
             return f"{{{base}}}^{{{exponent}}}", POW
+        if self.param and exponent.isdigit():
+            return base + exponent.translate(_SUPERSCRIPT), POW
         return f"{base}^{exponent}", POW
 
 
@@ -194,7 +197,7 @@ class Radical:
     def render(self, args, params, fmt):
         if fmt == "latex":
             return rf"\sqrt{{{args[0][0]}}}", ATOM
-        return f"sqrt({args[0][0]})", ATOM
+        return f"√{parenthesize(args[0], ATOM, fmt)}", ATOM
 
 
 @dataclass(frozen=True)

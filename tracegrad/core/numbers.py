@@ -3,9 +3,12 @@
 A :class:`NumberFormat` rounds half away from zero (as a person does), to a
 number of decimals or of significant figures, working on the shortest decimal
 that round-trips the float (so 0.0425 rounds to 0.043, not to 0.042 because of
-its binary representation). A value whose rounding changes it by no more than
-float noise is *exact*: it is printed as the short decimal with ``=``; any
-other value is printed rounded, with ``≈``.
+its binary representation). With ``min_sig_figs`` a small value keeps at least
+that many significant figures (4 decimals and at least 3 figures: 0.8808, but
+0.000364, not 0.0004, so that the printed operands of a line still give its printed
+result). A value whose rounding changes it by no more than float noise is *exact*:
+it is printed as the short decimal with ``=``; any other value is printed rounded,
+with ``≈``.
 """
 
 from __future__ import annotations
@@ -15,23 +18,34 @@ import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 NOISE = 1e-9  # relative to one unit in the last printed place
+MIN_SIG_FIGS = 2
+"""Significant figures a small computed value keeps in a derivation printed to a number of decimals."""
 _CONTEXT = Context(prec=800)  # enough digits for any float at any supported precision
 
 
 @dataclass(frozen=True)
 class NumberFormat:
-    """``decimals`` or ``sig_figs`` (exactly one is set)."""
+    """``decimals`` or ``sig_figs`` (exactly one is set); with ``decimals``, a nonzero value
+    keeps at least ``min_sig_figs`` significant figures."""
 
     decimals: int | None = 4
     sig_figs: int | None = None
+    min_sig_figs: int = 0
 
     def __post_init__(self):
         if (self.decimals is None) == (self.sig_figs is None):
             raise ValueError("give decimals or sig_figs, not both or neither")
 
+    def quantum(self, x: float) -> Decimal:
+        """One unit in the last place ``x`` is printed with."""
+        return self._quantum(x)
+
     def _quantum(self, x: float) -> Decimal:
         if self.decimals is not None:
-            return Decimal(1).scaleb(-self.decimals)
+            places = self.decimals
+            if self.min_sig_figs and x != 0 and math.isfinite(x):
+                places = max(places, self.min_sig_figs - 1 - Decimal(repr(abs(x))).adjusted())
+            return Decimal(1).scaleb(-places)
         if x == 0:
             return Decimal(1).scaleb(-(self.sig_figs - 1))
         exponent = Decimal(repr(abs(x))).adjusted()
@@ -41,7 +55,8 @@ class NumberFormat:
         """``x`` rounded half away from zero to the display precision."""
         q = self._quantum(x)
         d = Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
-        if self.sig_figs is not None and d != 0 and d.adjusted() > Decimal(repr(abs(x))).adjusted():
+        widened = self.decimals is not None and q.adjusted() < -self.decimals  # more decimals for a small value
+        if (self.sig_figs is not None or widened) and d != 0 and d.adjusted() > Decimal(repr(abs(x))).adjusted():
             d = d.quantize(q.scaleb(1), rounding=ROUND_HALF_UP, context=_CONTEXT)  # 9.99995 → 10.0
         return d if d != 0 else abs(d)
 
@@ -57,19 +72,24 @@ class NumberFormat:
         return abs(float(d) - x) <= NOISE * float(self._quantum(x))
 
     def text(self, x: float) -> str:
-        """The printed digits: short form when exact (``2.4``, ``2.0``), else rounded (``0.8808``)."""
+        """The printed digits: short form when exact (``2.4``, ``2.0``), else rounded (``0.8808``);
+        below 10⁻⁵ in scientific notation (``6.9e-7``)."""
         if not math.isfinite(x):
             return repr(x)
         if self.is_exact(x):
             short = exact_text(float(self.round_decimal(x)))
-            return short if "." in short or "E" in short else short + ".0"
-        return _plain(self.round_decimal(x))
+            return short if "." in short or "e" in short else short + ".0"
+        d = self.round_decimal(x)
+        return _scientific(d) if d != 0 and abs(d) < SCIENTIFIC_BELOW else _plain(d)
 
     def describe(self, catalog) -> str:
         """The precision in words, from a message catalog: "4 decimals", "1 decimal", "3 significant figures"."""
         n = self.decimals if self.decimals is not None else self.sig_figs
         key = "note.decimals" if self.decimals is not None else "note.sig_figs"
-        return catalog(key + ("_one" if n == 1 else ""), n=n)
+        text = catalog(key + ("_one" if n == 1 else ""), n=n)
+        if self.decimals is not None and self.min_sig_figs:
+            text += catalog("note.min_sig_figs", n=self.min_sig_figs)
+        return text
 
     def relation(self, x: float) -> str:
         """``=`` for an exact value, ``≈`` for a rounded one."""
@@ -77,12 +97,46 @@ class NumberFormat:
 
 
 def exact_text(x: float) -> str:
-    """A given number as written: ``1`` for an integer, else the shortest decimal (``0.5``, ``2.4``)."""
+    """A given number as written: ``1`` for an integer, else the shortest decimal (``0.5``, ``2.4``);
+    below 10⁻⁵ in scientific notation (``1e-8``)."""
     if not math.isfinite(x):
         return repr(x)
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
-    return _plain(Decimal(repr(x)))
+    d = Decimal(repr(x))
+    return _scientific(d) if abs(d) < SCIENTIFIC_BELOW else _plain(d)
+
+
+SCIENTIFIC_BELOW = Decimal("1e-5")
+"""Nonzero numbers smaller than this are written in scientific notation."""
+
+
+def _scientific(d: Decimal) -> str:
+    """``6.9e-7``: the digits of ``d`` (trailing zeros kept) times a power of ten."""
+    sign, digits, _ = d.as_tuple()
+    mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+    return ("-" if sign else "") + f"{mantissa}e{d.adjusted()}"
+
+
+def written(text: str) -> tuple:
+    """``(LaTeX, plain text)`` of a printed number: a minus sign as −, scientific notation as
+    ``6.9 \\times 10^{-7}`` and ``6.9×10⁻⁷``."""
+    mantissa, _, exponent = text.partition("e")
+    if not exponent:
+        return text, ("−" + text[1:] if text.startswith("-") else text)
+    plain = mantissa if not mantissa.startswith("-") else "−" + mantissa[1:]
+    powers = exponent.translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
+    if mantissa.lstrip("-") == "1":  # 10⁻⁸, not 1×10⁻⁸
+        sign = "-" if mantissa.startswith("-") else ""
+        return rf"{sign}10^{{{exponent}}}", f"{'−' if sign else ''}10{powers}"
+    return rf"{mantissa} \times 10^{{{exponent}}}", f"{plain}×10{powers}"
+
+
+def half_unit(text: str) -> Decimal:
+    """Half a unit in the last printed place of ``text`` (``0.8808`` → 0.00005, ``6.9e-7`` → 5e-9)."""
+    mantissa, _, exponent = text.partition("e")
+    places = len(mantissa.partition(".")[2])
+    return Decimal(5).scaleb(-places - 1 + int(exponent or 0))
 
 
 def _plain(d: Decimal) -> str:

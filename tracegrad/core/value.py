@@ -228,17 +228,19 @@ class Value:
         return apply("min", (self, other))
 
     # --- backward --------------------------------------------------------------------
-    def backward(self, create_graph: bool = False):
+    def backward(self, create_graph: bool = False, stop=()):
         """Accumulate d(self)/d(node) into ``node.grad`` for every node below ``self``.
 
         Gradients add up across calls (call :func:`tracegrad.zero_grad` between
         steps). With ``create_graph=True`` the pass also builds every local
         derivative and every upstream × local product as ``Value`` nodes and
         returns ``{node: gradient node}``, so backward quantities can be
-        rendered, confirmed, pinned and replayed like forward ones.
+        rendered, confirmed, pinned and replayed like forward ones; nodes in
+        ``stop`` are then treated as leaves (their gradient is built, nothing
+        flows below them: the parameters of a later step of a derivation).
         """
         if create_graph:
-            return _backward_graph(self)
+            return _backward_graph(self, set(map(id, stop)))
         steps = _steps
         if steps is not None:
             steps.append((self, None, None))  # a new pass starts here
@@ -291,7 +293,7 @@ def _times(g, loc):
     return g * loc
 
 
-def _backward_graph(root):
+def _backward_graph(root, stop=frozenset()):
     steps = _steps
     if steps is not None:
         steps.append((root, None, None))
@@ -304,7 +306,7 @@ def _backward_graph(root):
         grads[node] = g if isinstance(g, Value) else const(g)
         node.grad += grads[node].data
         prev = node._prev
-        if not prev:
+        if not prev or id(node) in stop:
             continue
         spec = OPS[node._op]
         try:

@@ -225,16 +225,35 @@ class Dense(Module):
         return self.forward(x, sample)
 
     def forward(self, x, sample: int | None = None) -> list:
+        return self.activate(self.weighted_sums(x, sample), sample)
+
+    def weighted_sums(self, x, sample: int | None = None, step: int | None = None) -> list:
+        """The layer's z: one ``dot`` and one ``add`` node per unit, tagged ``z{layer}[j]``."""
         xs = tuple(inputs(x, sample))
         if len(xs) != self.n_in:
             raise InputError(f"layer {self.layer} takes {_plural(self.n_in, 'input')}, got {len(xs)}",
                              key=f"layers[{self.layer - 1}]")
-        z = [mark(_apply(_ADD, (_apply(_DOT, xs + w, ()), b), ()), "z", self.layer, (j,), sample)
-             for j, (w, b) in enumerate(zip(self._columns, self._unit_bias))]
+        return [mark(_apply(_ADD, (_apply(_DOT, xs + w, ()), b), ()), "z", self.layer, (j,), sample, step)
+                for j, (w, b) in enumerate(zip(self._columns, self._unit_bias))]
+
+    def activate(self, z: list, sample: int | None = None, step: int | None = None) -> list:
+        """The layer's activation applied to ``z`` (``z`` itself for identity), tagged ``a{layer}[j]``."""
         if self.spec.is_identity:
-            return z
-        a = self.spec(z, self.alpha)
-        return [mark(v, "a", self.layer, (j,), sample) for j, v in enumerate(a)]
+            return list(z)
+        return [mark(v, "a", self.layer, (j,), sample, step) for j, v in enumerate(self.spec(z, self.alpha))]
+
+    def with_parameters(self, weight_matrix, bias_values) -> "Dense":
+        """The same layer computing with other parameter nodes (the weights after an update):
+        ``weight_matrix`` in the layer's layout, ``bias_values`` one per unit (or the shared one)."""
+        copy = object.__new__(Dense)
+        copy.__dict__.update(self.__dict__)
+        copy.weight_matrix = [list(row) for row in weight_matrix]
+        m = copy.weight_matrix
+        copy._columns = ([tuple(m[i][j] for i in range(self.n_in)) for j in range(self.n_out)]
+                         if self.layout == "in_out" else [tuple(row) for row in m])
+        copy.bias_values = list(bias_values)
+        copy._unit_bias = copy.bias_values * self.n_out if self.shared_bias else copy.bias_values
+        return copy
 
     def named_parameters(self) -> list:
         return [(p.label, p) for row in self.weight_matrix for p in row] + [(b.label, b) for b in self.bias_values]

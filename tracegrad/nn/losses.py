@@ -121,6 +121,23 @@ def _bce_formula(p: Formula, y: Formula, n: Formula, outputs: int) -> Formula:
     return -_mean(y * call("log", _LOG, p) + (1 - y) * call("log", _LOG, 1 - p), n, outputs)
 
 
+@dataclass(frozen=True)
+class Simplification:
+    """The textbook δ = ∂L/∂z a loss gives with an output activation: ``formula(p, y, n, outputs)``,
+    explained by the catalog message ``why.<message>``, valid when ``condition(targets)`` holds
+    (always when None). ``replaces_chain``: the derivation writes δ this way instead of
+    ∂L/∂ŷ ⊙ f′ (softmax, whose Jacobian is not elementwise); otherwise the chain is written and
+    the simplification said in a note (σ with BCE)."""
+
+    formula: Callable
+    message: str
+    condition: Callable | None = None
+    replaces_chain: bool = True
+
+    def applies(self, targets) -> bool:
+        return self.condition is None or self.condition(targets)
+
+
 def _sums_to_one(targets) -> bool:
     """Whether every target vector sums to 1 (one-hot or a distribution): then softmax with
     cross-entropy gives δ = ŷ − y (in general, δ = ŷ·Σy − y)."""
@@ -142,7 +159,7 @@ class Loss:
     as :class:`~tracegrad.core.formula.Formula` s over the output vector ``p``, the target
     ``y`` and the number of outputs ``n``; ``simplified`` maps an output activation to the
     textbook δ = ∂L/∂z it gives with this loss (softmax with cross-entropy, σ with BCE:
-    δ = ŷ − y): ``(formula builder, message key, condition on the targets or None)``."""
+    δ = ŷ − y): a :class:`Simplification`."""
 
     name: str
     from_logits: bool
@@ -230,14 +247,15 @@ LOSSES = {loss.name: loss for loss in (
     Loss("bce", False, bce, _probability, "probabilities", "binary",
          formula=_bce_formula,
          derivative=lambda p, y, n, k: _per_output((p - y) / (p * (1 - p)), n, k),
-         simplified={"sigmoid": (lambda p, y, n, k: _per_output(p - y, n, k), "sigmoid_bce", None)}),
+         simplified={"sigmoid": Simplification(lambda p, y, n, k: _per_output(p - y, n, k), "sigmoid_bce",
+                                               replaces_chain=False)}),
     Loss("bce_logits", True, bce_logits, _probability, "logits", "binary",
          formula=lambda z, y, n, k: _bce_formula(call("sigmoid", _SIGMA, z), y, n, k),
          derivative=lambda z, y, n, k: _per_output(call("sigmoid", _SIGMA, z) - y, n, k)),
     Loss("cce", False, cce, _non_negative, "probabilities", "one_hot", sums_outputs=True,
          formula=lambda p, y, n, k: -_sum(y * call("log", _LOG, p), k),
          derivative=lambda p, y, n, k: -(y / p),
-         simplified={"softmax": (lambda p, y, n, k: p - y, "softmax_cce", _sums_to_one)}),
+         simplified={"softmax": Simplification(lambda p, y, n, k: p - y, "softmax_cce", _sums_to_one)}),
     Loss("cce_logits", True, cce_logits, _non_negative, "logits", "one_hot", sums_outputs=True,
          formula=lambda z, y, n, k: -_sum(y * call("log", _LOG, call("softmax", _SOFTMAX, z)), k),
          derivative=lambda z, y, n, k: call("softmax", _SOFTMAX, z) - y),

@@ -92,13 +92,14 @@ def inputs(x, sample: int | None = None) -> list:
 
 
 @lru_cache(maxsize=1 << 16)
-def _role(quantity: str, layer, index: tuple, sample) -> tuple:
-    role = Role(quantity, layer, index, sample)
+def _role(quantity: str, layer, index: tuple, sample, step) -> tuple:
+    role = Role(quantity, layer, index, sample, step)
     return role.label(), role
 
 
-def mark(value: Value, quantity: str, layer: int | None = None, index: tuple = (), sample: int | None = None) -> Value:
-    """Tag ``value`` with ``Role(quantity, layer, index, sample)`` and its label; returns it.
+def mark(value: Value, quantity: str, layer: int | None = None, index: tuple = (), sample: int | None = None,
+         step: int | None = None) -> Value:
+    """Tag ``value`` with ``Role(quantity, layer, index, sample, step)`` and its label; returns it.
     Roles and labels are cached, since training tags the same positions in every batch."""
-    value.label, value.role = _role(quantity, layer, index, sample)
+    value.label, value.role = _role(quantity, layer, index, sample, step)
     return value

@@ -29,15 +29,22 @@ class Dropout(Module):
         self.rng = random.Random(seed)
         self.last_mask: list = []
 
-    def _mask(self, n: int) -> list:
-        scale = 1.0 / (1.0 - self.p)
-        return [0.0 if self.rng.random() < self.p else scale for _ in range(n)]
+    def draw(self, n: int) -> list:
+        """A mask of ``n`` units from the module's generator: 1 kept, 0 dropped."""
+        return [0 if self.rng.random() < self.p else 1 for _ in range(n)]
 
-    def _apply(self, x: list, sample) -> list:
-        mask = self._mask(len(x))
+    def _apply(self, x: list, sample, keep: list | None = None, step: int | None = None) -> list:
+        """``x`` with the mask ``keep`` (0/1 per unit; drawn when None) applied and the kept
+        units scaled by 1/(1 − p): each unit times a constant tagged ``mask{layer}[j]``."""
+        scale = 1.0 / (1.0 - self.p)
+        mask = [k * scale for k in (self.draw(len(x)) if keep is None else keep)]
         self.last_mask.append(mask)
-        return [mark(v * mark(const(m), "mask", self.layer, (j,), sample), "d", self.layer, (j,), sample)
+        return [mark(v * mark(const(m), "mask", self.layer, (j,), sample, step), "d", self.layer, (j,), sample, step)
                 for j, (v, m) in enumerate(zip(x, mask))]
+
+    def apply(self, x: list, keep: list, sample=None, step: int | None = None) -> list:
+        """``x`` (Values) through the given mask ``keep`` (0/1 per unit), as in training mode."""
+        return self._apply(list(x), sample, keep, step)
 
     def forward(self, x, sample: int | None = None) -> list:
         x = inputs(x, sample)
@@ -92,19 +99,23 @@ class BatchNorm(Module):
         if self.training:
             raise InputError("BatchNorm in training mode needs a whole batch: call model.batch(samples), "
                              "or switch to inference with model.eval()", key="batchnorm")
-        x = self._checked(inputs(x, sample))
+        return self._eval(inputs(x, sample), sample)
+
+    def _eval(self, x: list, sample, step: int | None = None) -> list:
+        """Normalised with the running statistics, which enter as constants."""
+        x = self._checked(x)
         out = []
         for j, v in enumerate(x):
             mu = mark(const(self.running_mean[j]), "running_mean", self.layer, (j,))
             sd = mark(const(math.sqrt(self.running_var[j] + self.eps)), "running_sd", self.layer, (j,))
-            out.append(self._affine(j, (v - mu) / sd, sample))
+            out.append(self._affine(j, mark((v - mu) / sd, "zhat", self.layer, (j,), sample, step), sample, step))
         return out
 
-    def batch(self, xs) -> list:
+    def batch(self, xs, step: int | None = None) -> list:
         xs = list(xs)
         n = len(xs)
         if not self.training:
-            return [self.forward(x, None if n == 1 else s) for s, x in enumerate(xs)]
+            return [self._eval(inputs(x, None if n == 1 else s), None if n == 1 else s, step) for s, x in enumerate(xs)]
         if n < 2:
             raise InputError("BatchNorm in training mode needs at least 2 samples per batch (the variance of "
                              "one sample is 0); use a larger batch or model.eval()", key="batch_size")
@@ -112,12 +123,12 @@ class BatchNorm(Module):
         out = [[None] * self.n_out for _ in xs]
         for j in range(self.n_out):
             column = [x[j] for x in xs]
-            mu = mark(_sum(column) / n, "mu", self.layer, (j,))
+            mu = mark(_sum(column) / n, "mu", self.layer, (j,), step=step)
             centred = [v - mu for v in column]
-            var = mark(_sum([d ** 2 for d in centred]) / n, "var", self.layer, (j,))
+            var = mark(_sum([d ** 2 for d in centred]) / n, "var", self.layer, (j,), step=step)
             sd = (var + self.eps).sqrt()
             for s, d in enumerate(centred):
-                out[s][j] = self._affine(j, d / sd, s)
+                out[s][j] = self._affine(j, mark(d / sd, "zhat", self.layer, (j,), s, step), s, step)
             m = self.momentum
             self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mu.data
             self.running_var[j] = (1 - m) * self.running_var[j] + m * var.data * n / (n - 1)
@@ -129,8 +140,8 @@ class BatchNorm(Module):
                              key="batchnorm")
         return x
 
-    def _affine(self, j: int, xhat: Value, sample) -> Value:
-        return mark(self.gamma[j] * xhat + self.beta[j], "bn", self.layer, (j,), sample)
+    def _affine(self, j: int, xhat: Value, sample, step: int | None = None) -> Value:
+        return mark(self.gamma[j] * xhat + self.beta[j], "bn", self.layer, (j,), sample, step)
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in})"

@@ -19,27 +19,48 @@ from ..core.nested import flatten, shape_of
 @dataclass(frozen=True)
 class Kind:
     """How a kind of quantity is named and where it is printed. ``pattern`` is filled with
-    ``k`` (the layer), ``p`` (the parameter) and ``s`` (the optimizer state)."""
+    ``k`` (the layer), ``p`` (the parameter) and ``s`` (the optimizer state). A kind that is
+    not ``printed`` has no line of its own (its arithmetic is written inside another line),
+    so carry rounding does not round it."""
 
     pattern: str
     section: str
     per_sample: bool = False
+    printed: bool = True
 
 
 KINDS = {
+    "x_mean": Kind("x_mean", "scale"),
+    "x_std": Kind("x_std", "scale"),
+    "x_scaled": Kind("x_scaled", "scale", True),
     "z": Kind("z{k}", "forward", True),
+    "mu": Kind("mu{k}", "forward"),
+    "var": Kind("var{k}", "forward"),
+    "zhat": Kind("zhat{k}", "forward", True),
+    "bn": Kind("bn{k}", "forward", True),
     "a": Kind("a{k}", "forward", True),
+    "d": Kind("d{k}", "forward", True),
     "y_hat": Kind("y_hat", "forward", True),
+    "data_loss": Kind("data_loss", "loss"),
+    "penalty": Kind("penalty", "loss"),
     "loss": Kind("loss", "loss"),
     "dL/dy_hat": Kind("dL/dy_hat", "backward", True),
     "act_grad": Kind("da{k}/dz{k}", "backward", True),
     "delta": Kind("delta{k}", "backward", True),
     "dL/dW": Kind("dL/dW{k}", "backward"),
     "dL/db": Kind("dL/db{k}", "backward"),
+    "dL/dd": Kind("dL/dd{k}", "backward", True),
     "dL/da": Kind("dL/da{k}", "backward", True),
+    "dL/dbn": Kind("dL/dbn{k}", "backward", True),
+    "dL/dgamma": Kind("dL/dgamma{k}", "backward"),
+    "dL/dbeta": Kind("dL/dbeta{k}", "backward"),
+    "dL/dzhat": Kind("dL/dzhat{k}", "backward", True),
+    "grad_norm": Kind("grad_norm", "update"),
+    "clip_scale": Kind("clip_scale", "update"),
+    "clipped": Kind("clipped_{p}{k}", "update"),
     "grad": Kind("g_{p}{k}", "update"),
     "state": Kind("{s}_{p}{k}", "update"),
-    "step": Kind("step_{p}{k}", "update"),
+    "step": Kind("step_{p}{k}", "update", printed=False),
     "new": Kind("{p}{k}_new", "update"),
 }
 """Every kind of quantity."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,44 @@ class LayerSpec:
     bias: Any  # tuple of numbers, or one number (a shared bias)
     activation: str
     alpha: float = 0.01
+    dropout: float = 0.0  # the probability of dropping a unit (training mode)
+    mask: tuple | None = None  # given dropout masks, 0/1 per unit, one row per sample
+    batchnorm: "BatchNormSpec | None" = None
+    freeze: tuple = ()  # "weights" and/or "bias": kept out of the update
+
+
+@dataclass(frozen=True)
+class BatchNormSpec:
+    """A layer's batch normalisation (after its weighted sum, before its activation)."""
+
+    gamma: tuple | None = None  # default 1 per unit
+    beta: tuple | None = None  # default 0 per unit
+    running_mean: tuple | None = None  # default 0 (eval mode)
+    running_var: tuple | None = None  # default 1 (eval mode)
+    momentum: float = 0.1
+    eps: float = 1e-5
+
+
+@dataclass(frozen=True)
+class Training:
+    """How many iterations a derivation works through, and on which samples: ``steps``
+    iterations, each on the next mini-batch of ``batch_size`` samples in file order (the whole
+    data when ``batch_size`` is None), ``epochs`` passes over the data."""
+
+    steps: int = 1
+    batch_size: int | None = None
+    epochs: int = 1
+
+    def iterations(self, samples: int) -> list:
+        """``[(step, epoch, batch, sample indices), …]`` in order, 1-based steps, epochs and batches."""
+        size = self.batch_size or samples
+        per_epoch = -(-samples // size)
+        out = []
+        for step in range(1, self.steps + 1):
+            epoch, batch = divmod(step - 1, per_epoch)
+            start = batch * size
+            out.append((step, epoch + 1, batch + 1, tuple(range(start, min(start + size, samples)))))
+        return out
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,14 @@ class Problem:
     settings: tuple  # sorted (name, value) pairs
     render: RenderSettings = field(default_factory=RenderSettings)
     extra: tuple = ()  # other top-level tables (e.g. variants), kept for their own readers
+    mode: str = "train"  # or "eval": dropout off, BatchNorm on running statistics
+    penalties: tuple = ()  # ("l2", λ) and/or ("l1", λ), added to the loss
+    penalize_biases: bool = False
+    clip_norm: float | None = None
+    clip_value: float | None = None
+    training: Training = field(default_factory=Training)
+    scale: str | None = None  # "minmax" or "zscore": the inputs normalised first
+    scale_stats: tuple = ()  # given statistics: ("min", (…)), ("max", (…)) or ("mean", …), ("std", …)
 
     def setting(self, name: str, default=None):
         """An optimizer setting, e.g. ``problem.setting("lr")``."""
@@ -121,6 +167,17 @@ class _Reader:
     def integer(self, value, key: str, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             self.fail(key, f"expected a whole number from {low} to {high}, got {_describe(value)}")
+        return value
+
+    def positive(self, value, key: str) -> float:
+        v = self.number(value, key)
+        if v <= 0:
+            self.fail(key, f"expected a number above 0, got {value!r}")
+        return v
+
+    def flag(self, value, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"expected true or false, got {_describe(value)}")
         return value
 
     def table(self, value, key: str) -> dict:
@@ -197,7 +254,16 @@ def read_file(path: Path) -> dict:
     return data
 
 
-TOP_KEYS = ("title", "layout", "layers", "data", "loss", "optimizer", "render", "variants", "training")
+TOP_KEYS = ("title", "layout", "mode", "layers", "data", "loss", "optimizer", "render", "variants", "training")
+MODES = ("train", "eval")
+DATA_KEYS = ("x", "y", "batch_size", "epochs", "scale", "min", "max", "mean", "std")
+SCALES = {"minmax": ("min", "max"), "zscore": ("mean", "std")}
+LAYER_KEYS = ("weights", "bias", "activation", "alpha", "dropout", "mask", "seed", "batchnorm", "gamma", "beta",
+              "running_mean", "running_var", "momentum", "eps", "freeze")
+BATCHNORM_KEYS = ("gamma", "beta", "running_mean", "running_var", "momentum", "eps")
+LOSS_KEYS = ("name", "l1", "l2", "penalize_biases")
+COMMON_OPTIMIZER_KEYS = ("clip_norm", "clip_value", "steps")
+MAX_STEPS = 100
 
 
 def load_problem(path) -> Problem:
@@ -218,11 +284,12 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     if not isinstance(title, str):
         r.fail("title", f"expected a text, got {_describe(title)}")
     layout = r.choice(data.get("layout", "in_out"), "layout", LAYOUTS)
+    mode = r.choice(data.get("mode", "train"), "mode", MODES)
 
     if "data" not in data:
         r.fail("data", "missing: give a [data] table with x (inputs) and y (targets)")
     d = r.table(data["data"], "data")
-    r.known_keys(d, "data", ("x", "y"))
+    r.known_keys(d, "data", DATA_KEYS)
     if "x" not in d:
         r.fail("data.x", "missing: the input sample (a list of numbers) or a batch (a list of such lists)")
     if "y" not in d:
@@ -237,11 +304,14 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     for k, raw in enumerate(layers_raw):
         key = f"layers[{k}]"
         raw = r.table(raw, key)
-        r.known_keys(raw, key, ("weights", "bias", "activation", "alpha"))
+        if "dropout" in raw and k == len(layers_raw) - 1:
+            r.fail(f"{key}.dropout", "dropout belongs to hidden layers: the output layer's units are the prediction")
+        r.known_keys(raw, key, LAYER_KEYS)
         for needed in ("weights", "bias", "activation"):
             if needed not in raw:
                 r.fail(f"{key}.{needed}", "missing")
         layer = _layer(r, raw, key, layout, n_in)
+        layer = replace(layer, **_layer_extras(r, raw, key, _units(layer, layout), len(xs)))
         layers.append(layer)
         n_in = _units(layer, layout)
 
@@ -257,18 +327,123 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
             r.fail(key, f"expected {n_in} number{'s' * (n_in != 1)} (one per output unit), got {len(target)}")
 
     loss_raw = data.get("loss", "half_se")
+    penalties, penalize_biases = (), False
     if isinstance(loss_raw, dict):
-        r.known_keys(loss_raw, "loss", ("name",))
-        loss_raw = loss_raw.get("name", "half_se")
-        loss = r.choice(loss_raw, "loss.name", tuple(LOSSES))
+        r.known_keys(loss_raw, "loss", LOSS_KEYS)
+        loss = r.choice(loss_raw.get("name", "half_se"), "loss.name", tuple(LOSSES))
+        penalties = tuple((k, r.positive(loss_raw[k], f"loss.{k}")) for k in ("l2", "l1") if k in loss_raw)
+        penalize_biases = r.flag(loss_raw.get("penalize_biases", False), "loss.penalize_biases")
     else:
         loss = r.choice(loss_raw, "loss", tuple(LOSSES))
 
-    name, settings = _optimizer(r, r.table(data.get("optimizer", {"name": "sgd", "lr": 0.1}), "optimizer"))
+    opt = r.table(data.get("optimizer", {"name": "sgd", "lr": 0.1}), "optimizer")
+    name, settings = _optimizer(r, {k: v for k, v in opt.items() if k not in COMMON_OPTIMIZER_KEYS})
+    clip_norm = r.positive(opt["clip_norm"], "optimizer.clip_norm") if "clip_norm" in opt else None
+    clip_value = r.positive(opt["clip_value"], "optimizer.clip_value") if "clip_value" in opt else None
+    training = _training(r, d, opt, len(xs))
+    scale, scale_stats = _scaling(r, d, len(xs[0]))
 
     render = _render(r, data.get("render", {}))
     extra = tuple(sorted((k, data[k]) for k in ("variants", "training") if k in data))
-    return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, settings, render, extra)
+    return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, settings, render, extra, mode,
+                   penalties, penalize_biases, clip_norm, clip_value, training, scale, scale_stats)
+
+
+def _layer_extras(r: _Reader, raw: dict, key: str, units: int, samples: int) -> dict:
+    """A layer's dropout, batch normalisation and frozen parameters."""
+    extras = {}
+    if "dropout" in raw:
+        p = r.number(raw["dropout"], f"{key}.dropout")
+        if not 0 <= p < 1:
+            r.fail(f"{key}.dropout", f"expected a probability from 0 to below 1, got {p!r}")
+        extras["dropout"] = p
+    for k in ("mask", "seed"):
+        if k in raw and not extras.get("dropout"):
+            r.fail(f"{key}.{k}", "goes with dropout = p (the probability of dropping a unit)")
+    if "seed" in raw:
+        r.integer(raw["seed"], f"{key}.seed", 0, 2 ** 32)
+    if "mask" in raw:
+        rows, _ = _samples(r, raw["mask"], f"{key}.mask")
+        if len(rows) != samples:
+            r.fail(f"{key}.mask", f"expected one row of 0/1 per sample ({samples}), got {len(rows)}")
+        for s, row in enumerate(rows):
+            where = f"{key}.mask[{s}]" if samples > 1 else f"{key}.mask"
+            if len(row) != units or any(v not in (0.0, 1.0) for v in row):
+                r.fail(where, f"expected {units} numbers, each 0 (dropped) or 1 (kept)")
+        extras["mask"] = rows
+    bn = raw.get("batchnorm", False)
+    bn_table = bn if isinstance(bn, dict) else {k: raw[k] for k in BATCHNORM_KEYS if k in raw}
+    if isinstance(bn, dict):
+        r.known_keys(bn, f"{key}.batchnorm", BATCHNORM_KEYS)
+        where = f"{key}.batchnorm."
+    else:
+        if not isinstance(bn, bool):
+            r.fail(f"{key}.batchnorm", f"expected true or false (or a table), got {_describe(bn)}")
+        if bn_table and not bn:
+            r.fail(f"{key}.{next(iter(bn_table))}", "goes with batchnorm = true")
+        where = f"{key}."
+    if bn:
+        values = {}
+        for k in ("gamma", "beta", "running_mean", "running_var"):
+            if k in bn_table:
+                values[k] = r.vector(bn_table[k], where + k)
+                if len(values[k]) != units:
+                    r.fail(where + k, f"expected {units} numbers (one per unit), got {len(values[k])}")
+        if any(v <= 0 for v in values.get("running_var", ())):
+            r.fail(where + "running_var", "expected variances above 0")
+        for k, low in (("momentum", 0.0), ("eps", 0.0)):
+            if k in bn_table:
+                values[k] = r.positive(bn_table[k], where + k)
+        extras["batchnorm"] = BatchNormSpec(**values)
+    if "freeze" in raw:
+        freeze = raw["freeze"]
+        if not isinstance(freeze, list) or not all(f in ("weights", "bias") for f in freeze):
+            r.fail(f"{key}.freeze", 'expected a list of "weights" and/or "bias"')
+        extras["freeze"] = tuple(sorted(set(freeze)))
+    return extras
+
+
+def _training(r: _Reader, d: dict, opt: dict, samples: int) -> Training:
+    """The iterations: ``[optimizer] steps`` and ``[data] batch_size``, ``epochs``."""
+    size = r.integer(d["batch_size"], "data.batch_size", 1, samples) if "batch_size" in d else None
+    if "epochs" in d and "steps" in opt:
+        r.fail("data.epochs", "give epochs or [optimizer] steps, not both (steps counts iterations)")
+    per_epoch = -(-samples // (size or samples))
+    if "epochs" in d:
+        epochs = r.integer(d["epochs"], "data.epochs", 1, MAX_STEPS)
+        steps = epochs * per_epoch
+        if steps > MAX_STEPS:
+            r.fail("data.epochs", f"{epochs} epochs × {per_epoch} iterations is more than the {MAX_STEPS} "
+                                  "iterations a derivation works through; use fewer epochs or a larger batch_size")
+    else:
+        steps = r.integer(opt.get("steps", 1), "optimizer.steps", 1, MAX_STEPS)
+        epochs = -(-steps // per_epoch)
+    return Training(steps, size, epochs)
+
+
+def _scaling(r: _Reader, d: dict, features: int) -> tuple:
+    """``(scale, given statistics)`` of ``[data] scale``."""
+    for k in ("min", "max", "mean", "std"):
+        if k in d and d.get("scale") not in [s for s, keys in SCALES.items() if k in keys]:
+            r.fail(f"data.{k}", f"goes with scale = \"{'minmax' if k in ('min', 'max') else 'zscore'}\"")
+    if "scale" not in d:
+        return None, ()
+    scale = r.choice(d["scale"], "data.scale", tuple(SCALES))
+    stats = []
+    for k in SCALES[scale]:
+        if k in d:
+            values = r.vector(d[k], f"data.{k}")
+            if len(values) != features:
+                r.fail(f"data.{k}", f"expected {features} numbers (one per input feature), got {len(values)}")
+            stats.append((k, values))
+    if len(stats) == 1:
+        r.fail(f"data.{SCALES[scale][0] if stats[0][0] != SCALES[scale][0] else SCALES[scale][1]}",
+               f"give both {' and '.join(SCALES[scale])}, or neither (then they come from the samples)")
+    if scale == "zscore" and stats and any(v <= 0 for v in dict(stats)["std"]):
+        r.fail("data.std", "expected standard deviations above 0")
+    if scale == "minmax" and stats and any(hi <= lo for lo, hi in zip(dict(stats)["min"], dict(stats)["max"])):
+        r.fail("data.max", "expected every max above its min")
+    return scale, tuple(stats)
 
 
 def _optimizer(r: _Reader, opt: dict) -> tuple:

@@ -26,7 +26,7 @@ class Mistake:
 
 
 @dataclass(frozen=True)
-class Row:
+class CheckRow:
     """One written number and its verdict, ready to print."""
 
     key: str  # as the answers file addresses it: a1[1]
@@ -76,7 +76,7 @@ def _label(subject, answer) -> Math:
     return Math(symbol.latex + index, symbol.text + index)
 
 
-def _row(subject, v, tol, msg) -> Row:
+def _row(subject, v, tol, msg) -> CheckRow:
     a = v.answer
     fmt = tol.format_for(a.written)
     label = _label(subject, a)
@@ -102,7 +102,7 @@ def _row(subject, v, tol, msg) -> Row:
             formula = None
         step = _step(subject, a, v.expected, fmt, label)
     mistakes = tuple(Mistake(m.key, msg(f"check.mistake.{m.key}", **dict(m.args))) for m in v.mistakes)
-    return Row(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
+    return CheckRow(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
                expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes)
 
 

@@ -1,28 +1,39 @@
 """The layer view: a worked problem laid out as the document lays out its example.
 
-Network and parameters; the forward pass (formula = expanded arithmetic =
-result); the loss; the backward pass layer by layer (∂L/∂ŷ, f'(z), δ, ∂L/∂W,
-∂L/∂b, ∂L/∂a …); the gradient summary table and the updates; the closing
-summary of the δ recursion. Every number is read from a trace (the exact one,
-or the carry-rounded replay) and every expansion is written from the graph.
+Network and parameters (with the definition of each activation used); the input scaling;
+then for every iteration the forward pass, the loss, the backward pass layer by layer and
+the gradient summary with the optimizer's own update; for several iterations a table of
+the loss per step; for a deep network the gradient norms per layer; the closing summary of
+the δ recursion.
+
+Every line is *symbol = formula = expansion ≈ value*: the formula from the spec tables
+(:mod:`tracegrad.problem.formulas`), the expansion that formula with the printed numbers
+substituted (:class:`~tracegrad.core.formula.Expander`), the value read from a trace (the
+exact one, or the carry-rounded replay). Each line keeps its expansion as data so the
+line verifier (:mod:`tracegrad.render.lines`) can check its arithmetic.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from ..core import arithmetic as ar
+from ..core.formula import Axes, Binary, Expander, Sym
 from ..core.nested import flatten, map_nested
-from ..core.notation import L, Math, Y, sub, var
+from ..core.notation import L, Math, Y, sub
 from ..core.numbers import NumberFormat, exact_text
 from ..core.ops import OPS
-from ..problem.formulas import activation_symbol, loss_formula, symbol
-from ..problem.formulas import formula as formula_of
+from ..problem.formulas import (activation_symbol, at, environment, formula, given_names, loss_formula,
+                                parameter_symbol, symbol)
+from ..problem.quantity import KINDS
 from ..problem.solve import Worked
 from . import mathtext as mt
-from .model import Block, DerivationView, Line, Row, Section
+from .captions import caption
+from .model import Block, DerivationView, GradientRow, Line, Section, Table
 
 GIVEN_DIGITS = 10  # a given number with more digits than this is shown in the display precision
-MAX_CELL = 90  # characters of arithmetic per element before a shallower expansion is used
+DEEP = 3  # networks with this many layers or more end with their gradient norms per layer
+
 
 class LayerView:
     """Builds the :class:`~tracegrad.render.model.DerivationView` of a worked problem."""
@@ -43,36 +54,84 @@ class LayerView:
             # step's own arithmetic on the carried inputs, before its rounding
             self.reference = {name: map_nested(q.nodes, self._unrounded) for name, q in worked.quantities.items()}
         self.checks = {name: self._check(items) for name, items in as_printed.checks.items()} if as_printed else {}
-        self.printed = set(worked.printed_indices())
+        self.pinned = as_printed.pinned if as_printed else frozenset()
+        self.env = environment(worked, trace)
+        self.given = given_names(worked, self.env)
+        self.axes = Axes.of(worked.problem.layout)
         self.seen: set = set()  # nodes already printed under an earlier name
+        self.decay = ""  # the note comparing L2 with weight decay, when the workflow adds it
 
-    # --- lines -----------------------------------------------------------------------
-    def line(self, name: str, caption: str, connector: str = "=") -> Line:
-        line = self._line(name, caption, connector)
+    # --- numbers ----------------------------------------------------------------------
+    def _number(self, ref: str, value: float) -> ar.Number:
+        """A number of an expansion: given ones as written, computed ones in the display precision."""
+        if ref in self.given:
+            return ar.given(value)
+        return self.shown(value)
+
+    def shown(self, value: float) -> ar.Number:
+        """A computed value as printed, and the interval it stands for."""
+        fmt = self.fmt
+        if fmt.is_exact(value):
+            return ar.Number(value, fmt.text(value), 0.0)
+        half = float(fmt.quantum(value)) / 2
+        return ar.Number(fmt.round(value), fmt.text(value), half)
+
+    # --- lines ------------------------------------------------------------------------
+    def line(self, name: str, connector: str | None = None) -> Line:
+        """The line of quantity ``name``: caption, symbol, formula, expansion, value."""
+        q = self.worked.quantities[name]
+        key, params = caption(self.worked, q)
+        if connector is None:
+            connector = "←" if q.kind in ("new",) or (q.kind == "state" and self._carried(q.state)) else "="
+        line = self._line(q, self.msg(key, **params), connector)
         closed = self.closed.get(name)
         if closed is None or (line.formula and closed.replace(" ", "") == line.formula.latex.replace(" ", "")):
             return line
         return replace(line, closed=Math(closed, ""))
 
-    def _line(self, name: str, caption: str, connector: str = "=") -> Line:
-        q = self.worked.quantities[name]
+    def _carried(self, state: str) -> bool:
+        return next(s.carried for s in self.worked.optimizer.state_names if s.key == state)
+
+    def _line(self, q, caption_text: str, connector: str) -> Line:
+        name = q.name
         values = self.values[name]
-        nodes = q.nodes
         flat = q.indices()
         repeated = all(i in self.seen for i in flat)
-        expansion = None
-        if not repeated:
-            expansion = self._expansion(nodes)
         self.seen.update(flat)
         exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
         shown = values if self.checks else self.reference[name]  # as printed: the pinned numbers themselves
         value = mt.grid(shown, lambda x: mt.number(x, self.fmt))
-        formula = formula_of(self.worked, q)
-        formula = formula.math() if formula is not None else None
+        f = formula(self.worked, q)
+        written = f
+        step = at(f"step_{q.parameter}{q.layer}", q.step) if q.kind == "new" else None
+        if step in self.pinned and isinstance(f, Binary):
+            # as printed: the document wrote the step η·∂L/∂W as a number, which the update subtracts
+            written = Binary("-", f.a, Sym("", "", step))
+        cells = None if repeated or f is None or isinstance(f, Sym) else self._cells(q, written)
+        expansion = mt.grid(cells, ar.write) if cells is not None else None
         if expansion is not None and expansion.text == value.text:
-            expansion = None
-        return Line(name, caption, symbol(self.worked, q), formula, expansion,
-                    "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector)
+            expansion = cells = None
+        texts = map_nested(shown, lambda x: self.shown(x).text)
+        return Line(name, caption_text, symbol(self.worked, q), f.math() if f is not None else None, expansion,
+                    "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector,
+                    cells=cells, texts=texts)
+
+    def _cells(self, q, f):
+        """The formula of ``q`` written out element by element with the printed numbers."""
+        ex = Expander(self.env, self.axes, self._number)
+        shape = ex.shape(f)
+        per_sample = KINDS[q.kind].per_sample
+
+        def cell(position):
+            return ex.cell(f, _array_position(position, shape, per_sample, q.batch, self.axes))
+        return _grid(q.nodes, cell)
+
+    def _unrounded(self, i: int) -> float:
+        """Node ``i`` computed from its (carried) inputs, before its own rounding."""
+        rec = self.trace.nodes[i]
+        if rec.is_leaf:
+            return rec.data
+        return float(OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params))
 
     def _check(self, items) -> Math:
         """What the arithmetic gives, shown beside a departing printed number (as-printed mode)."""
@@ -84,31 +143,23 @@ class LayerView:
         label = self.msg("check.as_printed.correct")
         return Math(r"\quad \left(\text{" + label + "} " + shown.latex + r"\right)", f"   ({label} {shown.text})")
 
-    def _unrounded(self, i: int) -> float:
-        """Node ``i`` computed from its (carried) inputs, before its own rounding."""
-        rec = self.trace.nodes[i]
-        if rec.is_leaf:
-            return rec.data
-        return float(OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params))
-
-    def _expansion(self, nodes) -> Math | None:
-        """Arithmetic with numbers, one level below each node; shallower when that reads too long."""
-        for depth in (1, 0):
-            cells = {i: mt.expand(self.trace, i, self.printed - {i}, self.fmt, depth)
-                     or mt.number(self.trace.nodes[i].data, self.fmt) for i in flatten(nodes)}
-            if max(len(c.text) for c in cells.values()) <= MAX_CELL:
-                return mt.grid(nodes, cells.__getitem__)
-        return None
-
-    def given(self, name: str, caption: str, symbol: Math, values) -> Line:
+    def given_line(self, name: str, caption_text: str, symbol_math: Math, values) -> Line:
         """A given number as written; one with more digits than a person writes (weights
         after training steps) in the display precision, with ≈."""
         long = [x for x in flatten(values) if len(exact_text(x).lstrip("-").replace(".", "")) > GIVEN_DIGITS]
         value = mt.grid(values, lambda x: mt.number(x, self.fmt if x in long else None))
         exact = not any(not self.fmt.is_exact(x) for x in long)
-        return Line(name, caption, symbol, None, None, "=" if exact else "≈", value, values, exact)
+        return Line(name, caption_text, symbol_math, None, None, "=" if exact else "≈", value, values, exact)
 
-    # --- sections --------------------------------------------------------------------
+    def note_line(self, name: str, caption_text: str, symbol_math: Math, formula_math: Math) -> Line:
+        """A formula without numbers (a definition, an update rule)."""
+        return Line(name, caption_text, symbol_math, formula_math, None, "=", Math("", ""), None, True)
+
+    def lines(self, names, step) -> list:
+        """The lines of those quantities of ``step`` that exist, in order."""
+        return [self.line(at(n, step)) for n in names if at(n, step) in self.worked.quantities]
+
+    # --- sections ---------------------------------------------------------------------
     def network(self) -> Section:
         w, p, m = self.worked, self.worked.problem, self.msg
         sizes = p.sizes
@@ -119,86 +170,223 @@ class LayerView:
         intro = [m("network.structure") + m("colon") + " → ".join(parts), m(f"network.layout_{p.layout}")]
         if p.batch:
             intro.append(m("network.batch", n=len(p.x)))
+        if w.steps > 1:
+            size = p.training.batch_size or len(p.x)
+            per_epoch = -(-len(p.x) // size)
+            intro.append(m("network.iterations", steps=w.steps, size=size, per_epoch=per_epoch,
+                           epochs=w.iterations[-1].epoch))
+        if p.mode == "eval":
+            intro.append(m("network.eval_mode"))
         x_values = [list(s) for s in p.x] if p.batch else list(p.x[0])
         y_values = [list(s) for s in p.y] if p.batch else (p.y[0][0] if len(p.y[0]) == 1 else list(p.y[0]))
-        given = [self.given("x", m("network.inputs"), Math("X", "X"), x_values),
-                 self.given("y", m("network.target"), Y, y_values)]
+        given = [self.given_line("x", m("network.inputs"), Math("X", "X"), x_values),
+                 self.given_line("y", m("network.target"), Y, y_values)]
         for k, layer in enumerate(w.layers, start=1):
             bv = [b.data for b in layer.bias_values]
-            given.append(self.given(f"W{k}", m("network.weights", k=k), var("W", k),
-                                    [[r.data for r in row] for row in layer.weight_matrix]))
-            given.append(self.given(f"b{k}", m("network.biases", k=k), var("b", k),
-                                    bv[0] if layer.shared_bias else bv))
-        loss = Line("L", m("network.loss"), L, loss_formula(w).math(), None, "=", Math("", ""), None, True)
-        return Section("network", m("section.network"), tuple(intro),
-                       (Block(m("network.parameters"), tuple(given)), Block(m("network.loss"), (loss,))))
+            given.append(self.given_line(f"W{k}", m("network.weights", k=k), parameter_symbol("W", k),
+                                         [[r.data for r in row] for row in layer.weight_matrix]))
+            given.append(self.given_line(f"b{k}", m("network.biases", k=k), parameter_symbol("b", k),
+                                         bv[0] if layer.shared_bias else bv))
+            if f"gamma{k}_new" in w.quantities or f"gamma{k}" in self.env:
+                for param in ("gamma", "beta"):
+                    values = [v[0] if p.layout == "out_in" else v for v in self.env[f"{param}{k}"].tolist()]
+                    values = values[0] if p.layout == "in_out" else values
+                    given.append(self.given_line(f"{param}{k}", m(f"network.{param}", k=k),
+                                                 parameter_symbol(param, k), values))
+        blocks = [Block(m("network.parameters"), tuple(given))]
+        definitions = []
+        for name in dict.fromkeys(layer.spec.name for layer in w.layers):
+            spec = next(layer.spec for layer in w.layers if layer.spec.name == name)
+            if spec.definition is not None:
+                definitions.append(Line(name, m("network.definition", f=spec.text), spec.definition, None, None, "=",
+                                        Math("", ""), None, True))
+        if definitions:
+            blocks.append(Block(m("network.activations"), tuple(definitions)))
+        loss = self.note_line("L", m("network.loss"), L, loss_formula(w).math())
+        blocks.append(Block(m("network.loss"), (loss,)))
+        blocks.append(self.optimizer_block())
+        return Section("network", m("section.network"), tuple(intro), tuple(blocks))
 
-    def forward(self) -> Section:
-        w, m = self.worked, self.msg
+    def optimizer_block(self) -> Block:
+        """The optimizer's update rule as formulas, and its settings."""
+        w, m, p = self.worked, self.msg, self.worked.problem
+        opt = w.optimizer
+        values = opt.hyperparameters()
+        symbols = {s.name: s.text for s in opt.settings if s.kind == "number"}
+        symbols.update(beta1="β₁", beta2="β₂")
+        settings = ", ".join(f"{symbols.get(name, name)} = {mt.number(v, None).text}" for name, v in values.items())
+        lines = [replace(self.note_line(f"rule_{key}", "", target, f), connector="←" if carried else "=")
+                 for key, (target, f, carried) in _generic_rule(w)]
+        notes = [m("network.optimizer_settings", name=opt.name, settings=settings)]
+        if p.clip_norm is not None:
+            notes.append(m("network.clip_norm", c=exact_text(p.clip_norm)))
+        if p.clip_value is not None:
+            notes.append(m("network.clip_value", c=exact_text(p.clip_value)))
+        for k, spec in enumerate(p.layers, start=1):
+            if spec.freeze:
+                frozen = ", ".join(f"{'W' if f == 'weights' else 'b'}{sub(k)}" for f in spec.freeze)
+                notes.append(m("network.frozen", params=frozen))
+        return Block(m("network.optimizer"), tuple(lines), " ".join(notes))
+
+    def scale(self) -> Section | None:
+        """The inputs normalised (the document's preprocessing), before the first step."""
+        w, m, p = self.worked, self.msg, self.worked.problem
+        if p.scale is None:
+            return None
+        lines = []
+        if p.scale == "minmax":
+            for stat in ("min", "max"):
+                values = self.env[f"x_{stat}"].ravel().tolist()
+                lines.append(self.given_line(f"x_{stat}", m(f"scale.{stat}"), Math(rf"x_{{\{stat}}}", f"x_{stat}"),
+                                             values if len(values) > 1 else values[0]))
+        elif "x_mean" not in w.quantities:
+            for stat, symbol_math in (("mean", Math(r"\mu_{x}", "μₓ")), ("std", Math(r"\sigma_{x}", "σₓ"))):
+                values = self.env[f"x_{stat}"].ravel().tolist()
+                lines.append(self.given_line(f"x_{stat}", m(f"scale.{stat}"), symbol_math,
+                                             values if len(values) > 1 else values[0]))
+        lines += self.lines(("x_mean", "x_std", "x_scaled"), 1)
+        note = m(f"scale.note_{p.scale}")
+        return Section("scale", m("section.scale"), (), (Block("", tuple(lines), note),))
+
+    def forward(self, step: int) -> Section:
+        w, m, p = self.worked, self.msg, self.worked.problem
         blocks = []
         for k in range(1, w.depth + 1):
-            lines = [self.line(f"z{k}", m("caption.z", k=k))]
-            if f"a{k}" in w.quantities:
-                name = "y_hat" if k == w.depth else f"a{k}"
-                caption = m("caption.y_hat") if k == w.depth else m("caption.a", k=k)
-                lines.append(self.line(name, caption))
+            spec = p.layers[k - 1]
+            lines = self.lines((f"z{k}", f"mu{k}", f"var{k}", f"zhat{k}", f"bn{k}"), step)
+            note = ""
+            if spec.batchnorm is not None and p.mode == "eval":
+                note = m("forward.batchnorm_eval")
+            if k == w.depth:
+                lines += self.lines(("y_hat",) if f"a{k}" in w.quantities else (), step)
+            else:
+                lines += self.lines((f"a{k}",), step)
+            if at(f"d{k}", step) in w.quantities:
+                keep = self.env[at(f"mask{k}", step)]
+                keep = keep if p.layout == "in_out" else keep.T
+                rows = keep.astype(int).tolist()
+                lines.append(self.given_line(at(f"mask{k}", step), m("forward.mask", p=exact_text(spec.dropout)),
+                                             Math(rf"m_{{{k}}}", f"m{sub(k)}"), rows if len(rows) > 1 else rows[0]))
+                lines += self.lines((f"d{k}",), step)
+            elif spec.dropout and p.mode == "eval":
+                note = " ".join(filter(None, [note, m("forward.dropout_eval", p=exact_text(spec.dropout))]))
             heading = m("block.output", k=k) if k == w.depth else m("block.hidden", k=k)
-            blocks.append(Block(heading, tuple(lines)))
-        return Section("forward", m("section.forward"), (), tuple(blocks))
+            blocks.append(Block(heading, tuple(lines), note))
+        return Section("forward", self._heading("section.forward", step), (), tuple(blocks))
 
-    def loss(self) -> Section:
-        return Section("loss", self.msg("section.loss"), (), (Block("", (self.line("loss", self.msg("caption.loss")),)),))
+    def loss(self, step: int) -> Section:
+        lines = self.lines(("data_loss", "penalty", "loss"), step)
+        return Section("loss", self._heading("section.loss", step), (), (Block("", tuple(lines)),))
 
-    def backward(self) -> Section:
+    def backward(self, step: int) -> Section:
         w, m = self.worked, self.msg
         blocks = []
         for k in range(w.depth, 0, -1):
-            lines = []
-            f = activation_symbol(w, k).text
-            for name, caption in (
-                ("dL/dy_hat", m("caption.dL/dy_hat")),
-                (f"dL/da{k}", m("caption.dL/da", k=k)),
-                (f"da{k}/dz{k}", m("caption.act_grad", f=f)),
-                (f"delta{k}", m("caption.delta_output") if k == w.depth else m("caption.delta_hidden", k=k)),
-                (f"dL/dW{k}", m("caption.dL/dW")),
-                (f"dL/db{k}", m("caption.dL/db")),
-            ):
-                if name in w.quantities and (name != "dL/dy_hat" or k == w.depth):
-                    lines.append(self.line(name, caption))
+            names = ["dL/dy_hat", f"dL/dd{k}", f"dL/da{k}", f"da{k}/dz{k}", f"dL/dbn{k}", f"dL/dgamma{k}",
+                     f"dL/dbeta{k}", f"dL/dzhat{k}", f"delta{k}", f"dL/dW{k}", f"dL/db{k}"]
+            if k != w.depth:
+                names.remove("dL/dy_hat")
+            lines = self.lines(names, step)
+            note = self._why(k)
             heading = m("block.output", k=k) if k == w.depth else m("block.hidden", k=k)
-            blocks.append(Block(heading, tuple(lines)))
-        return Section("backward", m("section.backward"), (), tuple(blocks))
+            blocks.append(Block(heading, tuple(lines), note))
+        return Section("backward", self._heading("section.backward", step), (), tuple(blocks))
 
-    def update(self) -> tuple:
+    def _why(self, k: int) -> str:
+        """Why the output layer's δ reads as it does, when the loss simplifies it."""
+        from ..nn.losses import LOSSES
+
+        w = self.worked
+        if k != w.depth:
+            return ""
+        loss, layer = LOSSES[w.problem.loss], w.layers[-1]
+        rule = loss.simplified.get(layer.spec.name)
+        if rule is not None and rule.applies(w.problem.y):
+            return self.msg(f"why.{rule.message}")
+        if loss.from_logits:
+            return self.msg("why.from_logits", loss=loss.name)
+        return ""
+
+    def update(self, step: int) -> Section:
         w, m, p = self.worked, self.msg, self.worked.problem
-        rows = []
+        rows, table_rows = [], []
         for k in range(w.depth, 0, -1):
-            for sym, name in (("W", f"dL/dW{k}"), ("b", f"dL/db{k}")):
+            for parameter in ("W", "b", "gamma", "beta"):
+                name = at(f"dL/d{parameter}{k}", step)
+                if name not in w.quantities:
+                    continue
                 values = self.values[name] if self.checks else self.reference[name]
                 exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
-                rows.append(Row(var(sym, k), mt.grid(values, lambda x: mt.number(x, self.fmt)),
-                                "=" if exact else "≈"))
-        self.seen = set()  # the update lines print the step products again, as the document does
-        lines = []
-        states = {s.key: s for s in w.optimizer.state_names}
+                grid = mt.grid(values, lambda x: mt.number(x, self.fmt))
+                rows.append(GradientRow(parameter_symbol(parameter, k), grid, "=" if exact else "≈"))
+                rel = Math("= " if exact else r"\approx ", " = " if exact else " ≈ ")
+                table_rows.append((parameter_symbol(parameter, k), rel + grid))
+        self.seen = set()  # the update lines print the gradients again, as the document does
+        lines = self.lines(("grad_norm", "clip_scale"), step)
+        states = [s.key for s in w.optimizer.state_names]
         for k in range(w.depth, 0, -1):
-            for sym in ("W", "b"):
-                p_text = f"{sym}{sub(k)}"
-                if f"g_{sym}{k}" in w.quantities:
-                    lines.append(self.line(f"g_{sym}{k}", m("caption.grad", p=p_text)))
-                for key, state in states.items():
-                    lines.append(self.line(f"{key}_{sym}{k}", m(f"caption.state_{state.caption}", p=p_text),
-                                           "←" if state.carried else "="))
-                if f"step_{sym}{k}" in w.quantities:
-                    self.seen.update(w.quantities[f"step_{sym}{k}"].indices())
-                lines.append(self.line(f"{sym}{k}_new", m("caption.new", p=p_text), "←"))
+            for parameter in ("W", "b", "gamma", "beta"):
+                if at(f"{parameter}{k}_new", step) not in w.quantities:
+                    continue
+                names = [f"clipped_{parameter}{k}", f"g_{parameter}{k}"] + \
+                    [f"{s}_{parameter}{k}" for s in states] + [f"{parameter}{k}_new"]
+                lines += self.lines(names, step)
         if p.optimizer == "sgd" and not p.setting("momentum"):
             heading = m("block.updates", lr=exact_text(p.setting("lr", 0.1)))
         else:
             heading = m("block.updates_other", optimizer=p.optimizer)
-        section = Section("update", m("section.update"), (), (Block(heading, tuple(lines)),))
-        header = (m("block.summary_table"), m("table.parameter"), m("table.gradient"))
-        return section, tuple(rows), header
+        note = self._decay_note(step)
+        table = Table(m("block.summary_table"), (m("table.parameter"), m("table.gradient")), tuple(table_rows))
+        section = Section("update", self._heading("section.update", step), (), (Block(heading, tuple(lines), note),),
+                          table)
+        return section, tuple(rows)
+
+    def _decay_note(self, step: int) -> str:
+        """L2 and weight decay compared with the problem's own numbers (the first step; given by
+        the workflow that solved the comparisons, see :func:`tracegrad.workflows.derive.decay_comparison`)."""
+        return self.decay if step == 1 else ""
+
+    def _heading(self, key: str, step: int) -> str:
+        heading = self.msg(key)
+        if self.worked.steps == 1:
+            return heading
+        it = self.worked.iterations[step - 1]
+        return self.msg("step.heading", step=step, epoch=it.epoch, batch=it.batch, section=heading)
+
+    def losses(self) -> Section | None:
+        """The loss of every step (a derivation of several steps)."""
+        w, m = self.worked, self.msg
+        if w.steps < 2:
+            return None
+        rows = []
+        for it in w.iterations:
+            value = self.reference[at("loss", it.step)]
+            rows.append((Math(str(it.step), str(it.step)), Math(str(it.epoch), str(it.epoch)),
+                         Math(str(it.batch), str(it.batch)), mt.number(value, self.fmt)))
+        header = (m("losses.step"), m("losses.epoch"), m("losses.batch"), m("losses.loss"))
+        return Section("losses", m("section.losses"), (m("losses.intro"),), (),
+                       Table("", header, tuple(rows)))
+
+    def norms(self) -> Section | None:
+        """‖δₖ‖ and ‖∂L/∂Wₖ‖ per layer, and the ratio to the layer above: vanishing or exploding
+        gradients, visible in the worked example (deep networks)."""
+        import math
+
+        w, m = self.worked, self.msg
+        if w.depth < DEEP:
+            return None
+        rows, above = [], None
+        for k in range(w.depth, 0, -1):
+            delta = math.sqrt(sum(v * v for v in flatten(self.reference[f"delta{k}"])))
+            weights = math.sqrt(sum(v * v for v in flatten(self.reference[f"dL/dW{k}"]))) \
+                if f"dL/dW{k}" in w.quantities else None
+            ratio = "" if above is None or weights is None or above == 0 else self.fmt.text(weights / above)
+            rows.append((Math(str(k), str(k)), mt.number(delta, self.fmt),
+                         mt.number(weights, self.fmt) if weights is not None else Math("", ""),
+                         Math(ratio, ratio)))
+            above = weights
+        header = (m("norms.layer"), m("norms.delta"), m("norms.weights"), m("norms.ratio"))
+        return Section("norms", m("section.norms"), (m("norms.intro"),), (), Table("", header, tuple(rows)))
 
     def summary(self) -> tuple:
         m = self.msg
@@ -222,9 +410,70 @@ class LayerView:
 
     def build(self, title: str) -> DerivationView:
         m = self.msg
-        update, table, header = self.update()
-        sections = (self.network(), self.forward(), self.loss(), self.backward(), update)
+        sections = [self.network()]
+        scaled = self.scale()
+        if scaled is not None:
+            sections.append(scaled)
+        first_rows = ()
+        for it in self.worked.iterations:
+            update, rows = self.update(it.step)
+            first_rows = first_rows or rows
+            sections += [self.forward(it.step), self.loss(it.step), self.backward(it.step), update]
+        sections += [s for s in (self.losses(), self.norms()) if s is not None]
         precision = self.fmt.describe(m)
         note = m(f"note.{self.rounding}", precision=precision)
-        return DerivationView(title or m("title"), m.lang, "layer", self.rounding, precision, note, sections,
-                          table, header, self.summary())
+        header = (m("block.summary_table"), m("table.parameter"), m("table.gradient"))
+        return DerivationView(title or m("title"), m.lang, "layer", self.rounding, precision, note, tuple(sections),
+                              first_rows, header, self.summary())
+
+
+def _grid(nested, cell):
+    """``cell(position)`` for every position of ``nested`` (node indices), as nested lists."""
+    def walk(level, position):
+        if isinstance(level, (list, tuple)):
+            return [walk(item, position + (i,)) for i, item in enumerate(level)]
+        return cell(position)
+    return walk(nested, ())
+
+
+def _array_position(position: tuple, shape: tuple, per_sample: bool, batch: bool, axes: Axes) -> tuple:
+    """Where element ``position`` of a quantity (its nested layout) is in the formula's value
+    array (oriented by :class:`Axes`)."""
+    if not shape:
+        return ()
+    if per_sample:
+        sample, unit = (position[0], position[1]) if batch else (0, position[0] if position else 0)
+        pos = [0, 0]
+        pos[axes.samples], pos[axes.units] = sample, unit
+        return tuple(pos)
+    if len(position) == len(shape):
+        return position
+    if len(position) == 1:  # a vector over a layer's units: a row or a column
+        pos = [0, 0]
+        pos[axes.units] = position[0]
+        return tuple(pos)
+    return (0,) * len(shape)
+
+
+def _generic_rule(worked: Worked) -> list:
+    """The optimizer's update rule over generic symbols (θ, g, m …), for the network section."""
+    opt = worked.optimizer
+    theta = Sym(r"\theta", "θ")
+    g = Sym("g", "g")
+    names = {"p": theta, "g": g, "dL": Sym(r"\frac{\partial L}{\partial \theta}", "∂L/∂θ"),
+             "t": Sym("t", "t")}
+    for setting in opt.settings:
+        if setting.kind == "number":
+            names[setting.name] = setting.symbol()
+    names.update(beta1=Sym(r"\beta_{1}", "β₁"), beta2=Sym(r"\beta_{2}", "β₂"))
+    for state in opt.state_names:
+        names[state.key] = names[f"prev_{state.key}"] = Sym(state.latex, state.text)
+    carried = {s.key: s.carried for s in opt.state_names}
+    out = []
+    for key, f in opt.update_formulas(names):
+        target = theta if key == "new" else names.get(key, g)
+        out.append((key, (target.math(), f.math(), key == "new" or carried.get(key, False))))
+    return out
+
+
+__all__ = ["LayerView"]

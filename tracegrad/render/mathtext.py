@@ -7,15 +7,14 @@ from __future__ import annotations
 from ..core import notation as nt
 from ..core.notation import Math
 from ..core.ops import OPS
-from ..core.numbers import NumberFormat, exact_text
+from ..core.numbers import NumberFormat, exact_text, written
 
 # --- numbers, vectors and matrices ---------------------------------------------------
 
 
 def number(x: float, fmt: NumberFormat | None) -> Math:
     """A computed value in the display format (``fmt``), or a given one as written (``fmt`` None)."""
-    text = exact_text(x) if fmt is None else fmt.text(x)
-    return Math(text, "−" + text[1:] if text.startswith("-") else text)
+    return Math(*written(exact_text(x) if fmt is None else fmt.text(x)))
 
 
 def grid(nested, cell) -> Math:

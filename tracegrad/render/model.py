@@ -28,6 +28,8 @@ class Line:
     check: Math | None = None  # a correct value shown beside a departing printed one (as-printed mode)
     connector: str = "="  # between the symbol and what follows: "=" or "←" (updates)
     closed: Math | None = None  # the general formula SymPy derived (--symbolic)
+    cells: object = None  # the expansion as data: per element an arithmetic tree (op, args) over printed numbers
+    texts: object = None  # the printed result, per element
 
     def chain(self) -> list:
         """``[(None, symbol), (connector, formula), ("=", closed form), ("=", expansion), (relation, value)]``,
@@ -47,6 +49,16 @@ class Line:
 class Block:
     heading: str
     lines: tuple
+    note: str = ""  # a paragraph under the heading (why a step reads as it does, what is left out)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of ready cells: ``header`` strings, ``rows`` of Math."""
+
+    heading: str
+    header: tuple
+    rows: tuple
 
 
 @dataclass(frozen=True)
@@ -55,10 +67,11 @@ class Section:
     heading: str
     intro: tuple
     blocks: tuple
+    table: Table | None = None  # printed before the blocks (the gradient summary, losses per step …)
 
 
 @dataclass(frozen=True)
-class Row:
+class GradientRow:
     """A row of the gradient summary table."""
 
     parameter: Math
@@ -95,6 +108,7 @@ class DerivationView:
     summary: tuple = ()  # (caption, Math) pairs
     extra: dict = field(default_factory=dict)  # rendered sections added by options (--graph)
     confirmations: tuple = ()  # --verify
+    checked: str = ""  # --verify: what the line verifier found (every line's arithmetic as printed)
 
 
 def to_json(model) -> str:

@@ -9,7 +9,7 @@ from ..problem.schema import FORMATS, Problem, load_problem
 from ..core.trace import Trace
 from ..render.environment import Catalog, render
 from ..render.model import Confirmation, to_json
-from ..core.numbers import NumberFormat
+from ..core.numbers import MIN_SIG_FIGS, NumberFormat
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ class Derivation:
 
 
 def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) -> NumberFormat:
-    """The display precision: explicit options first, then the problem's render defaults, then 4 decimals."""
+    """The display precision: explicit options first, then the problem's render defaults, then 4 decimals;
+    with decimals, every nonzero computed value keeps at least :data:`MIN_SIG_FIGS` significant figures."""
     if decimals is not None and sig_figs is not None:
         raise InputError("give --decimals or --sig-figs, not both")
     if decimals is None and sig_figs is None and problem is not None:
@@ -43,7 +44,7 @@ def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) 
         raise InputError(f"--decimals must be from 0 to 15, got {decimals}")
     if sig_figs is not None and not 1 <= sig_figs <= 17:
         raise InputError(f"--sig-figs must be from 1 to 17, got {sig_figs}")
-    return NumberFormat(decimals=decimals, sig_figs=sig_figs)
+    return NumberFormat(decimals=decimals, sig_figs=sig_figs, min_sig_figs=MIN_SIG_FIGS if decimals is not None else 0)
 
 
 def derive(problem, *, format: str | None = None, lang: str | None = None, decimals: int | None = None,

@@ -29,13 +29,13 @@ from pathlib import Path
 
 from ..checker.subject import network_subject
 from ..core.errors import InputError
-from ..core.notation import Math, Y, sub, var
+from ..core.notation import Math, Y, var
 from ..core.numbers import NumberFormat
 from ..core.replay import replay_floats
-from ..nn.activations import activation_name
 from ..problem.schema import Problem, load_problem, parse_problem, read_file
 from ..problem.solve import Worked, solve
 from ..render import mathtext as mt
+from ..render.captions import caption
 from .derive import number_format
 
 MOODLE_FRACTIONS = (0, 5, 10, 11.11111, 12.5, 14.28571, 16.66667, 20, 25, 30, 33.33333, 40, 50, 60,
@@ -195,7 +195,7 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
         givens = _givens(worked, node, names, subject, fmt, groups)
         answers = _answers(problem, exact[node], shown[node], [(m, values[node]) for m, values in mistaken],
                            mistake_credit)
-        questions.append(Question(_key(qname, position), label, _caption(worked, q), indexed, statement,
+        questions.append(Question(_key(qname, position), label, _caption_of(worked, q), indexed, statement,
                                   givens, _step(worked, node, asked, label, fmt), answers))
     return Category(name, fmt, _problem_givens(worked, groups), tuple(questions))
 
@@ -231,18 +231,9 @@ def _indexed(symbol: Math, position: tuple) -> Math:
     return Math(symbol.latex + index, symbol.text + index)
 
 
-def _caption(worked: Worked, q) -> tuple:
-    k, kind = q.layer, q.kind
-    if kind in ("z", "a", "dL/da"):
-        return (f"caption.{kind}", (("k", k),))
-    if kind == "act_grad":
-        layer = worked.layers[k - 1]
-        return ("caption.act_grad", (("f", activation_name(layer.activation, layer.alpha).text),))
-    if kind == "delta":
-        return ("caption.delta_output", ()) if k == worked.depth else ("caption.delta_hidden", (("k", k),))
-    if kind == "new":
-        return ("caption.new", (("p", f"{q.name[0]}{sub(k)}"),))
-    return (f"caption.{kind}", ())
+def _caption_of(worked, q) -> tuple:
+    key, params = caption(worked, q)
+    return key, tuple(params.items())
 
 
 def _answers(problem, exact: float, shown: float, mistakes: list, credit: float) -> tuple:

@@ -1,0 +1,28 @@
+"""The caption of each quantity's line, as a message-catalog key and its placeholders:
+one place for the layer view, the question banks and anything else that titles a step."""
+
+from __future__ import annotations
+
+from ..core.notation import sub
+
+
+def caption(worked, q) -> tuple:
+    """``(catalog key, {placeholder: value})`` for quantity ``q`` of a worked problem."""
+    k, kind = q.layer, q.kind
+    if kind == "z":
+        return "caption.z", {"k": k}
+    if kind == "a":
+        return ("caption.y_hat", {}) if k == worked.depth else ("caption.a", {"k": k})
+    if kind == "dL/da":
+        return "caption.dL/da", {"k": k}
+    if kind == "act_grad":
+        layer = worked.layers[k - 1]
+        return "caption.act_grad", {"f": layer.spec.symbol(layer.alpha).text}
+    if kind == "delta":
+        return ("caption.delta_output", {}) if k == worked.depth else ("caption.delta_hidden", {"k": k})
+    if kind in ("new", "grad", "step", "clipped"):
+        return f"caption.{kind}", {"p": f"{q.parameter}{sub(k)}"}
+    if kind == "state":
+        state = next(s for s in worked.optimizer.state_names if s.key == q.state)
+        return f"caption.state_{state.caption}", {"p": f"{q.parameter}{sub(k)}"}
+    return f"caption.{kind}", {}

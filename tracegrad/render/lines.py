@@ -1,0 +1,75 @@
+"""The line verifier: every printed line true as printed.
+
+A line ``symbol = formula = expansion ≈ value`` makes three claims, and each is checked:
+
+* the **formula** is the one for this step: evaluated on the quantities' values (exact, or
+  carried under carry rounding) it gives the line's value before display rounding
+  (:func:`tracegrad.problem.formulas.formula`, checked by :meth:`LayerView.formula_problems`);
+* the **expansion** is that formula with these numbers, and the **result** is its arithmetic:
+  the expansion's cells (:mod:`tracegrad.core.arithmetic`) evaluated on the printed operands
+  give the printed result, exactly at its digits under carry rounding (the operands are the
+  rounded values a person carries), and within the declared display rule otherwise (each
+  printed operand stands for the interval of values that round to it).
+
+:func:`verify_lines` runs over a whole view model; ``tracegrad derive --verify`` prints what
+it found, and the tests run it over a generated matrix of problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..core import arithmetic as ar
+from ..core.nested import flatten
+from ..core.numbers import half_unit
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A claim of a printed line that does not hold."""
+
+    line: str  # the line's quantity name
+    element: int  # which element of the line, in reading order
+    kind: str  # "arithmetic" or "formula"
+    printed: str  # what the line prints
+    found: str  # what the check found instead
+
+
+@dataclass(frozen=True)
+class LineCheck:
+    """What the verifier found: lines and numbers checked, and the problems."""
+
+    lines: int
+    numbers: int
+    problems: tuple
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def shown_number(text: str, rounded: bool) -> ar.Number:
+    """A printed result as a number and the interval it stands for."""
+    return ar.Number(float(Decimal(text)), text, float(half_unit(text)) if rounded else 0.0)
+
+
+def verify_lines(view, carried: bool, extra=()) -> LineCheck:
+    """Check every line of ``view`` (a :class:`~tracegrad.render.model.DerivationView`) that
+    carries its expansion as data; ``extra`` adds problems found elsewhere (formulas)."""
+    lines = numbers = 0
+    problems = list(extra)
+    for section in view.sections:
+        for block in section.blocks:
+            for line in block.lines:
+                if line.cells is None:
+                    continue
+                lines += 1
+                for k, (cell, text) in enumerate(zip(flatten(line.cells), flatten(line.texts))):
+                    numbers += 1
+                    shown = shown_number(text, not line.exact)
+                    if not ar.agrees(cell, shown, carried):
+                        got = ar.evaluate(cell)
+                        problems.append(LineProblem(line.name, k, "arithmetic", f"{ar.write(cell).text} ≈ {text}",
+                                                    repr(got)))
+    return LineCheck(lines, numbers, tuple(problems))
