@@ -12,14 +12,14 @@ from ..core import notation as nt
 from ..core.ops import OPS
 from ..core.trace import Trace
 from . import mathtext as mt
-from ..core.notation import Math, node_symbol, partial
+from ..core.notation import Math, partial
 from .model import Block, DerivationView, Line, Section
 from ..core.numbers import NumberFormat
 
 
 def node_name(trace: Trace, i: int) -> Math:
     """A node's name: its label, or v₁₂ after its index."""
-    return node_symbol(trace.nodes[i].label, i)
+    return trace.symbol(i)
 
 
 class NodeView:
@@ -115,7 +115,7 @@ class NodeView:
             if rec.is_leaf and not rec.is_const:
                 symbol = partial(node_name(self.trace, out.index), node_name(self.trace, rec.index))
                 exact = self.fmt.is_exact(rec.grad)
-                lines.append(Line(rec.label or f"v{rec.index}", "", symbol, None, None, "=" if exact else "≈",
+                lines.append(Line(self.trace.key(rec.index), "", symbol, None, None, "=" if exact else "≈",
                                   self._number(rec.grad), rec.grad, exact))
         return Section("node_gradients", self.msg("section.node_gradients"), (), (Block("", tuple(lines)),))
 
