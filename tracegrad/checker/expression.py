@@ -40,6 +40,13 @@ def expression_subject(text: str, at, *, title: str = "", source: str = "<expres
     return graph_subject(root, title or f"{OUTPUT_NAME} = {text}", source)
 
 
+def program_subject(program):
+    """What :func:`tracegrad.checker.check` judges answers to a program against (a
+    :class:`~tracegrad.expressions.program.Program`): every node by its name, as
+    :func:`graph_subject` names them; ``dL/da`` for the gradients."""
+    return graph_subject(program.output, f"{program.output.label or 'output'} ({program.source})", program.source)
+
+
 def graph_subject(root, title: str, source: str):
     """The subject of the graph below ``root``, each node named as the node view names it
     (:meth:`~tracegrad.core.trace.Trace.key`): its label (``c₂`` written ``c_2``), else ``v3``."""

@@ -73,12 +73,23 @@ def node_symbol(label, index: int, prefix: str = "v") -> Math:
 _SUBSCRIPT_RUN = re.compile("[₀-₉]+")
 
 
+def label_key(label) -> str:
+    """A label as an answers file writes it: subscript digits after an underscore (``c₂`` → ``c_2``)."""
+    return _SUBSCRIPT_RUN.sub(lambda m: "_" + m.group().translate(SUBSCRIPT_DIGITS), str(label))
+
+
 def node_key(label, index: int, prefix: str = "v") -> str:
-    """The name an answers file gives a node: its label with subscript digits written after
-    an underscore (``c₂`` → ``c_2``), or ``v12`` for the unlabelled v₁₂."""
-    if label is not None:
-        return _SUBSCRIPT_RUN.sub(lambda m: "_" + m.group().translate(SUBSCRIPT_DIGITS), str(label))
-    return f"{prefix}{index}"
+    """The name an answers file gives a node: its :func:`label_key`, or ``v12`` for the unlabelled v₁₂."""
+    return label_key(label) if label is not None else f"{prefix}{index}"
+
+
+_COMPOUND = re.compile(r"[\s+\-−*/×·^=,()|<>]")
+
+
+def name_precedence(name: str) -> int:
+    """How tightly a node's name binds as an operand: :data:`ATOM` for one token (x1, W1[0][1],
+    c₂); 0, so always parenthesized, for a label that reads as a formula (``x1*w1 + x2*w2``)."""
+    return 0 if _COMPOUND.search(name) else ATOM
 
 
 _NUMBERED = re.compile(r"([^\W\d_]+)_?[0-9₀-₉]+")

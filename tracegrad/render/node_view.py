@@ -38,13 +38,12 @@ class NodeView:
 
     def _operand(self, i: int, names: bool) -> tuple:
         rec = self.trace.nodes[i]
-        if rec.is_const:
-            m = mt.number(rec.data, None)
-        elif names:
+        if names and not rec.is_const:
             m = node_name(self.trace, i)
+            prec = nt.name_precedence(m.text)
         else:
             m = mt.number(rec.data, None if rec.is_leaf else self.fmt)
-        prec = mt.NUMBER_NEGATIVE if m.text.startswith("−") else nt.ATOM
+            prec = mt.NUMBER_NEGATIVE if m.text.startswith("−") else nt.ATOM
         return (m.latex, prec), (m.text, prec)
 
     def _op(self, i: int, names: bool) -> Math:
