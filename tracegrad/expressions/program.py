@@ -164,8 +164,12 @@ def _method_signature(spec) -> str:
     return f"x.{spec.name}({others}{params})"
 
 
+_LISTS = {name: len(inspect.signature(f).parameters) for name, f in HELPERS.items()}
+"""How many lists each helper takes."""
+
+
 def _helper_signature(name: str) -> str:
-    return f"{name}(" + ", ".join("[…]" for _ in inspect.signature(HELPERS[name]).parameters) + ")"
+    return f"{name}(" + ", ".join(["[…]"] * _LISTS[name]) + ")"
 
 
 class _Interpreter:
@@ -192,7 +196,7 @@ class _Interpreter:
             if len(stmt.targets) > 1:
                 raise Refused("set .label in a statement of its own: x.label = '…'", stmt)
             return self._set_attribute(stmt.targets[0], stmt.value)
-        value = self._eval(stmt.value, 0)
+        value = self._value(stmt.value, 0)
         for target in stmt.targets:
             self._assign(target, value)
 
@@ -221,7 +225,7 @@ class _Interpreter:
         if isinstance(value, ast.Name):
             self._lookup(value)  # a notebook's display of a value
             return
-        self._eval(value, 0)  # refuses what it may not contain, by name
+        self._value(value, 0)  # refuses what it may not contain, by name
         raise Refused("a value computed and not kept: assign it (y = …), or call .backward() on the output", value)
 
     def _Import(self, stmt) -> None:
@@ -322,7 +326,7 @@ class _Interpreter:
         return Refused(f"not allowed: setting .{target.attr}; {fix}", target, after=target.value)
 
     # --- expressions --------------------------------------------------------------------
-    def _eval(self, node, depth: int):
+    def _value(self, node, depth: int):
         if depth > MAX_DEPTH:
             raise Refused(f"the expression nests deeper than {MAX_DEPTH} levels", node)
         if isinstance(node, ast.Constant):
@@ -361,7 +365,7 @@ class _Interpreter:
 
     def _operand(self, node, depth: int):
         """A number or a Value, nothing else."""
-        value = self._eval(node, depth)
+        value = self._value(node, depth)
         if isinstance(value, (float, Value)):
             return value
         if isinstance(value, list):
@@ -385,6 +389,8 @@ class _Interpreter:
             return self._apply(spec, inputs, params, node)
         try:  # numbers: Python arithmetic, in 64-bit floats, through the op's own forward
             result = spec.forward(inputs, params)
+        except OverflowError:
+            raise Refused("the number overflows a 64-bit float", node) from None
         except (ArithmeticError, ValueError) as exc:
             raise Refused(f"{spec.name}({', '.join(map(exact_text, inputs + params))}): "
                           f"{spec.domain or exc}", node) from None
@@ -405,7 +411,7 @@ class _Interpreter:
 
     def _attribute(self, node, depth: int):
         self._attribute_name(node)
-        base = self._eval(node.value, depth + 1)
+        base = self._value(node.value, depth + 1)
         if isinstance(base, _Module):
             return self._member(base, node)
         if node.attr in ("data", "grad", "label"):
@@ -432,7 +438,7 @@ class _Interpreter:
             self._attribute_name(func)
             if func.attr == "backward":
                 raise Refused("call .backward() as a statement of its own: L.backward()", func, after=func.value)
-            receiver = self._eval(func.value, depth + 1)
+            receiver = self._value(func.value, depth + 1)
             if not isinstance(receiver, _Module):
                 if func.attr not in METHODS:
                     raise Refused(f"not allowed: attribute access (.{func.attr})", func, after=func.value)
@@ -495,10 +501,9 @@ class _Interpreter:
         return self._apply(spec, inputs, tuple(params), node)
 
     def _helper(self, name: str, node, depth: int):
-        wanted = len(inspect.signature(HELPERS[name]).parameters)
-        if node.keywords or len(node.args) != wanted:
+        if node.keywords or len(node.args) != _LISTS[name]:
             raise Refused(f"write {_helper_signature(name)}", node)
-        lists = [self._eval(a, depth + 1) for a in node.args]
+        lists = [self._value(a, depth + 1) for a in node.args]
         for arg, value in zip(node.args, lists):
             if not isinstance(value, list):
                 raise Refused(f"{name} takes lists, such as {_helper_signature(name)}; not {_describe(value)}", arg)
@@ -532,7 +537,8 @@ def parse_program(text: str, output: str | None = None, *, source: str = "<progr
         shown, problem, line, column = found
         _fail(shown, source, problem, line, column)
     try:
-        tree = ast.parse(text, mode="exec")
+        # CPython looks a syntax error's line up by file name; "" names no file, so nothing is read
+        tree = ast.parse(text, filename="", mode="exec")
     except SyntaxError as exc:
         line = exc.lineno or 1
         column = exc.offset or len(text.split("\n")[line - 1]) + 1
