@@ -12,11 +12,12 @@ from tracegrad.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 INPUTS = [EXAMPLES / n for n in ("seed.toml", "seed_printed.toml", "batch_tanh.toml", "expression_homework.toml",
-                                 "seed_variants.toml")]
+                                 "seed_variants.toml", "micrograd_readme.py", "lecture_neuron.py")]
 
 COMMANDS = ["derive", "check", "quantities", "verify", "expr", "graph", "variants"]
 OPTIONS = ["--format", "--lang", "--decimals", "--sig-figs", "--rounding", "--view", "--template-dir", "--at",
-           "--wrt", "--count", "--seed", "--expr", "--as-printed", "--graph", "--fragment", "--verify", "-o"]
+           "--wrt", "--count", "--seed", "--expr", "--as-printed", "--graph", "--fragment", "--verify", "-o",
+           "--file", "--of"]
 VALUES = ["markdown", "latex", "text", "json", "dot", "svg", "mermaid", "en", "zh", "fr", "exact", "carry", "layer",
           "node", "0", "4", "-1", "99", "1e3", "nan", "x=1", "x=-2", "y=abc", "=", "x", "(x + y) * z",
           "__import__('os')", "", "--", "\\", "$x$", "中文", "x" * 300]

@@ -3,6 +3,7 @@ against micrograd itself; the same graph as running the text with tracegrad; nam
 the output; checking answers in the user's own names."""
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -12,30 +13,15 @@ from tracegrad.checker.expression import program_subject
 from tracegrad.expressions.program import METHODS, parse_program
 from tracegrad.workflows.check import check
 
-# micrograd's README example, exactly as the README prints it
-MICROGRAD_README = """\
-from micrograd.engine import Value
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
-a = Value(-4.0)
-b = Value(2.0)
-c = a + b
-d = a * b + b**3
-c += c + 1
-c += 1 + c + (-a)
-d += d * 2 + (b + a).relu()
-d += 3 * d + (b - a).relu()
-e = c - d
-f = e**2
-g = f / 2.0
-g += 10.0 / f
-print(f'{g.data:.4f}') # prints 24.7041, the outcome of this forward pass
-g.backward()
-print(f'{a.grad:.4f}') # prints 138.8338, i.e. the numerical value of dg/da
-print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
-"""
+# micrograd's README example, exactly as the README prints it
+MICROGRAD_README = (EXAMPLES / "micrograd_readme.py").read_text()
 
 # Karpathy, "The spelled-out intro to neural networks and backpropagation: building micrograd"
-# (nn-zero-to-hero, lectures/micrograd): the cells after the lecture's Value class, verbatim
+# (nn-zero-to-hero, lectures/micrograd): the cells after the lecture's Value class, verbatim.
+# examples/lecture_neuron.py is the neuron cell with tracegrad's Value imported first.
+NEURON = (EXAMPLES / "lecture_neuron.py").read_text().split("\n", 2)[2]
 LECTURE = {
     "expression": """\
 a = Value(2.0, label='a')
@@ -47,37 +33,9 @@ f = Value(-2.0, label='f')
 L = d * f; L.label = 'L'
 L
 """,
-    "neuron": """\
-# inputs x1,x2
-x1 = Value(2.0, label='x1')
-x2 = Value(0.0, label='x2')
-# weights w1,w2
-w1 = Value(-3.0, label='w1')
-w2 = Value(1.0, label='w2')
-# bias of the neuron
-b = Value(6.8813735870195432, label='b')
-# x1*w1 + x2*w2 + b
-x1w1 = x1*w1; x1w1.label = 'x1*w1'
-x2w2 = x2*w2; x2w2.label = 'x2*w2'
-x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
-n = x1w1x2w2 + b; n.label = 'n'
-o = n.tanh(); o.label = 'o'
-o.backward()
-""",
-    "neuron with exp": """\
-# inputs x1,x2
-x1 = Value(2.0, label='x1')
-x2 = Value(0.0, label='x2')
-# weights w1,w2
-w1 = Value(-3.0, label='w1')
-w2 = Value(1.0, label='w2')
-# bias of the neuron
-b = Value(6.8813735870195432, label='b')
-# x1*w1 + x2*w2 + b
-x1w1 = x1*w1; x1w1.label = 'x1*w1'
-x2w2 = x2*w2; x2w2.label = 'x2*w2'
-x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
-n = x1w1x2w2 + b; n.label = 'n'
+    "neuron": NEURON,
+    # the same neuron with tanh written out through exp, as the lecture's next cell has it
+    "neuron with exp": NEURON.split("o = n.tanh()")[0] + """\
 # ----
 e = (2*n).exp()
 o = (e - 1) / (e + 1)
@@ -187,7 +145,8 @@ def test_lecture_examples_pasted_verbatim(name, lecture_value):
 
 def test_lecture_numbers_by_hand():
     _, v = interpreted(LECTURE["expression"])
-    # L = (a·b + c)·f = (−6 + 10)·(−2) = −8; ∂L/∂a = f·b = 6, ∂L/∂b = f·a = −4, ∂L/∂c = f = −2, ∂L/∂f = d = 4
+    # L = (a·b + c)·f = (−6 + 10)·(−2) = −8; ∂L/∂a = f·b = 6, ∂L/∂b = f·a = −4, ∂L/∂c = f = −2,
+    # ∂L/∂f = d = 4
     assert v["L"].data == -8.0
     assert (v["a"].grad, v["b"].grad, v["c"].grad, v["f"].grad) == (6.0, -4.0, -2.0, 4.0)
     _, v = interpreted(LECTURE["neuron"])

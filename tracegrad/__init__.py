@@ -17,7 +17,8 @@ from . import extensions  # noqa: F401  (display and to_sympy, attached from abo
 
 __version__ = "0.1.0"
 
-_LAZY = {"parse": "expressions", "parse_program": "expressions", "read_program": "expressions", "from_sympy": "symbolic", "derive": "workflows.derive", "load_problem": "problem",
+_LAZY = {"parse": "expressions", "parse_program": "expressions", "read_program": "expressions",
+         "from_sympy": "symbolic", "derive": "workflows.derive", "load_problem": "problem",
          "solve": "problem", "explain": "workflows.explain", "check": "workflows.check"}
 """Public names loaded on first use: name → module."""
 

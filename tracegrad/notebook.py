@@ -98,10 +98,12 @@ def _parser():
             raise InputError(message, file="%%tracegrad")
 
     parser = Parser(prog="%%tracegrad", add_help=False,
-                    description="The cell is a straight-line program (micrograd code); it is never run.")
+                    description="Show the derivation of the cell, a straight-line program (micrograd code), "
+                                "which is never run.")
     add_options(parser, default_format="markdown")
     parser.add_argument("--of", metavar="NAME", help="the output (default: what .backward() is called on)")
-    parser.add_argument("--view", choices=VIEWS, default="derivation")
+    parser.add_argument("--view", choices=VIEWS, default="derivation",
+                        help="the derivation (default), the picture of the graph, or the names answers use")
     parser.add_argument("--check", metavar="ANSWERS",
                         help="a dict of answers in the notebook, inline JSON, or an answers file")
     return parser
@@ -142,7 +144,11 @@ def run_magic(line: str, cell: str, namespace: dict) -> Shown:
 
     from .expressions.program import parse_program
 
-    args = _parser().parse_args(shlex.split(line))
+    parser = _parser()
+    words = shlex.split(line)
+    if "-h" in words or "--help" in words:
+        return Shown(parser.format_help(), "text/plain")
+    args = parser.parse_args(words)
     program = parse_program("\n" + cell, args.of, source="cell")  # line numbers as the cell's, after %%tracegrad
     if args.check is not None:
         from .workflows.check import check

@@ -100,7 +100,8 @@ class _Unavailable:
 
 
 _VALUE = _Callable("value", "Value")
-_BUILTINS = {"Value": _VALUE, **{n: _Callable("op", n) for n in FUNCTIONS}, **{n: _Callable("helper", n) for n in HELPERS}}
+_BUILTINS = {"Value": _VALUE, **{n: _Callable("op", n) for n in FUNCTIONS},
+             **{n: _Callable("helper", n) for n in HELPERS}}
 _MEMBERS = {
     "tracegrad": {"Value": _VALUE, **{n: _Callable("helper", n) for n in HELPERS},
                   "max": _Callable("op", "max"), "min": _Callable("op", "min")},
@@ -121,9 +122,8 @@ _STATEMENTS = {
     ast.Assert: ("assert", "remove it"), ast.Global: ("global", "remove it"), ast.Nonlocal: ("nonlocal", "remove it"),
     ast.Break: ("break", "remove it"), ast.Continue: ("continue", "remove it"),
     ast.AnnAssign: ("annotations", "write x = … without the type"),
-    ast.Match: ("match statements", "keep the branch that runs"),
+    ast.Match: ("match statements", "keep the branch that runs"), ast.TryStar: ("try blocks", "write the steps out"),
 }
-_STATEMENTS[getattr(ast, "TryStar", ast.Try)] = _STATEMENTS[ast.Try]
 
 _AUGMENTED = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _SETTING = {"data": "give the number in Value(…)", "grad": "gradients come from the backward pass",
@@ -184,14 +184,16 @@ class _Interpreter:
 
     # --- statements ---------------------------------------------------------------------
     def run(self, tree) -> None:
+        handlers = {ast.Assign: self._assignment, ast.AugAssign: self._augmented, ast.Expr: self._expression,
+                    ast.Import: self._import, ast.ImportFrom: self._import_from, ast.Pass: lambda stmt: None}
         for stmt in tree.body:
-            handler = getattr(self, f"_{type(stmt).__name__}", None)
+            handler = handlers.get(type(stmt))
             if handler is None:
                 what, fix = _STATEMENTS.get(type(stmt), (type(stmt).__name__, "write the steps out"))
                 raise Refused(f"not allowed in a program: {what}; a program is straight-line: {fix}", stmt)
             handler(stmt)
 
-    def _Assign(self, stmt) -> None:
+    def _assignment(self, stmt) -> None:
         if any(isinstance(t, ast.Attribute) for t in stmt.targets):
             if len(stmt.targets) > 1:
                 raise Refused("set .label in a statement of its own: x.label = '…'", stmt)
@@ -200,7 +202,7 @@ class _Interpreter:
         for target in stmt.targets:
             self._assign(target, value)
 
-    def _AugAssign(self, stmt) -> None:
+    def _augmented(self, stmt) -> None:
         target = stmt.target
         if isinstance(target, ast.Attribute):
             self._attribute_name(target)
@@ -212,7 +214,7 @@ class _Interpreter:
         current = self._operand(target, 1)
         self._assign(target, self._binary(stmt.op, current, self._operand(stmt.value, 1), stmt))
 
-    def _Expr(self, stmt) -> None:
+    def _expression(self, stmt) -> None:
         value = stmt.value
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return  # a docstring
@@ -228,7 +230,7 @@ class _Interpreter:
         self._value(value, 0)  # refuses what it may not contain, by name
         raise Refused("a value computed and not kept: assign it (y = …), or call .backward() on the output", value)
 
-    def _Import(self, stmt) -> None:
+    def _import(self, stmt) -> None:
         for alias in stmt.names:
             self._check_module(alias.name, stmt)
             if alias.asname:
@@ -236,7 +238,7 @@ class _Interpreter:
             else:
                 self.env[alias.name.split(".")[0]] = _Module(alias.name.split(".")[0])
 
-    def _ImportFrom(self, stmt) -> None:
+    def _import_from(self, stmt) -> None:
         if stmt.level:
             raise Refused("not allowed: relative imports; a program may import only micrograd and tracegrad", stmt)
         module = stmt.module
@@ -247,9 +249,6 @@ class _Interpreter:
                 self.env.update(members)
             else:
                 self.env[alias.asname or alias.name] = members.get(alias.name, _Unavailable(f"{module}.{alias.name}"))
-
-    def _Pass(self, stmt) -> None:
-        return None
 
     def _check_module(self, name: str, stmt) -> None:
         if name.split(".")[0] not in MODULES:
