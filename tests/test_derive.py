@@ -152,7 +152,8 @@ def test_node_labels_in_markdown_headings_and_captions_are_escaped():
     c = a * b
     c.label = "$c"
     md = derive(tg.trace(c), format="markdown").text
-    assert r"### \$c = x\_1\*\<b\> × y" in md and r"contribution → x\_1\*\<b\>; accumulated" in md
+    # a label that reads as a formula (here x_1*<b>) is parenthesized as an operand
+    assert r"### \$c = (x\_1\*\<b\>) × y" in md and r"contribution → x\_1\*\<b\>; accumulated" in md
     assert "<b>" not in md.replace(r"\<b\>", "").replace(r"\text{x\_1*<b>}", "")
     assert katex_errors(markdown_math(md)) == []
 

@@ -9,6 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SEED = str(ROOT / "examples" / "seed.toml")
 BATCH = str(ROOT / "examples" / "batch_tanh.toml")
+README_PROGRAM = str(ROOT / "examples" / "micrograd_readme.py")
+NEURON = str(ROOT / "examples" / "lecture_neuron.py")
 
 COMMANDS = [
     ["derive", SEED, "--format", fmt, "--lang", lang, "--rounding", rounding]
@@ -20,6 +22,9 @@ COMMANDS = [
     ["graph", "--expr", "(x + y) * z + x * x", "--at", "x=-2", "y=5", "z=-4", "--format", "mermaid"],
     ["expr", "tanh(x * y) + max(x, y) / 3", "--at", "x=0.5", "y=-1.5", "--format", "json"],
     ["verify", SEED, "--format", "json"],
+    ["expr", "--file", README_PROGRAM, "--format", "json"],
+    ["graph", NEURON, "--format", "dot"],
+    ["quantities", NEURON, "--format", "json"],
 ]
 
 

@@ -12,12 +12,13 @@ from tracegrad.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 INPUTS = [EXAMPLES / n for n in ("seed.toml", "seed_printed.toml", "batch_tanh.toml", "expression_homework.toml",
-                                 "seed_variants.toml")]
+                                 "seed_variants.toml", "micrograd_readme.py", "lecture_neuron.py")]
 
 COMMANDS = ["derive", "check", "quantities", "verify", "expr", "graph", "variants", "export"]
 OPTIONS = ["--format", "--lang", "--decimals", "--sig-figs", "--rounding", "--view", "--template-dir", "--at",
            "--wrt", "--count", "--seed", "--expr", "--as-printed", "--graph", "--fragment", "--verify", "-o",
-           "--to", "--export", "--cloze", "--mistake-credit", "--roster", "--student", "--assignment-seed"]
+           "--to", "--export", "--cloze", "--mistake-credit", "--roster", "--student", "--assignment-seed",
+           "--file", "--of"]
 VALUES = ["markdown", "latex", "text", "json", "dot", "svg", "mermaid", "en", "zh", "fr", "exact", "carry", "layer",
           "node", "moodle", "qti", "gift", "50", "0", "4", "-1", "99", "1e3", "nan", "x=1", "x=-2", "y=abc", "=", "x",
           "(x + y) * z",

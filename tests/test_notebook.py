@@ -87,3 +87,51 @@ def test_tour_notebook_runs_in_a_kernel(monkeypatch):
     assert "σ′(z₂) taken as σ(z₂)" in report
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert printed.count("flowchart LR") == 1 and printed.count("digraph tracegrad {") == 1
+
+
+def test_the_cell_magic_in_a_kernel(monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    nb = nbformat.read(ROOT / "examples" / "from_micrograd.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    shown = [next((o["data"] for o in cell.outputs if o.output_type == "execute_result"), {}) for cell in code]
+    readme, lecture, _, report, graph, names = shown[1:]
+    # micrograd's README numbers, in the README's names (g is assigned twice: g₂ is the output)
+    assert r"\frac{\partial \text{g}_{2}}{\partial \text{a}} \approx 138.8338" in readme["text/markdown"]
+    assert r"\frac{\partial \text{g}_{2}}{\partial \text{b}} \approx 645.5773" in readme["text/markdown"]
+    # the lecture's L = (a·b + c)·f: ∂L/∂a = b·f = 6, ∂L/∂b = a·f = −4; --wrt a b lists only those
+    gradients = lecture["text/markdown"].split("## 3. Gradients")[1]
+    assert r"\frac{\partial \text{L}}{\partial \text{a}} = 6.0" in gradients
+    assert r"\frac{\partial \text{L}}{\partial \text{b}} = -4.0" in gradients and r"\partial \text{c}}" not in gradients
+    # ∂L/∂d = f = −2, so −3 is wrong; ∂L/∂e = ∂L/∂d·1 = −3 follows from it (carried)
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in report["text/markdown"].splitlines()}
+    assert "**wrong** | -2.0" in rows[r"$\frac{\partial \text{L}}{\partial \text{d}}$"]
+    assert "carried" in rows[r"$\frac{\partial \text{L}}{\partial \text{e}}$"]
+    assert ("image/svg+xml" in graph and "o = tanh(n)" in graph["image/svg+xml"]) if HAS_DOT else (
+        "o = tanh(n)" in graph["text/markdown"])
+    assert "do/dx1*w1 + x2*w2" in names["text/markdown"] and "0.707" in names["text/markdown"]
+
+
+def test_the_cell_magic_refuses_with_one_message_and_the_cells_line_numbers():
+    pytest.importorskip("IPython")
+    from IPython.core.error import UsageError
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    tg.load_ipython_extension(shell)
+    magic = shell.find_cell_magic("tracegrad")
+    with pytest.raises(UsageError, match=r"^cell:3:6: not allowed: reading \.data"):
+        magic("", "a = Value(2.0)\nb = a.data")  # line 3 of the cell: %%tracegrad is line 1
+    with pytest.raises(UsageError, match="--view: invalid choice"):
+        magic("--view nope", "a = Value(2.0)")
+    with pytest.raises(UsageError, match="--check: missing is not a notebook variable"):
+        magic("--check missing", "a = Value(2.0)")
+    shown = magic('--check \'{"db/da": 4.00}\'', "a = Value(2.0)\nb = a * a")  # inline JSON, digits as written
+    assert "| 4.00 | correct | 4.0 |" in shown._repr_mimebundle_()["text/markdown"]
+    shell.user_ns["given"] = {"db/da": 7}  # db/da = 2a = 4
+    assert "**wrong**" in magic("--check given", "a = Value(2.0)\nb = a * a").text
+    assert magic("--format text", "a = Value(2.0)\nb = a * a").mime == "text/plain"

@@ -274,6 +274,8 @@ def test_second_derivatives_through_create_graph_nodes():
 def test_rule_checks_cover_parameters_and_variadic_ops():
     assert check_rule("leaky_relu", (0.3,)).agree
     assert check_rule("pow", (2.5,)).agree
+    # an integral exponent written as a float (x ** 3 in an expression or a program): 3.0·x^2.0 is 3x²
+    assert check_rule("pow", (3.0,)).agree and check_rule("pow", (-1.0,)).agree
     assert check_rule("softmax_ce", (), 6).agree
     dot = check_rule("dot", (), 4)
     assert dot.form == "x_{1} x_{3} + x_{2} x_{4}" and [p.declared for p in dot.partials] == [

@@ -17,9 +17,17 @@ from . import extensions  # noqa: F401  (display and to_sympy, attached from abo
 
 __version__ = "0.1.0"
 
-_LAZY = {"parse": "expressions", "from_sympy": "symbolic", "derive": "workflows.derive", "load_problem": "problem",
+_LAZY = {"parse": "expressions", "parse_program": "expressions", "read_program": "expressions",
+         "from_sympy": "symbolic", "derive": "workflows.derive", "load_problem": "problem",
          "solve": "problem", "explain": "workflows.explain", "check": "workflows.check"}
 """Public names loaded on first use: name → module."""
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext tracegrad``: the ``%%tracegrad`` cell magic (see :mod:`tracegrad.notebook`)."""
+    from .notebook import register_magic
+
+    register_magic(ipython)
 
 
 def __getattr__(name):
@@ -33,6 +41,6 @@ def __getattr__(name):
 __all__ = [
     "OPS", "OpSpec", "Value", "Role", "tag", "Trace", "NodeRecord", "BackwardStep", "record", "trace",
     "nodes_below", "zero_grad", "sum", "dot", "max", "min", "softmax", "log_softmax",
-    "TraceGradError", "DomainError", "InputError", "__version__", "parse", "explain", "from_sympy", "derive", "check",
-    "load_problem", "solve",
+    "TraceGradError", "DomainError", "InputError", "__version__", "parse", "parse_program", "read_program", "explain",
+    "from_sympy", "derive", "check", "load_problem", "solve",
 ]

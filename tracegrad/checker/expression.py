@@ -6,14 +6,11 @@ person computes it, so a wrong answer carries into later ones as it would by han
 
 from __future__ import annotations
 
-from ..core.notation import node_symbol, partial
+from ..core.notation import partial
 from ..core.ops import OPS
-from ..core.trace import record
+from ..core.trace import Trace, record
 from ..core.value import Value, nodes_below
 from ..expressions.parse import OUTPUT_NAME, parse
-
-_ASCII_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-
 
 def _gradients_by_hand(root) -> dict:
     """``{node: d root/d node}`` built as a person computes it: every edge's upstream × local
@@ -39,22 +36,35 @@ def expression_subject(text: str, at, *, title: str = "", source: str = "<expres
     variable and ``df/dv3`` for every intermediate. Every gradient is a node of its
     own, so a wrong answer carries into later answers as it would by hand.
     """
+    root = parse(text, at, name=OUTPUT_NAME, file=file)
+    return graph_subject(root, title or f"{OUTPUT_NAME} = {text}", source)
+
+
+def program_subject(program):
+    """What :func:`tracegrad.checker.check` judges answers to a program against (a
+    :class:`~tracegrad.expressions.program.Program`): every node by its name, as
+    :func:`graph_subject` names them; ``dL/da`` for the gradients."""
+    return graph_subject(program.output, f"{program.output.label or 'output'} ({program.source})", program.source)
+
+
+def graph_subject(root, title: str, source: str):
+    """The subject of the graph below ``root``, each node named as the node view names it
+    (:meth:`~tracegrad.core.trace.Trace.key`): its label (``c₂`` written ``c_2``), else ``v3``."""
     from ..checker.subject import Subject
 
     with record() as rec:
-        root = parse(text, at, name=OUTPUT_NAME, file=file)
         grads = _gradients_by_hand(root)
-    t = rec.trace
-    out = node_symbol(t.nodes[t.index(root)].label, t.index(root))
+    # the forward nodes first, in the order the derivation numbers them; then the gradients
+    t = Trace([root, *rec.nodes])
     below = [v for v in nodes_below(root) if v.op != "const"]
-    names = {v: node_symbol(v.label, t.index(v)) for v in below}
+    index = {v: t.index(v) for v in below}
+    out = t.key(index[root])
     quantities, symbols = {}, {}
-    for v in below:  # values in the order they are computed, f last
+    for v in below:  # values in the order they are computed, the result last
         if v.op:
-            key = OUTPUT_NAME if v is root else names[v].text.translate(_ASCII_DIGITS)
-            quantities[key], symbols[key] = (t.index(v),), names[v]
+            quantities[t.key(index[v])], symbols[t.key(index[v])] = (index[v],), t.symbol(index[v])
     gates = [v for v in reversed(below) if v.op and v is not root]
-    for v in gates + [v for v in below if not v.op]:  # gradients gate by gate backward, then the variables
-        key = f"d{OUTPUT_NAME}/d{names[v].text.translate(_ASCII_DIGITS)}"
-        quantities[key], symbols[key] = (t.index(grads[v]),), partial(out, names[v])
-    return Subject(title or f"{OUTPUT_NAME} = {text}", source, t, quantities, symbols)
+    for v in gates + [v for v in below if not v.op]:  # gradients gate by gate backward, then the leaves
+        key = f"d{out}/d{t.key(index[v])}"
+        quantities[key], symbols[key] = (t.index(grads[v]),), partial(t.symbol(index[root]), t.symbol(index[v]))
+    return Subject(title, source, t, quantities, symbols)

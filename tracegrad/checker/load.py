@@ -1,22 +1,32 @@
-"""What a problem file is checked as: a network problem, or an expression problem
-(``expression = "…"`` with an ``[at]`` table). A new kind of problem is recognised here."""
+"""What a problem file is checked as: a network problem, an expression problem
+(``expression = "…"`` with an ``[at]`` table), or a straight-line program (a name ending
+in ``.py``). A new kind of problem is recognised here."""
 
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 
 from ..core.errors import InputError
-from .expression import expression_subject
+from ..expressions.program import read_program
+from .expression import expression_subject, program_subject
 from .subject import Subject, network_subject
 
 EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout")
 
 
+def is_program(path) -> bool:
+    """A name ending in ``.py`` is a straight-line program (:mod:`tracegrad.expressions.program`)."""
+    return isinstance(path, (str, PathLike)) and Path(path).suffix.lower() == ".py"
+
+
 def load_subject(path) -> Subject:
-    """The subject of a problem file: a network problem, or an expression problem
-    (``expression = "…"`` with an ``[at]`` table of variable values)."""
+    """The subject of a problem file: a network problem, an expression problem
+    (``expression = "…"`` with an ``[at]`` table of variable values), or a program (``.py``)."""
     from ..problem.schema import read_file, is_finite_number
 
+    if is_program(path):
+        return program_subject(read_program(path))
     data = read_file(Path(path))
     if "expression" not in data:
         return network_subject(path)

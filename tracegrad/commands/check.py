@@ -15,7 +15,7 @@ def register(sub) -> None:
                     "wrong; 2: bad input.",
         epilog="example: tracegrad check examples/seed.toml examples/seed_printed.toml --format markdown\n"
                "         tracegrad quantities examples/seed.toml   (the names an answers file uses)")
-    p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json)")
+    p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json), or a program (.py)")
     p.add_argument("answers", metavar="ANSWERS", nargs="?",
                    help="answers file (.toml): [answers] name = number or list; may be omitted when the "
                         "problem file holds its own [answers] (an expression problem)")
@@ -35,6 +35,7 @@ def run(args) -> int:
 
     from ..workflows.check import check
     from ..checker.answers import load_answers
+    from ..checker.load import is_program
     from ..core.errors import InputError
     from ..core.files import write_output
     from ..problem.schema import read_file
@@ -47,7 +48,7 @@ def run(args) -> int:
         args.problem = str(student_problem(args.problem, args.student.strip(), args.roster))
     answers = args.answers
     if answers is None:
-        if "expression" not in read_file(Path(args.problem)):
+        if is_program(args.problem) or "expression" not in read_file(Path(args.problem)):
             raise InputError("give an ANSWERS file: only an expression problem file may hold its own [answers]",
                              file=args.problem)
         answers = load_answers(args.problem, ignore=("expression", "at"))

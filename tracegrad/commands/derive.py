@@ -34,8 +34,12 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..core.files import write_output
+    from ..checker.load import is_program
+    from ..core.errors import InputError
     from ..workflows.derive import derive
 
+    if is_program(args.problem):
+        raise InputError(f"a program is derived by tracegrad expr --file {args.problem}", file=args.problem)
     result = derive(args.problem, format=args.format, lang=args.lang, decimals=args.decimals,
                     sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,
                     template_dir=args.template_dir, fragment=args.fragment, as_printed=args.as_printed,

@@ -10,7 +10,8 @@ def register(sub) -> None:
                     "per value (name and op, data, grad), left to right, after the backward pass.",
         epilog='examples: tracegrad graph examples/seed.toml --format mermaid; '
                'tracegrad graph --expr "(x + y) * z" --at x=-2 y=5 z=-4 --format svg -o f.svg')
-    parser.add_argument("problem", nargs="?", metavar="PROBLEM", help="a problem file (or use --expr)")
+    parser.add_argument("problem", nargs="?", metavar="PROBLEM",
+                        help="a problem file, or a program (.py) (or use --expr)")
     parser.add_argument("--expr", metavar="EXPR", help="an expression such as \"(x + y) * z\"")
     parser.add_argument("--at", nargs="*", default=[], metavar="NAME=NUMBER",
                         help="the value of every variable, e.g. --at x=-2 y=5 z=-4")
@@ -22,6 +23,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..checker.load import is_program
     from ..core.errors import InputError
     from ..expressions.parse import OUTPUT_NAME, parse, parse_point
     from ..core.files import write_output
@@ -32,7 +34,12 @@ def run(args) -> int:
         raise InputError('give a problem file, or an expression with --expr, e.g. --expr "(x + y) * z" '
                          "--at x=-2 y=5 z=-4 (not both)")
     number_format(args.decimals)  # refuses an out-of-range --decimals as derive does
-    if args.problem:
+    if args.problem and is_program(args.problem):
+        from ..core.trace import trace
+        from ..expressions.program import read_program
+
+        graph = trace(read_program(args.problem).output)
+    elif args.problem:
         from ..problem.schema import load_problem
         from ..problem.solve import solve
 

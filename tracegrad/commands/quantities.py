@@ -9,7 +9,7 @@ def register(sub) -> None:
         description="List every value a derivation of the problem prints, by the name an answers file "
                     "uses (z1, a1, dL/dW2, W1_new …), with its shape, symbol, formula and value.",
         epilog="example: tracegrad quantities examples/seed.toml --format markdown")
-    p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json)")
+    p.add_argument("problem", metavar="PROBLEM", help="problem file (.toml or .json), or a program (.py)")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format (default text)")
     p.add_argument("--lang", choices=("en", "zh"), help="language of the prose (default: the problem's, else en)")
     precision = p.add_mutually_exclusive_group()

@@ -14,11 +14,11 @@ def register(sub) -> None:
                     "rule. Exit status 0: all agree; 1: something disagrees; 2: bad input.",
         epilog='examples: tracegrad verify examples/seed.toml --format markdown --lang zh\n'
                '          tracegrad verify --expr "tanh(w*x + b)" --at w=0.5 x=2 b=-1')
-    p.add_argument("problem", nargs="?", metavar="PROBLEM", help="problem file (.toml or .json)")
+    p.add_argument("problem", nargs="?", metavar="PROBLEM", help="problem file (.toml or .json), or a program (.py)")
     p.add_argument("--expr", metavar="EXPR", help="verify an expression instead of a problem file")
     p.add_argument("--at", nargs="*", default=[], metavar="NAME=NUMBER", help="the variables' values for --expr")
     p.add_argument("--intermediates", action="store_true",
-                   help="with --expr: also the derivative with respect to every intermediate node")
+                   help="with --expr or a program: also the derivative with respect to every intermediate node")
     p.add_argument("--expand", action="store_true",
                    help="write each derivative over the inputs and parameters alone (no named intermediates; "
                         "long for deep networks)")

@@ -62,21 +62,40 @@ _GREEK = {ch: "\\" + name for ch, name in zip(
     "omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())}
 
 
+SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+"""Translation table: subscript digits (₂) to plain digits (2)."""
+
+
 def math_label(text) -> str:
     """A label inside LaTeX math (KaTeX or TeX): ``\\text{…}`` with its content escaped; Greek
-    letters as math symbols (``α`` → ``\\alpha``), which every TeX engine can typeset."""
-    parts, run = [], []
+    letters as math symbols (``α`` → ``\\alpha``) and subscript digits as subscripts (``c₂`` →
+    ``\\text{c}_{2}``), which every TeX engine can typeset."""
+    parts, run, digits = [], [], []
+
+    def close_text():
+        if run:
+            parts.append(r"\text{" + "".join(run) + "}")
+            run.clear()
+
+    def close_subscript():
+        if digits:
+            parts.append(("" if parts else "{}") + "_{" + "".join(digits).translate(SUBSCRIPT_DIGITS) + "}")
+            digits.clear()
+
     for ch in plain(text):
+        if "₀" <= ch <= "₉":
+            close_text()
+            digits.append(ch)
+            continue
+        close_subscript()
         if ch in _GREEK:
-            if run:
-                parts.append(r"\text{" + "".join(run) + "}")
-                run = []
+            close_text()
             parts.append(_GREEK[ch] + " ")
         else:
             run.append(_LATEX.get(ch, ch))
-    if run or not parts:
-        parts.append(r"\text{" + "".join(run) + "}")
-    return "".join(parts).rstrip()
+    close_subscript()
+    close_text()
+    return "".join(parts or [r"\text{}"]).rstrip()
 
 
 def display_width(text) -> int:

@@ -8,9 +8,10 @@ where precedence requires them (the way SymPy's printers ``parenthesize``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from .escape import math_label
+from .escape import SUBSCRIPT_DIGITS, math_label
 
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
 """Precedence levels, loosest to tightest."""
@@ -62,11 +63,49 @@ def partial(top: Math, bottom: Math) -> Math:
     return Math(rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}", f"∂{top.text}/∂{bottom.text}")
 
 
-def node_symbol(label, index: int) -> Math:
-    """A node's name in a derivation: its label, or v₁₂ after its index in the trace."""
+def node_symbol(label, index: int, prefix: str = "v") -> Math:
+    """A node's name in a derivation: its label, or v₁₂ after its index in the trace
+    (``prefix`` instead of ``v``: see :func:`unnamed_prefix`)."""
     if label is not None:
         return Math(math_label(label), str(label))
-    return Math(f"v_{{{index}}}", f"v{sub(index)}")
+    return Math(f"{prefix}_{{{index}}}", f"{prefix}{sub(index)}")
+
+
+_SUBSCRIPT_RUN = re.compile("[₀-₉]+")
+
+
+def label_key(label) -> str:
+    """A label as an answers file writes it: subscript digits after an underscore (``c₂`` → ``c_2``)."""
+    return _SUBSCRIPT_RUN.sub(lambda m: "_" + m.group().translate(SUBSCRIPT_DIGITS), str(label))
+
+
+def node_key(label, index: int, prefix: str = "v") -> str:
+    """The name an answers file gives a node: its :func:`label_key`, or ``v12`` for the unlabelled v₁₂."""
+    return label_key(label) if label is not None else f"{prefix}{index}"
+
+
+_COMPOUND = re.compile(r"[\s+\-−*/×·^=,()|<>]")
+
+
+def name_precedence(name: str) -> int:
+    """How tightly a node's name binds as an operand: :data:`ATOM` for one token (x1, W1[0][1],
+    c₂); 0, so always parenthesized, for a label that reads as a formula (``x1*w1 + x2*w2``)."""
+    return 0 if _COMPOUND.search(name) else ATOM
+
+
+_NUMBERED = re.compile(r"([^\W\d_]+)_?[0-9₀-₉]+")
+_PREFIXES = ("v", "u", "w", "t", "s", "r", "q", "p")
+
+
+def unnamed_prefix(labels) -> str:
+    """The letter unlabelled nodes are named with: ``v`` (v₃), or, when some label already reads
+    as that letter and a number (a variable called ``v3``), the first of u, w, t … that none does,
+    so an unlabelled node's name never equals a label."""
+    taken = {m.group(1) for label in labels if label is not None and (m := _NUMBERED.fullmatch(str(label)))}
+    prefix = next((p for p in _PREFIXES if p not in taken), "vv")
+    while prefix in taken:
+        prefix += "v"
+    return prefix
 
 
 L = Math("L", "L")

@@ -23,6 +23,7 @@ from typing import Any, Iterator, Mapping
 
 from . import value as _value
 from .errors import InputError
+from .notation import Math, node_key, node_symbol, unnamed_prefix
 from .ops import OPS
 from .value import Value, apply, const, nodes_below
 
@@ -93,7 +94,7 @@ class Trace:
     """
 
     __slots__ = ("_values", "_data", "_grad", "_label", "_role", "_log", "_nodes", "_steps",
-                 "_roots", "_by_id", "_by_label")
+                 "_roots", "_by_id", "_by_label", "_unnamed")
 
     def __init__(self, values, step_log=()):
         values = _closure(list(values) + [entry[0] for entry in step_log])
@@ -103,7 +104,7 @@ class Trace:
         self._label = list(map(_get_label, values))
         self._role = list(map(_get_role, values))
         self._log = list(step_log)
-        self._nodes = self._steps = self._roots = self._by_id = self._by_label = None
+        self._nodes = self._steps = self._roots = self._by_id = self._by_label = self._unnamed = None
 
     def _ids(self) -> dict:
         if self._by_id is None:
@@ -165,6 +166,22 @@ class Trace:
                     labels.setdefault(label, i)
             self._by_label = labels
         return self._by_label
+
+    @property
+    def unnamed(self) -> str:
+        """The letter unlabelled nodes are named with (``v`` for v₃; another one when a label
+        reads as ``v`` and a number, see :func:`~tracegrad.core.notation.unnamed_prefix`)."""
+        if self._unnamed is None:
+            self._unnamed = unnamed_prefix(self._label)
+        return self._unnamed
+
+    def symbol(self, i: int) -> Math:
+        """Node ``i``'s name in a derivation: its label, or v₁₂ after its index."""
+        return node_symbol(self._label[i], i, self.unnamed)
+
+    def key(self, i: int) -> str:
+        """Node ``i``'s name in an answers file: its label (``c₂`` written ``c_2``), or ``v12``."""
+        return node_key(self._label[i], i, self.unnamed)
 
     @property
     def output(self) -> NodeRecord:

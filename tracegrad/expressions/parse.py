@@ -44,16 +44,16 @@ MAX_LENGTH = 1000
 MAX_DEPTH = 100
 """Deepest nesting accepted: operators, unary minus and calls on the longest path."""
 
-_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
+BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
 
-_REFUSED_OPERATORS = {
+REFUSED_OPERATORS = {
     ast.FloorDiv: "floor division //", ast.Mod: "the remainder operator %", ast.MatMult: "the operator @",
     ast.LShift: "the shift operator <<", ast.RShift: "the shift operator >>", ast.BitOr: "the operator |",
     ast.BitAnd: "the operator &", ast.BitXor: "the operator ^ (for a power write x ** 2)",
     ast.Not: "not", ast.Invert: "the operator ~",
 }
 
-_REFUSED_SYNTAX = {
+REFUSED_SYNTAX = {
     ast.Lambda: "lambda",
     ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
     ast.GeneratorExp: "comprehensions", ast.List: "lists", ast.Tuple: "tuples (a comma outside a call)",
@@ -64,19 +64,28 @@ _REFUSED_SYNTAX = {
 }
 
 
-def _signature(name: str) -> str:
+def signature(name: str) -> str:
+    """``leaky_relu(x[, alpha])``: how a function of the op table is written."""
     spec = FUNCTIONS[name]
     inputs = {1: "x", 2: "a, b"}.get(spec.arity, "...")
     params = "".join(f"[, {p}]" for p in spec.params)
     return f"{name}({inputs}{params})"
 
 
+def usage(name: str) -> str:
+    """How function ``name`` is called: ``exp takes 1 input; write exp(x)``."""
+    spec = FUNCTIONS[name]
+    n = spec.arity
+    return (f"{name} takes {n} input{'s' if n > 1 else ''}"
+            + (f" and optional {', '.join(spec.params)}" if spec.params else "") + f"; write {signature(name)}")
+
+
 ALLOWED = ("an expression may use numbers, variable names, + - * / **, unary minus, parentheses "
-           "and the functions " + ", ".join(_signature(name) for name in FUNCTIONS))
+           "and the functions " + ", ".join(signature(name) for name in FUNCTIONS))
 """What the parser accepts, as shown in its error messages."""
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """A construct the whitelist does not allow, at an AST node."""
 
     def __init__(self, problem: str, node=None, after=None):
@@ -90,20 +99,21 @@ class _Refused(Exception):
 # ("const", number) | ("var", name) | (OpSpec, (argument forms ...), params)
 
 
-def _number(node) -> float:
+def number_literal(node) -> float:
+    """The number a literal writes, as a float; anything else (strings, ``True``, huge) refused."""
     value = node.value
     if isinstance(value, (str, bytes)):
-        raise _Refused("strings are not allowed", node)
+        raise Refused("strings are not allowed", node)
     if isinstance(value, complex):
-        raise _Refused("complex numbers are not allowed", node)
+        raise Refused("complex numbers are not allowed", node)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Refused(f"{value!r} is not a number", node)
+        raise Refused(f"{value!r} is not a number", node)
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise _Refused("this number is too large for a 64-bit float (the largest is about 1.8e308)", node)
+        raise Refused("this number is too large for a 64-bit float (the largest is about 1.8e308)", node)
     return number
 
 
@@ -114,7 +124,7 @@ def _signed_number(node):
         sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
         node = node.operand
     if isinstance(node, ast.Constant):
-        return sign * _number(node)
+        return sign * number_literal(node)
     return None
 
 
@@ -128,91 +138,96 @@ def _defaults(spec) -> tuple:
     return tuple(found) if len(found) == len(spec.params) else ()
 
 
-_DEFAULTS = {name: _defaults(spec) for name, spec in FUNCTIONS.items()}
+DEFAULTS = {name: _defaults(spec) for name, spec in FUNCTIONS.items()}
 
 
 def _call(node, depth):
     if not isinstance(node.func, ast.Name):
         _convert(node.func, depth + 1)  # names the problem inside, such as an attribute
-        raise _Refused("only the listed functions may be called, by name", node)
+        raise Refused("only the listed functions may be called, by name", node)
     name = node.func.id
     if name not in FUNCTIONS:
-        raise _Refused(f"unknown function {name}()", node.func)
+        raise Refused(f"unknown function {name}()", node.func)
     spec = FUNCTIONS[name]
     if node.keywords:
-        raise _Refused(f"keyword arguments are not allowed; write {_signature(name)}", node.keywords[0].value)
+        raise Refused(f"keyword arguments are not allowed; write {signature(name)}", node.keywords[0].value)
     for arg in node.args:
         if isinstance(arg, ast.Starred):
-            raise _Refused(f"not allowed: {_REFUSED_SYNTAX[ast.Starred]}", arg)
+            raise Refused(f"not allowed: {REFUSED_SYNTAX[ast.Starred]}", arg)
     n = spec.arity
     given = node.args[n:]
-    if len(node.args) < n or len(given) > len(spec.params) or (len(given) < len(spec.params) and not _DEFAULTS[name]):
-        raise _Refused(f"{name} takes {n} input{'s' if n > 1 else ''}"
-                       + (f" and optional {', '.join(spec.params)}" if spec.params else "")
-                       + f"; write {_signature(name)}", node)
+    if len(node.args) < n or len(given) > len(spec.params) or (len(given) < len(spec.params) and not DEFAULTS[name]):
+        raise Refused(usage(name), node)
     params = []
     for param_name, arg in zip(spec.params, given):
         number = _signed_number(arg)
         if number is None:
-            raise _Refused(f"the {param_name} of {name} must be a number written out, such as 0.1", arg)
+            raise Refused(f"the {param_name} of {name} must be a number written out, such as 0.1", arg)
         params.append(number)
-    params += _DEFAULTS[name][len(params):]
+    params += DEFAULTS[name][len(params):]
     args = tuple(_convert(arg, depth + 1) for arg in node.args[:n])
     return spec, args, tuple(params)
 
 
 def _convert(node, depth):
     if depth > MAX_DEPTH:
-        raise _Refused(f"the expression nests deeper than {MAX_DEPTH} levels", node)
+        raise Refused(f"the expression nests deeper than {MAX_DEPTH} levels", node)
     if isinstance(node, ast.Constant):
-        return "const", _number(node)
+        return "const", number_literal(node)
     if isinstance(node, ast.Name):
         if node.id.startswith("_"):
-            raise _Refused(f"names starting with _ are not allowed ({node.id})", node)
+            raise Refused(f"names starting with _ are not allowed ({node.id})", node)
         if node.id in FUNCTIONS:
-            raise _Refused(f"{node.id} is a function; call it as {_signature(node.id)}", node)
+            raise Refused(f"{node.id} is a function; call it as {signature(node.id)}", node)
         return "var", node.id
     if isinstance(node, ast.UnaryOp):
-        if type(node.op) in _REFUSED_OPERATORS:
-            raise _Refused(f"not allowed: {_REFUSED_OPERATORS[type(node.op)]}", node)
+        if type(node.op) in REFUSED_OPERATORS:
+            raise Refused(f"not allowed: {REFUSED_OPERATORS[type(node.op)]}", node)
         number = _signed_number(node)
         if number is not None:
             return "const", number
         inner = _convert(node.operand, depth + 1)
         return inner if isinstance(node.op, ast.UAdd) else (OPS["neg"], (inner,), ())
     if isinstance(node, ast.BinOp):
-        if type(node.op) in _REFUSED_OPERATORS:
-            raise _Refused(f"not allowed: {_REFUSED_OPERATORS[type(node.op)]}", node, after=node.left)
+        if type(node.op) in REFUSED_OPERATORS:
+            raise Refused(f"not allowed: {REFUSED_OPERATORS[type(node.op)]}", node, after=node.left)
         left = _convert(node.left, depth + 1)
         if isinstance(node.op, ast.Pow):
             exponent = _signed_number(node.right)
             if exponent is not None:
                 return OPS["pow"], (left,), (exponent,)
             return OPS["vpow"], (left, _convert(node.right, depth + 1)), ()
-        return OPS[_BINARY[type(node.op)]], (left, _convert(node.right, depth + 1)), ()
+        return OPS[BINARY[type(node.op)]], (left, _convert(node.right, depth + 1)), ()
     if isinstance(node, ast.Call):
         return _call(node, depth)
     if isinstance(node, ast.Attribute):
-        raise _Refused(f"not allowed: attribute access (.{node.attr})", node, after=node.value)
+        raise Refused(f"not allowed: attribute access (.{node.attr})", node, after=node.value)
     if isinstance(node, ast.Subscript):
-        raise _Refused("not allowed: subscripts ([...])", node, after=node.value)
-    raise _Refused(f"not allowed: {_REFUSED_SYNTAX.get(type(node), type(node).__name__)}", node)
+        raise Refused("not allowed: subscripts ([...])", node, after=node.value)
+    raise Refused(f"not allowed: {REFUSED_SYNTAX.get(type(node), type(node).__name__)}", node)
 
 
 # --- errors that point into the text ------------------------------------------------------
 
 
-def _pointer(text: str, line: int, column: int) -> str:
-    """``column N`` (1-based characters) with the line and a caret under it."""
+def caret(text: str, line: int, column: int) -> tuple:
+    """``(line, column, "  the line\\n  ^")``: the position (1-based characters, clamped into the
+    text) and the line with a caret under the column."""
     lines = text.split("\n")
     line = min(max(line, 1), len(lines))
     shown = lines[line - 1]
     column = min(max(column, 1), len(shown) + 1)
-    where = f"line {line}, column {column}" if len(lines) > 1 else f"column {column}"
-    return f"{where}:\n  {shown}\n  {' ' * (column - 1)}^"
+    return line, column, f"  {shown}\n  {' ' * (column - 1)}^"
 
 
-def _node_column(text: str, node, after=None) -> tuple[int, int]:
+def _pointer(text: str, line: int, column: int) -> str:
+    """``column N`` (or ``line L, column N`` in a text of several lines), then the caret."""
+    line, column, shown = caret(text, line, column)
+    where = f"line {line}, column {column}" if "\n" in text else f"column {column}"
+    return f"{where}:\n{shown}"
+
+
+def node_column(text: str, node, after=None) -> tuple[int, int]:
     """Line and 1-based character column of ``node`` (or of the first non-blank after ``after``)."""
     lineno, offset = (after.end_lineno, after.end_col_offset) if after else (node.lineno, node.col_offset)
     line = text.split("\n")[lineno - 1]
@@ -227,6 +242,19 @@ def _refuse(text, problem, line, column, file, key):
     raise InputError(f"{problem} at {_pointer(text, line, column)}\n{ALLOWED}", file=file, key=key)
 
 
+def control_character(text: str):
+    """``(text shown safely, problem, line, column)`` for the first invisible or control character
+    (tabs and line ends aside), or ``None``. The text is shown with it replaced by ``?``, so a
+    message never echoes a control character to a terminal."""
+    for i, ch in enumerate(text):
+        if ch not in "\t\n\r" and unicodedata.category(ch)[0] == "C":
+            line = text.count("\n", 0, i) + 1
+            column = i - (text.rfind("\n", 0, i) + 1) + 1
+            return (text.replace(ch, "?"), f"the invisible or control character U+{ord(ch):04X} is not allowed",
+                    line, column)
+    return None
+
+
 def _syntax_tree(text: str, file, key):
     if not isinstance(text, str):
         raise InputError(f"an expression must be text, not {type(text).__name__}", file=file, key=key)
@@ -235,13 +263,9 @@ def _syntax_tree(text: str, file, key):
                          file=file, key=key)
     if not text.strip():
         raise InputError(f"the expression is empty\n{ALLOWED}", file=file, key=key)
-    for i, ch in enumerate(text):
-        if ch not in "\t\n\r" and unicodedata.category(ch)[0] == "C":
-            line = text.count("\n", 0, i) + 1
-            column = i - (text.rfind("\n", 0, i) + 1) + 1
-            shown = text.replace(ch, "?")  # never echo control characters to a terminal
-            _refuse(shown, f"the invisible or control character U+{ord(ch):04X} is not allowed",
-                    line, column, file, key)
+    found = control_character(text)
+    if found:
+        _refuse(*found, file, key)
     try:
         return ast.parse(text.replace("\r", " "), mode="eval").body
     except SyntaxError as exc:
@@ -259,8 +283,8 @@ def compile_expression(text: str, *, file: str | None = None, key: str | None = 
     tree = _syntax_tree(text, file, key)
     try:
         return _convert(tree, 0)
-    except _Refused as exc:
-        line, column = _node_column(text, exc.node, exc.after) if exc.node is not None else (1, 1)
+    except Refused as exc:
+        line, column = node_column(text, exc.node, exc.after) if exc.node is not None else (1, 1)
         _refuse(text, exc.problem, line, column, file, key)
 
 

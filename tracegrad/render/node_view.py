@@ -12,14 +12,14 @@ from ..core import notation as nt
 from ..core.ops import OPS
 from ..core.trace import Trace
 from . import mathtext as mt
-from ..core.notation import Math, node_symbol, partial
+from ..core.notation import Math, partial
 from .model import Block, DerivationView, Line, Section
 from ..core.numbers import NumberFormat
 
 
 def node_name(trace: Trace, i: int) -> Math:
     """A node's name: its label, or v₁₂ after its index."""
-    return node_symbol(trace.nodes[i].label, i)
+    return trace.symbol(i)
 
 
 class NodeView:
@@ -38,13 +38,12 @@ class NodeView:
 
     def _operand(self, i: int, names: bool) -> tuple:
         rec = self.trace.nodes[i]
-        if rec.is_const:
-            m = mt.number(rec.data, None)
-        elif names:
+        if names and not rec.is_const:
             m = node_name(self.trace, i)
+            prec = nt.name_precedence(m.text)
         else:
             m = mt.number(rec.data, None if rec.is_leaf else self.fmt)
-        prec = mt.NUMBER_NEGATIVE if m.text.startswith("−") else nt.ATOM
+            prec = mt.NUMBER_NEGATIVE if m.text.startswith("−") else nt.ATOM
         return (m.latex, prec), (m.text, prec)
 
     def _op(self, i: int, names: bool) -> Math:
@@ -115,7 +114,7 @@ class NodeView:
             if rec.is_leaf and not rec.is_const:
                 symbol = partial(node_name(self.trace, out.index), node_name(self.trace, rec.index))
                 exact = self.fmt.is_exact(rec.grad)
-                lines.append(Line(rec.label or f"v{rec.index}", "", symbol, None, None, "=" if exact else "≈",
+                lines.append(Line(self.trace.key(rec.index), "", symbol, None, None, "=" if exact else "≈",
                                   self._number(rec.grad), rec.grad, exact))
         return Section("node_gradients", self.msg("section.node_gradients"), (), (Block("", tuple(lines)),))
 

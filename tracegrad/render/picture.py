@@ -63,7 +63,8 @@ def boxes(graph, decimals: int = 4) -> list:
         if node.is_const and node.label is None:
             ref = (exact_text(node.data), nt.NEG if node.data < 0 else nt.ATOM)
         else:
-            ref = (plain(node_name(t, node.index).text), nt.ATOM)
+            name = plain(node_name(t, node.index).text)
+            ref = (name, nt.name_precedence(name))
         refs.append(ref)
         if node.is_leaf:
             titles.append(ref[0])

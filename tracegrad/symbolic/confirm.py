@@ -118,7 +118,9 @@ def check_rule(op: str, params: tuple = (), arity: int | None = None) -> RuleChe
         raise ValueError(f"{op} is variadic: give the number of inputs")
     slots = sp.symbols(f"x1:{n + 1}", real=True) if n > 1 else (sp.Symbol("x", real=True),)
     form = spec.sympy(sp, slots, params)
-    declared = spec.partials(slots, form, params)
+    # an integral parameter as an integer, as the SymPy form has it: the partial of x**3.0 is 3*x**2, not 3.0*x**2.0
+    exact = tuple(sp.Integer(int(p)) if float(p).is_integer() else p for p in params)
+    declared = spec.partials(slots, form, exact)
     checks = []
     for s, d in zip(slots, declared):
         d = as_expr(d)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..checker.answers import Answers, load_answers, parse_answers
+from ..checker.expression import program_subject
 from ..checker.load import load_subject
 from ..checker.subject import Subject, network_subject
 from ..checker.verdicts import VERDICTS, judge
+from ..expressions.program import Program
 
 
 class Report:
@@ -67,7 +69,10 @@ class Report:
 
 def check(problem, answers) -> Report:
     """Judge ``answers`` (a path, a parsed :class:`Answers`, or a dict ``{name: numbers}``)
-    against ``problem`` (a path, a Problem, a Worked, or a :class:`Subject`)."""
+    against ``problem`` (a path, a Problem, a Worked, a :class:`~tracegrad.expressions.Program`
+    or a :class:`Subject`)."""
+    if isinstance(problem, Program):
+        problem = program_subject(problem)
     subject = problem if isinstance(problem, Subject) else (
         load_subject(problem) if isinstance(problem, (str, bytes)) or hasattr(problem, "__fspath__")
         else network_subject(problem))

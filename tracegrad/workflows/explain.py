@@ -1,18 +1,22 @@
-"""``explain``: an expression's step-by-step derivation, gate by gate."""
+"""``explain``: an expression's (or a program's) step-by-step derivation, gate by gate."""
 
 from __future__ import annotations
 
 from ..core.errors import InputError
+from ..core.notation import label_key
 from ..expressions.parse import OUTPUT_NAME, parse
-from ..core.value import Value
+from ..expressions.program import Program
+from ..core.value import Value, zero_grad
 
 
-def explain(text: str, at=None, *, wrt=None, format: str = "markdown", lang: str = "en", decimals: int = 4,
+def explain(text, at=None, *, wrt=None, format: str = "markdown", lang: str = "en", decimals: int = 4,
             verify: bool = False, template_dir=None, fragment: bool = False):
-    """The derivation of ``f = text`` at ``at``: every value forward, then the backward
+    """The derivation of ``f = text`` at ``at`` (or of a :class:`~tracegrad.expressions.program.Program`'s
+    output, from :func:`tracegrad.parse_program`): every value forward, then the backward
     pass gate by gate (the gate with its inputs and output, the upstream gradient, and
     for each input upstream × local = the gradient sent to it), then the gradients
-    (of the variables ``wrt``, default all). ``verify`` appends SymPy's confirmation.
+    (of the variables ``wrt``, default all; a program's leaves by their names). ``verify``
+    appends SymPy's confirmation.
 
     Returns a :class:`tracegrad.workflows.derive.Derivation` (``.text``; it displays in Jupyter).
     """
@@ -28,27 +32,38 @@ def _explain(text, at, wrt, format, lang, decimals, verify, template_dir, fragme
     from ..core.numbers import exact_text
     from ..core.trace import trace
 
-    at = dict(at or {})
-    root = parse(text, at, name=OUTPUT_NAME)
-    names = list(at)
-    wrt = list(wrt) if wrt else [n for n in names if isinstance(at[n], (int, float))]
-    unknown = [n for n in wrt if n not in names]
-    if unknown:
-        raise InputError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not a variable of the "
-                         f"expression (its variables: {', '.join(names) or 'none'})", key="--wrt")
-    t = trace(root)
     fmt = number_format(decimals)
     msg = Catalog(lang, template_dir)
-    point = ", ".join(f"{n} = {exact_text(float(at[n].data if isinstance(at[n], Value) else at[n]))}"
-                      for n in names)
-    title = msg("expr.title_at", expr=text, point=point) if names else msg("expr.title", expr=text)
+    program = isinstance(text, Program)
+    if program:
+        if at:
+            raise InputError("a program gives its values in Value(…); --at is for expressions", key="--at")
+        zero_grad(text.output)  # the program's own gradients, once, however often it is explained
+        t = trace(text.output)
+        leaves = {t.key(r.index): r.index for r in t.nodes if r.is_leaf and not r.is_const}
+        default = list(leaves)
+        title = msg("program.title", source=text.source, output=t.symbol(t.output.index).text)
+    else:
+        at = dict(at or {})
+        t = trace(parse(text, at, name=OUTPUT_NAME))
+        leaves = {n: t.index(at[n]) if isinstance(at[n], Value) else t.labels[n] for n in at}
+        default = [n for n in at if isinstance(at[n], (int, float))]
+        point = ", ".join(f"{n} = {exact_text(float(at[n].data if isinstance(at[n], Value) else at[n]))}"
+                          for n in at)
+        title = msg("expr.title_at", expr=text, point=point) if at else msg("expr.title", expr=text)
+    wrt = [label_key(n) for n in wrt] if wrt else default
+    unknown = [n for n in wrt if n not in leaves]
+    if unknown:
+        what = "a leaf of the program (its leaves" if program else "a variable of the expression (its variables"
+        raise InputError(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not {what}: "
+                         f"{', '.join(leaves) or 'none'})", key="--wrt")
     model = _circuit(NodeView(t, fmt, msg).build(title), t, fmt, msg, wrt)
     report = None
     if verify:
         from ..symbolic import verify as confirm
         from ..render.verify_report import render_verification, view
 
-        report = confirm(t, wrt=wrt, expand=True)
+        report = confirm(t, wrt=[leaves[n] for n in wrt], expand=True)
         if format == "json":
             model.extra["verify"] = report.to_dict()
         elif format == "latex":

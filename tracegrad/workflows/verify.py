@@ -31,8 +31,8 @@ class Verification:
 def verify(problem=None, *, expr: str | None = None, at=None, intermediates: bool = False,
            expand: bool = False, key: str = "--expr") -> Verification:
     """Confirm a problem file (a path or a :class:`~tracegrad.problem.Problem`: every printed
-    backward quantity) or an expression ``expr`` at the point ``at`` (every gradient, and with
-    ``intermediates`` every intermediate's)."""
+    backward quantity), a program (a path ending in ``.py``) or an expression ``expr`` at the
+    point ``at`` (every gradient, and with ``intermediates`` every intermediate's)."""
     from ..symbolic.verify import verify as confirm
 
     if (problem is None) == (expr is None):
@@ -41,9 +41,15 @@ def verify(problem=None, *, expr: str | None = None, at=None, intermediates: boo
         from ..expressions.parse import parse
 
         return Verification(confirm(parse(expr, at or {}, key=key), intermediates=intermediates, expand=expand))
+    from ..checker.load import is_program
+
+    if is_program(problem):
+        from ..expressions.program import read_program
+
+        return Verification(confirm(read_program(problem).output, intermediates=intermediates, expand=expand))
     if intermediates:
-        raise InputError("--intermediates goes with --expr; for a problem file every printed quantity "
-                         "(δ, ∂L/∂a, ∂L/∂W …) is confirmed already")
+        raise InputError("--intermediates goes with --expr or a program (.py); for a problem file every printed "
+                         "quantity (δ, ∂L/∂a, ∂L/∂W …) is confirmed already")
     from ..problem import Problem, load_problem, solve
 
     if not isinstance(problem, Problem):
