@@ -393,7 +393,7 @@ _FUNCTIONS = {
     "sqrt": lambda np, x, axes: np.sqrt(x),
     "abs": lambda np, x, axes: np.abs(x),
     "sign": lambda np, x, axes: np.sign(x),
-    "sigmoid": lambda np, x, axes: 1 / (1 + np.exp(-x)),
+    "sigmoid": lambda np, x, axes: 0.5 * (1 + np.tanh(0.5 * x)),  # σ without overflow
     "tanh": lambda np, x, axes: np.tanh(x),
     "relu": lambda np, x, axes: np.maximum(x, 0.0),
     "identity": lambda np, x, axes: x,
