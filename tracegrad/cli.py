@@ -15,7 +15,8 @@ import sys
 from . import __version__
 from .errors import TraceGradError
 
-COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "check", "quantities", "train")
+COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "check", "quantities", "train",
+                             "serve")
 """Subcommand module names, in the order ``--help`` lists them."""
 
 
