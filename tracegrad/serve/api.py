@@ -287,13 +287,20 @@ def _positions(derivation):
 
 
 def _network_line_names(derivation, worked) -> dict:
-    """Quantity name → position of the line printing its nodes (``a2`` is printed as the line ``y_hat``)."""
-    by_nodes = {}
+    """Quantity name → position of the line printing its nodes (``a2`` is printed as the line ``y_hat``);
+    a step η·∂L/∂W₁ (``step_W1``) is printed within its update's line (``W1_new``)."""
+    by_nodes, by_name = {}, {}
     for where, _, _, line in _positions(derivation):
+        by_name.setdefault(line.name, where)
         q = worked.quantities.get(line.name)
         if q is not None:
             by_nodes.setdefault(q.nodes, where)
-    return {name: by_nodes[q.nodes] for name, q in worked.quantities.items() if q.nodes in by_nodes}
+    names = {name: by_nodes[q.nodes] for name, q in worked.quantities.items() if q.nodes in by_nodes}
+    for name, q in worked.quantities.items():
+        update = f"{name.removeprefix('step_')}_new"
+        if q.kind == "step" and update in by_name:
+            names.setdefault(name, by_name[update])
+    return names
 
 
 _ASCII_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")

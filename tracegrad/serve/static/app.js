@@ -108,7 +108,9 @@
         if (number < shown) return; // a later request already answered
         shown = number;
         if (response.ok) {
+          const open = Array.from(target.querySelectorAll("details[open]"), function (d) { return d.className; });
           target.innerHTML = await response.text(); // HTML rendered and escaped by the server
+          target.querySelectorAll("details").forEach(function (d) { if (open.includes(d.className)) d.open = true; });
           typeset(target);
           showError(form, "");
         } else {
