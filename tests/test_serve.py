@@ -272,6 +272,9 @@ def test_fragments_of_every_page(client):
     assert "Backward pass, edge by edge" in expr
     variants = client.post("/fragment/variants", json={"problem": VARIANTS, "options": {"count": 2, "lang": "en"}})
     assert variants.text.count("<tr><td>problem-00") == 2
+    refused = client.post("/fragment/derive", json={"problem": "layers = 3", "options": {"lang": "en"}})
+    assert refused.status_code == 200 and refused.headers["content-type"].startswith("application/json")
+    assert refused.json() == {"error": "problem.toml: data: missing: give a [data] table with x (inputs) and y (targets)"}
 
 
 # --- refusals ----------------------------------------------------------------------------------------

@@ -80,9 +80,17 @@ def _page(name: str, lang: str) -> Reply:
     return Reply(200, "text/html; charset=utf-8", views.page(name, lang).encode("utf-8"))
 
 
-def handle(task: str, request: dict) -> Reply:
-    """Run one task: ``("api", command)``, ``("fragment", command)`` or ``("page", name)``."""
-    kind, name = task
+def handle(task: tuple, request: dict) -> Reply:
+    """Run one task: ``("api", command)``, ``("fragment", command)`` or ``("page", name)``. A page's
+    fragment answers bad input with 200 and the ``{"error": …}`` body: a half-typed problem is the
+    page's normal state, not a failed request."""
+    reply = _handle(*task, request)
+    if task[0] == "fragment" and reply.status == 400:
+        return Reply(200, reply.media_type, reply.body)
+    return reply
+
+
+def _handle(kind: str, name: str, request: dict) -> Reply:
     try:
         if kind == "page":
             return _page(name, request.get("lang", "en"))

@@ -107,7 +107,8 @@
         const response = await post(form.dataset.fragment, body(form));
         if (number < shown) return; // a later request already answered
         shown = number;
-        if (response.ok) {
+        const refused = (response.headers.get("Content-Type") || "").startsWith("application/json");
+        if (response.ok && !refused) {
           const open = Array.from(target.querySelectorAll("details[open]"), function (d) { return d.className; });
           target.innerHTML = await response.text(); // HTML rendered and escaped by the server
           target.querySelectorAll("details").forEach(function (d) { if (open.includes(d.className)) d.open = true; });
