@@ -384,11 +384,12 @@ def test_import_tracegrad_does_not_load_the_server():
 def test_serve_command_refuses_bad_options_and_warns_off_loopback(capsys):
     assert cli(["serve", "--port", "0"]) == 2
     assert "--port must be from 1 to 65535" in capsys.readouterr().err
-    proc = subprocess.Popen([sys.executable, "-m", "tracegrad", "serve", "--host", "0.0.0.0", "--port",
+    # 127.0.0.2 is another loopback address: it warns as any other --host would, and stays on this machine
+    proc = subprocess.Popen([sys.executable, "-m", "tracegrad", "serve", "--host", "127.0.0.2", "--port",
                              str(free_port())], stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         first = proc.stderr.readline()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    assert "warning: listening on 0.0.0.0" in first
+    assert "warning: listening on 127.0.0.2" in first

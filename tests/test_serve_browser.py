@@ -107,6 +107,14 @@ def assert_clean(driver):
     assert driver.find_elements(By.CSS_SELECTOR, ".katex-error") == []
 
 
+def type_over(driver, old: str, new: str) -> None:
+    """Select the first ``old`` in the problem editor and type ``new`` over it, key by key."""
+    editor = driver.find_element(By.NAME, "problem")
+    driver.execute_script("const e = arguments[0], i = e.value.indexOf(arguments[1]); e.focus(); "
+                          "e.setSelectionRange(i, i + arguments[1].length)", editor, old)
+    editor.send_keys(new)
+
+
 def annotation(driver, name) -> str:
     """The LaTeX KaTeX typeset for the derivation line ``name``."""
     line = driver.find_element(By.CSS_SELECTOR, f".derivation .line[data-name='{name}']")
@@ -125,11 +133,7 @@ def test_first_page_shows_the_seed_derivation_typeset(server, browser):
 
 def test_editing_a_weight_updates_the_derivation(server, browser):
     open_page(browser, server + "/")
-    editor = browser.find_element(By.NAME, "problem")
-    start = browser.execute_script("return arguments[0].value.indexOf('[[0.5, 0.6]') + 2", editor)
-    browser.execute_script("arguments[0].focus(); arguments[0].setSelectionRange(arguments[1], arguments[1] + 3)",
-                           editor, start)
-    editor.send_keys("0.3")  # W1[0][0]: 0.5 → 0.3, typed over the selection
+    type_over(browser, "[[0.5, 0.6]", "[[0.3")  # W1[0][0]: 0.5 → 0.3
     expected = f"{y_hat_by_hand(0.3):.4f}"  # z1[0] = 0.3 + 1.4 + 0.1 = 1.8 by hand
     wait(browser, lambda d: typeset(d) and expected in annotation(d, "y_hat"))
     assert r"\left[1.8, 2.4\right]" in annotation(browser, "z1")
@@ -214,11 +218,7 @@ def test_expression_and_variants_pages(server, browser, path, text):
 
 def test_an_error_is_shown_inline_with_its_key_path(server, browser):
     open_page(browser, server + "/")
-    editor = browser.find_element(By.NAME, "problem")
-    start = browser.execute_script("return arguments[0].value.indexOf('\"sigmoid\"')", editor)
-    browser.execute_script("arguments[0].focus(); arguments[0].setSelectionRange(arguments[1], arguments[1] + 9)",
-                           editor, start)
-    editor.send_keys('"sigmod"')
+    type_over(browser, '"sigmoid"', '"sigmod"')
     error = browser.find_element(By.CSS_SELECTOR, "form .error")
     wait(browser, lambda d: error.is_displayed())
     assert error.text.startswith("problem.toml: layers[0].activation: expected one of sigmoid")
