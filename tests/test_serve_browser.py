@@ -133,7 +133,7 @@ def test_first_page_shows_the_seed_derivation_typeset(server, browser):
 
 def test_editing_a_weight_updates_the_derivation(server, browser):
     open_page(browser, server + "/")
-    type_over(browser, "[[0.5, 0.6]", "[[0.3")  # W1[0][0]: 0.5 → 0.3
+    type_over(browser, "[[0.5, 0.6]", "[[0.3, 0.6]")  # W1[0][0]: 0.5 → 0.3
     expected = f"{y_hat_by_hand(0.3):.4f}"  # z1[0] = 0.3 + 1.4 + 0.1 = 1.8 by hand
     wait(browser, lambda d: typeset(d) and expected in annotation(d, "y_hat"))
     assert r"\left[1.8, 2.4\right]" in annotation(browser, "z1")

@@ -144,6 +144,7 @@ def create_app(workers: int = 2, time_limit: float = 10.0, memory_mb: int = 1024
     async def lifespan(app):
         app.state.pool = Pool(workers, time_limit, memory_mb)
         try:
+            await run_in_threadpool(app.state.pool.wait_ready)
             yield
         finally:
             app.state.pool.close()

@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass, field
 
 WORKER_MODULE = "tracegrad.serve.handlers"
+READY = "ready"  # a worker's first message: warmed up, its time limits apply from now on
+START_LIMIT = 120.0  # seconds a new worker may take to start and warm up
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def _worker_main(conn, memory_bytes: int) -> None:
     from .handlers import handle, warm_up
 
     warm_up()
+    conn.send(READY)
     while True:
         try:
             task, request = conn.recv()
@@ -61,6 +64,15 @@ class _Worker:
                                    name="tracegrad-serve-worker")
         self.process.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's first message (it warms up before its first task); raises EOFError
+        when it did not start."""
+        if not self.ready:
+            if not self.conn.poll(START_LIMIT) or self.conn.recv() != READY:
+                raise EOFError("the worker did not start")
+            self.ready = True
 
     def stop(self) -> None:
         self.process.kill()
@@ -104,6 +116,7 @@ class Pool:
             return error_reply(503, f"the server is busy: no worker was free for {self.wait_limit:g} s; try again")
         fresh = False
         try:
+            worker.wait_ready()
             worker.conn.send((task, request))
             if not worker.conn.poll(self.time_limit):
                 fresh = True
@@ -121,6 +134,13 @@ class Pool:
                 worker = self._replace(worker)
             if worker is not None:
                 self._idle.put(worker)
+
+    def wait_ready(self) -> None:
+        """Wait until every worker has started (call before the first request)."""
+        with self._lock:
+            workers = list(self._all)
+        for worker in workers:
+            worker.wait_ready()
 
     def close(self) -> None:
         """Stop every worker."""
