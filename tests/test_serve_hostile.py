@@ -22,7 +22,7 @@ from tracegrad.serve.app import create_app  # noqa: E402
 SEED = (ROOT / "examples" / "seed.toml").read_text(encoding="utf-8")
 PRINTED = (ROOT / "examples" / "seed_printed.toml").read_text(encoding="utf-8")
 VARIANTS = (ROOT / "examples" / "seed_variants.toml").read_text(encoding="utf-8")
-TIME_LIMIT = 3.0
+TIME_LIMIT = 2.0
 JSON_SEED = json.dumps({"layers": [{"weights": [[0.5, 0.6], [0.7, 0.8]], "bias": [0.1, 0.2], "activation": "sigmoid"},
                                    {"weights": [[0.9], [0.1]], "bias": [0.3], "activation": "sigmoid"}],
                         "data": {"x": [1, 2], "y": 0.5}})

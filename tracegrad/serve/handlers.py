@@ -108,7 +108,6 @@ def _handle(kind: str, name: str, request: dict) -> Reply:
 
 
 def warm_up() -> None:
-    """Render every page once, so that a worker's first request finds templates compiled and modules loaded."""
-    for name in views.PAGES:
-        for lang in api.LANGS:
-            handle(("page", name), {"lang": lang})
+    """Render the home page once, so that a worker's first request finds the derivation's modules
+    loaded and its templates compiled."""
+    handle(("page", views.PAGES[0]), {"lang": "en"})

@@ -1,23 +1,25 @@
 """Worker processes: every request's work runs in one, bounded in time and memory.
 
-A :class:`Pool` keeps a few processes forked from a server process that has
-tracegrad already imported (multiprocessing's forkserver), each with an
-address-space limit (``RLIMIT_AS``). A request takes an idle worker, sends it
-the task and waits at most ``time_limit`` seconds for the reply; a worker that
-overruns is killed and replaced, so one hostile problem holds one worker for
-a bounded time and the others keep serving. Replies are plain data
-(:class:`Reply`): the worker renders the whole response.
+A :class:`Pool` keeps a few worker processes (``python -m tracegrad.serve.worker``, a fresh
+interpreter each: nothing of the server's state is inherited), each with an address-space
+limit (``RLIMIT_AS``) and, per task, a CPU-time limit of twice the time limit (so a worker
+whose server died stops by itself). A request takes an idle worker, sends it the task and
+waits at most ``time_limit`` seconds for the reply; a worker that overruns is killed and
+replaced, so one hostile problem holds one worker for a bounded time and the others keep
+serving. Replies are plain data (:class:`Reply`): the worker renders the whole response.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import queue
 import resource
+import socket
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 
-WORKER_MODULE = "tracegrad.serve.handlers"
 READY = "ready"  # a worker's first message: warmed up, its time limits apply from now on
 START_LIMIT = 120.0  # seconds a new worker may take to start and warm up
 
@@ -42,8 +44,8 @@ def error_reply(status: int, message: str, restart: bool = False) -> Reply:
     return Reply(status, "application/json", body + b"\n", restart=restart)
 
 
-def _worker_main(conn, memory_bytes: int) -> None:
-    """A worker's life: limit its memory, then answer tasks until the pipe closes."""
+def _worker_main(conn, memory_bytes: int, time_limit: float) -> None:
+    """A worker's life: limit its memory, warm up, say so, then answer tasks until the pipe closes."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     from .handlers import handle, warm_up
 
@@ -54,16 +56,19 @@ def _worker_main(conn, memory_bytes: int) -> None:
             task, request = conn.recv()
         except (EOFError, OSError):
             return
+        used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        resource.setrlimit(resource.RLIMIT_CPU, (int(used + 2 * time_limit) + 1, resource.RLIM_INFINITY))
         conn.send(handle(task, request))
 
 
 class _Worker:
-    def __init__(self, ctx, memory_bytes: int):
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, memory_bytes), daemon=True,
-                                   name="tracegrad-serve-worker")
-        self.process.start()
-        child.close()
+    def __init__(self, memory_bytes: int, time_limit: float):
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tracegrad.serve.worker", str(theirs.fileno()), str(memory_bytes), str(time_limit)],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(ours.detach())
         self.ready = False
 
     def wait_ready(self) -> None:
@@ -76,7 +81,7 @@ class _Worker:
 
     def stop(self) -> None:
         self.process.kill()
-        self.process.join(timeout=5)
+        self.process.wait(timeout=5)
         self.conn.close()
 
 
@@ -87,8 +92,6 @@ class Pool:
         self.time_limit = time_limit
         self.memory_mb = memory_mb
         self.wait_limit = wait_limit
-        self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload([WORKER_MODULE])
         self._idle: queue.Queue = queue.Queue()
         self._all: set = set()
         self._lock = threading.Lock()
@@ -97,7 +100,7 @@ class Pool:
             self._idle.put(self._start())
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._ctx, self.memory_mb * 2 ** 20)
+        worker = _Worker(self.memory_mb * 2 ** 20, self.time_limit)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -150,3 +153,7 @@ class Pool:
             self._all.clear()
         for worker in workers:
             worker.stop()
+
+
+if __name__ == "__main__":  # python -m tracegrad.serve.worker FD MEMORY_BYTES TIME_LIMIT, started by a Pool
+    _worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]), float(sys.argv[3]))
