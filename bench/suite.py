@@ -17,7 +17,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from . import chain, demo_step, harness, symbolic_verify, workflows
+from . import chain, demo_step, harness, serve, symbolic_verify, workflows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +161,7 @@ def train_section(config, report: Report) -> None:
 
 SECTIONS = {"demo": demo_section, "chain": chain_section, "train": train_section,
             "derive": workflows.derive_section, "variants": workflows.variants_section,
-            "symbolic": symbolic_verify.section}
+            "symbolic": symbolic_verify.section, "serve": serve.section}
 """Sections by name, in the order they run."""
 
 
@@ -182,18 +182,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--train-epochs", type=int, default=None,
                         help="epochs of the training run (default: the problem file's, 60)")
     parser.add_argument("--train-repeats", type=int, default=3, help="timed training runs, best kept (3)")
+    parser.add_argument("--serve-clients", default="1,10,50", metavar="N,N,…",
+                        help="concurrent clients of tracegrad serve, one level after another (1,10,50)")
+    parser.add_argument("--serve-per-client", type=int, default=40, help="requests each client sends (40)")
+    parser.add_argument("--serve-requests", type=int, default=10_000,
+                        help="requests of the server memory run (10,000)")
     parser.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "results" / "bench.json"),
                         help="JSON file to write (bench/results/bench.json)")
     args = parser.parse_args(argv)
     for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats", "variants",
-                 "train_repeats"):
+                 "train_repeats", "serve_per_client", "serve_requests"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.train_epochs is not None and args.train_epochs < 1:
         parser.error("--train-epochs must be at least 1")
     if args.chain < 2:
         parser.error("--chain must be at least 2 nodes")
+    if not all(c.isdigit() and int(c) > 0 for c in args.serve_clients.split(",")):
+        parser.error("--serve-clients must be positive whole numbers separated by commas, e.g. 1,10,50")
     return args
 
 

@@ -15,7 +15,7 @@ def test_bench_run_tiny(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run"), "--points", "6", "--hidden", "3", "--repeats", "1",
          "--min-time", "0", "--chain", "3000", "--chain-repeats", "1", "--train-epochs", "2", "--train-repeats", "1",
-         "-o", str(out)],
+         "--serve-clients", "1,2", "--serve-per-client", "2", "--serve-requests", "40", "-o", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "every implementation matched micrograd's losses" in result.stdout
@@ -32,6 +32,9 @@ def test_bench_run_tiny(tmp_path):
         "recording off vs micrograd (×)", "recording on / recording off (×)", "compiled replay vs micrograd (×)",
         "compiled replay / hand-written floor (×)", "numpy batched replay vs micrograd (×)",
         "chain peak bytes per node"}
+    serve = report["figures"]["serve"]
+    assert serve["derive_cached_2"]["requests"] == 4 and serve["check_distinct_1"]["p95_seconds"] > 0
+    assert serve["memory"]["requests"] == 40
     assert report["command"].startswith("bench/run --points 6")
 
 

@@ -1,8 +1,10 @@
 """The package from a built wheel, installed into a fresh virtual environment."""
 
+import re
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,22 @@ def test_wheel_ships_templates_and_renders_a_derivation(installed_wheel):
     )
     out = run_in(python, work, code)
     assert out == (ROOT / "tests" / "golden" / "seed.exact.en.md").read_text(encoding="utf-8")
+
+
+def test_wheel_ships_the_pages_assets_and_examples(installed_wheel):
+    python, work = installed_wheel
+    names = set(zipfile.ZipFile(next(work.glob("tracegrad-*.whl"))).namelist())
+    vendor = "tracegrad/serve/static/vendor/katex/"
+    assert {vendor + "katex.min.js", vendor + "katex.min.css", vendor + "LICENSE", "tracegrad/serve/static/app.js",
+            "tracegrad/templates/serve/base.html.j2", "tracegrad/examples/seed.toml"} <= names
+    css = zipfile.ZipFile(next(work.glob("tracegrad-*.whl"))).read(vendor + "katex.min.css").decode()
+    fonts = {vendor + f for f in re.findall(r"url\((fonts/[^)]+)\)", css)}
+    assert fonts and fonts <= names  # every font the style sheet names is inside the wheel
+    code = (
+        "from tracegrad.serve import api\n"
+        "print(api.examples()[0].name, api.derive_output(api.examples()[0].text)[1])\n"
+    )
+    assert run_in(python, work, code).split() == ["seed", "application/json"]
 
 
 def test_console_script_and_module(installed_wheel):

@@ -16,7 +16,7 @@ from . import __version__
 from .core.errors import TraceGradError
 
 COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "export", "check", "quantities",
-                             "train")
+                             "train", "serve")
 """Subcommand module names, in the order ``--help`` lists them."""
 
 
