@@ -33,7 +33,7 @@ def run(args) -> int:
 
     import uvicorn
 
-    from ..errors import InputError
+    from ..core.errors import InputError
     from ..serve.app import STATIC, create_app
 
     if not 1 <= args.port <= 65535:

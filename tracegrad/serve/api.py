@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ..checker import load_answers, load_subject
 from ..core.errors import InputError, TraceGradError
+from ..core.notation import partial
 from ..core.trace import trace
 from ..expressions.parse import OUTPUT_NAME, parse, parse_point
 from ..problem import solve
@@ -437,7 +438,7 @@ def graph_data(problem=None, expression=None, at=None, options=None, program=Non
             "role": _role(rec, rec.index in consumers), "formula": formula,
             "data": rec.data, "grad": rec.grad, "data_text": mt.number(rec.data, fmt).text,
             "grad_text": mt.number(rec.grad, fmt).text,
-            "gradient": f"{mt.partial(out, name).text} = {mt.number(rec.grad, fmt).text}",
+            "gradient": f"{partial(out, name).text} = {mt.number(rec.grad, fmt).text}",
             "inputs": list(rec.inputs),
         })
     edges = []
@@ -448,7 +449,7 @@ def graph_data(problem=None, expression=None, at=None, options=None, program=Non
             "source": step.input, "target": step.node, "position": step.position,
             "upstream": step.upstream, "local": step.local, "contribution": step.contribution,
             "accumulated": step.accumulated,
-            "text": f"{mt.partial(out, into).text} × {mt.partial(into, source).text} = {numbers} = "
+            "text": f"{partial(out, into).text} × {partial(into, source).text} = {numbers} = "
                     f"{mt.number(step.contribution, fmt).text}",
         })
     return {"nodes": nodes, "edges": edges, "output": t.output.index}
