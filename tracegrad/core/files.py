@@ -183,8 +183,8 @@ def _check_values(value, source: str, key: str) -> None:
         _check_text(value, source, key)
     elif isinstance(value, (datetime.date, datetime.time)):
         raise InputError("expected a number or a text, got a date or time", file=source, key=key)
-    elif isinstance(value, Decimal) and value.is_finite() and value and not -400 < value.adjusted() < 400:
-        raise InputError(f"the number {value} is outside the range of 64-bit numbers", file=source, key=key)
+    elif isinstance(value, Decimal) and value.is_finite() and value and value.adjusted() < -330:
+        raise InputError(f"the number {value:.3E} is too small to be a 64-bit float", file=source, key=key)
 
 
 def _check_text(text: str, source: str, key: str) -> None:

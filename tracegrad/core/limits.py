@@ -82,5 +82,5 @@ def check(name: str, count: int, *, file=None, key=None) -> None:
     """Refuse ``count`` when it is over limit ``name``, naming the limit and how to raise it."""
     bound = limit(name)
     if count > bound:
-        raise InputError(f"{count:,} is over the limit of {bound:,} {LIMITS[name].unit}; raise it with "
+        raise InputError(f"{count:,} {LIMITS[name].unit}: over the limit of {bound:,}; raise it with "
                          f"--limit {name}=N", file=file, key=key)

@@ -26,11 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..problem.schema import Problem, is_finite_number, load_problem
+from ..problem.schema import TRAINING_KEYS, Problem, is_finite_number, load_problem
 
 GENERATED = ("xor", "moons", "spirals", "linear")
-KEYS = ("dataset", "samples", "noise", "seed", "epochs", "batch_size", "test_split", "scale", "target_columns",
-        "l1", "l2", "clip_norm", "clip_value")
 CLASSIFICATION = ("bce", "bce_logits", "cce", "cce_logits", "hinge")
 
 
@@ -63,8 +61,8 @@ def training_spec(problem: Problem) -> TrainingSpec:
         raise InputError(message, file=source, key=f"training.{key}")
 
     for key in raw:
-        if key not in KEYS:
-            fail(key, f"unknown key; expected one of {', '.join(KEYS)}")
+        if key not in TRAINING_KEYS:
+            fail(key, f"unknown key; expected one of {', '.join(TRAINING_KEYS)}")
     if "dataset" not in raw or not isinstance(raw["dataset"], str):
         fail("dataset", f"give one of {', '.join(GENERATED)} or the path of a CSV file")
     values = {"dataset": raw["dataset"]}
