@@ -31,6 +31,21 @@ def _gradients_by_hand(root) -> dict:
     return grads
 
 
+def _refuse_clashes(below, root, names, source) -> None:
+    """A variable named like an intermediate value (``v3``) or the result (``f``) would share its
+    answer names (``df/dv3``): refused, naming the variable."""
+    from ..core.errors import InputError
+
+    seen = {}
+    for v in sorted(below, key=lambda v: bool(v.op), reverse=True):  # intermediates first, then variables
+        name = OUTPUT_NAME if v is root else names[v].text.translate(_ASCII_DIGITS)
+        if name in seen:
+            other = "the result" if seen[name] is root else f"the intermediate value {names[seen[name]].text}"
+            raise InputError(f"the variable {name} has the name of {other}; rename the variable", file=source,
+                             key=f"at.{name}")
+        seen[name] = v
+
+
 def expression_subject(text: str, at, *, title: str = "", source: str = "<expression>", file=None):
     """What :func:`tracegrad.checker.check` judges answers to an expression problem against.
 
@@ -48,6 +63,7 @@ def expression_subject(text: str, at, *, title: str = "", source: str = "<expres
     out = node_symbol(t.nodes[t.index(root)].label, t.index(root))
     below = [v for v in nodes_below(root) if v.op != "const"]
     names = {v: node_symbol(v.label, t.index(v)) for v in below}
+    _refuse_clashes(below, root, names, file or source)
     quantities, symbols = {}, {}
     for v in below:  # values in the order they are computed, f last
         if v.op:

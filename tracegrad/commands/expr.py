@@ -34,5 +34,5 @@ def run(args) -> int:
 
     derivation, report = _explain(args.expression, parse_point(args.at), args.wrt, args.format, args.lang,
                                   args.decimals, args.verify, args.template_dir, args.fragment)
-    write_output(derivation.text, args.output)
+    write_output(derivation.text, args.output, inputs=[args.template_dir])
     return 0 if report is None or report.ok else 1

@@ -19,15 +19,13 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..core.errors import InputError
+    from ..core.limits import check
     from ..workflows.variants import generate, write
 
-    if not 1 <= args.count <= 100_000:
-        raise InputError(f"--count must be from 1 to 100000, got {args.count}")
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a directory", file=str(out))
-    if Path(args.problem).resolve().parent == out.resolve() and any(out.glob(f"{Path(args.problem).stem}-*")):
-        raise InputError("refusing to write variants next to their source problem; choose another -o", file=str(out))
-    paths = write(generate(args.problem, args.count, args.seed), out, problem_name=Path(args.problem).stem)
-    print(f"wrote {args.count} variants ({len(paths)} files) to {out}")
+    if args.count < 1:
+        raise InputError(f"--count must be at least 1, got {args.count}")
+    check("variants", args.count, file=args.problem, key="--count")
+    paths = write(generate(args.problem, args.count, args.seed), args.output, problem_name=Path(args.problem).stem,
+                  inputs=[args.problem])
+    print(f"wrote {args.count} variants ({len(paths)} files) to {args.output}")
     return 0

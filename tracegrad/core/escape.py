@@ -90,6 +90,13 @@ def math_label(text) -> str:
     return "".join(parts).rstrip()
 
 
+def csv_cell(text) -> str:
+    """A text cell of a CSV file that a spreadsheet will not read as a formula: a leading
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return is preceded by ``'``."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def display_width(text) -> int:
     """Columns a text takes in a terminal (wide East Asian characters count two)."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))

@@ -37,12 +37,12 @@ UNREADABLE = "cannot be read: it is missing, not a regular file, or not readable
 # --- reading --------------------------------------------------------------------------
 
 
-def read_text(path, *, bytes_limit: str | int = "file_bytes") -> str:
+def read_text(path, *, bytes_limit: str | int = "file_bytes", shown: str | None = None) -> str:
     """The UTF-8 text of the regular file ``path``, at most ``bytes_limit`` bytes (a limit's
-    name, or a number for tracegrad's own files).
+    name, or a number for tracegrad's own files); messages call it ``shown`` (default ``path``).
 
     FIFOs, devices and directories are refused without blocking or reading them."""
-    source = str(path)
+    source = shown or str(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError):
@@ -133,7 +133,7 @@ def parse_document(text: str, source: str, format: str = "toml", *, decimal: boo
     try:
         if format == "json":
             data = json.loads(text, parse_float=number, parse_constant=_constant(source, decimal),
-                              object_pairs_hook=_unique_keys(source))
+                              object_pairs_hook=_unique_keys)
         else:
             data = tomllib.loads(text, parse_float=number)
     except json.JSONDecodeError as exc:
@@ -156,15 +156,20 @@ def _constant(source: str, decimal: bool):
     return constant
 
 
-def _unique_keys(source: str):
-    def pairs(items):
-        table = {}
-        for key, value in items:
-            if key in table:
-                raise InputError("the key appears twice in one object", file=source, key=_one(key))
-            table[key] = value
-        return table
-    return pairs
+class _Repeated(dict):
+    """A JSON object that gave a key twice; :func:`_check_values` refuses it with its key path."""
+
+    repeated = ""
+
+
+def _unique_keys(items):
+    table = {}
+    for key, value in items:
+        if key in table and not isinstance(table, _Repeated):
+            table = _Repeated(table)
+            table.repeated = key
+        table[key] = value
+    return table
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -172,6 +177,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _check_values(value, source: str, key: str) -> None:
     """Walk the parsed data: texts bounded and encodable, no dates or times, numbers in range."""
+    if isinstance(value, _Repeated):
+        where = f"{key}.{_one(value.repeated)}" if key else _one(value.repeated)
+        raise InputError("the key appears twice in one object", file=source, key=where)
     if isinstance(value, dict):
         for name, item in value.items():
             _check_text(name, source, key or _one(name))
@@ -236,26 +244,26 @@ def _stat(path):
 
 
 def _guard_inputs(target: Path, inputs, shown: str) -> None:
-    """Refuse a target that is one of ``inputs`` or lies inside an input folder."""
-    own, resolved = _stat(target), target.resolve()
+    """Refuse a target that is one of ``inputs``, or an existing file inside an input folder."""
+    own = _stat(target)
+    if own is None:
+        return
     for source in inputs:
-        if not source:
-            continue
-        info = _stat(source)
+        info = _stat(source) if source else None
         if info is None:
             continue
         if stat.S_ISDIR(info.st_mode):
-            if resolved.is_relative_to(Path(source).resolve()):
-                raise InputError("refusing to write into a folder the command reads (templates); choose "
-                                 "another -o path", file=shown)
-        elif own is not None and _same(own, info):
+            if target.resolve().is_relative_to(Path(source).resolve()):
+                raise InputError("refusing to overwrite a file in a folder the command reads (--template-dir); "
+                                 "choose another -o path", file=shown)
+        elif _same(own, info):
             raise InputError("refusing to overwrite an input file; choose another -o path", file=shown)
 
 
 def write_output(text: str | bytes, path: str | None, *, inputs=()) -> None:
     """Write ``text`` to ``path`` (standard output when ``path`` is None or ``-``).
 
-    Refuses to write over any of ``inputs`` (files, or folders not to write into) and over
+    Refuses to write over any of ``inputs`` (files, or folders whose files it reads) and over
     anything that is not a regular file (a device, a FIFO, a directory, a symbolic link to one);
     writes a temporary file with the user's umask and renames it into place, so a failed run
     leaves no partial file. A symbolic link to a regular file is written through."""
@@ -381,14 +389,18 @@ class OutputSet:
             return None
         return files
 
-    def write(self, name: str, data: str | bytes) -> Path:
-        """Write one file of the set (``name`` is a plain file name)."""
+    def staged(self, name: str) -> Path:
+        """Where file ``name`` of the set is written, for a writer that needs a path."""
         if os.sep in name or name in ("", ".", "..", MANIFEST) or name in self.names:
             raise ValueError(f"not a new file name of the set: {name!r}")
-        with open(self.staging / name, "xb") as handle:
+        self.names.append(name)
+        return self.staging / name
+
+    def write(self, name: str, data: str | bytes) -> Path:
+        """Write one file of the set (``name`` is a plain file name)."""
+        with open(self.staged(name), "xb") as handle:
             os.fchmod(handle.fileno(), _mode())
             handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-        self.names.append(name)
         return self.folder / name
 
     def commit(self) -> list:

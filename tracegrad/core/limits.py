@@ -39,7 +39,7 @@ LIMITS = {limit.name: limit for limit in (
     Limit("iterations", 100_000, "training iterations (epochs × iterations per epoch)"),
     Limit("variants", 1000, "variants written by one run"),
     Limit("symbolic_nodes", 5000, "graph nodes confirmed by SymPy in one run"),
-    Limit("symbolic_kinks", 6, "kinked ops (relu, leaky_relu, abs, max, min …) nested in one expression "
+    Limit("symbolic_kinks", 4, "kinked ops (relu, leaky_relu, abs, max, min …) nested in one expression "
                                "SymPy expands"),
 )}
 

@@ -62,7 +62,7 @@ class NumberFormat:
             return repr(x)
         if self.is_exact(x):
             short = exact_text(float(self.round_decimal(x)))
-            return short if "." in short or "E" in short else short + ".0"
+            return short if "." in short or "e" in short else short + ".0"
         return _plain(self.round_decimal(x))
 
     def describe(self, catalog) -> str:
@@ -85,6 +85,15 @@ def exact_text(x: float) -> str:
     return _plain(Decimal(repr(x)))
 
 
+SCIENTIFIC = 16
+"""Numbers of 10¹⁶ or more, or below 10⁻¹⁶, are written ``1.5e+308`` rather than with every digit."""
+
+
 def _plain(d: Decimal) -> str:
+    if d and not -SCIENTIFIC < d.adjusted() < SCIENTIFIC:
+        if len(d.as_tuple().digits) > 17:
+            d = d.normalize()
+        mantissa, exponent = format(d, "E").split("E")
+        return f"{mantissa}e{int(exponent):+d}"
     text = format(d, "f")
     return "0" + text[2:] if text.startswith("-0") and Decimal(text) == 0 else text

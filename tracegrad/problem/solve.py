@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 from ..core.nested import flatten, map_nested
 from .schema import Problem
 from ..core.roles import Role, tag
@@ -115,7 +115,13 @@ def _as_tuples(nested):
 
 
 def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
-    """Build and run the problem's network as one graph; name every printed quantity."""
+    """Build and run the problem's network as one graph; name every printed quantity. Errors
+    name the problem file and its keys (``data.y`` for the loss's targets)."""
+    with in_file(problem.source, keys=(("targets", "data.y"),)):
+        return _solve(problem, optimizer_factory)
+
+
+def _solve(problem: Problem, optimizer_factory) -> Worked:
     from ..nn.layers import Dense
     from ..nn.losses import LOSSES
     from ..nn.optim import OPTIMIZERS

@@ -15,7 +15,9 @@ from ..core.numbers import NumberFormat, exact_text
 def number(x: float, fmt: NumberFormat | None) -> Math:
     """A computed value in the display format (``fmt``), or a given one as written (``fmt`` None)."""
     text = exact_text(x) if fmt is None else fmt.text(x)
-    return Math(text, "−" + text[1:] if text.startswith("-") else text)
+    mantissa, e, exponent = text.partition("e")
+    latex = rf"{mantissa} \times 10^{{{int(exponent)}}}" if e else text
+    return Math(latex, "−" + text[1:] if text.startswith("-") else text)
 
 
 def grid(nested, cell) -> Math:

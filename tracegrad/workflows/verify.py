@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,9 @@ def verify(problem=None, *, expr: str | None = None, at=None, intermediates: boo
     if expr is not None:
         from ..expressions.parse import parse
 
-        return Verification(confirm(parse(expr, at or {}, key=key), intermediates=intermediates, expand=expand))
+        root = parse(expr, at or {}, key=key)
+        with in_file(key):
+            return Verification(confirm(root, intermediates=intermediates, expand=expand))
     if intermediates:
         raise InputError("--intermediates goes with --expr; for a problem file every printed quantity "
                          "(δ, ∂L/∂a, ∂L/∂W …) is confirmed already")
@@ -48,4 +50,6 @@ def verify(problem=None, *, expr: str | None = None, at=None, intermediates: boo
 
     if not isinstance(problem, Problem):
         problem = load_problem(problem)
-    return Verification(confirm(solve(problem), expand=expand), problem.render.lang)
+    worked = solve(problem)
+    with in_file(problem.source):
+        return Verification(confirm(worked, expand=expand), problem.render.lang)
