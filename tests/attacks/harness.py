@@ -1,8 +1,10 @@
 """Running tracegrad on hostile input, and what a safe outcome looks like.
 
-Every attack runs ``python -m tracegrad`` in a subprocess with a timeout, so a hang or a
-runaway allocation fails the attack instead of the suite; :func:`refused` states the safe
-outcome of a refusal: exit code 2, one line naming the file (and the key), no traceback.
+:func:`tg` runs the command line with a timeout: in this process (``tracegrad.cli.main``,
+fast), or with ``isolated=True`` as ``python -m tracegrad`` in a subprocess, for the attacks
+whose failure would be a hang or a runaway allocation (devices, FIFOs, huge inputs) or that
+need a process of their own (a umask). :func:`refused` states the safe outcome of a
+refusal: exit code 2, one line naming the file (and the key), no traceback.
 """
 
 from __future__ import annotations
@@ -28,14 +30,44 @@ class Run:
     err: str
 
 
-def tg(*args, cwd, timeout: float = TIMEOUT, umask: int | None = None) -> Run:
-    """``python -m tracegrad ARGS`` in ``cwd``; a timeout fails the attack."""
+def tg(*args, cwd, timeout: float = TIMEOUT, umask: int | None = None, isolated: bool = False) -> Run:
+    """``tracegrad ARGS`` in ``cwd``; a timeout fails the attack."""
+    if not isolated and umask is None:
+        return _in_process([str(a) for a in args], cwd, timeout)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
     env.pop("TRACEGRAD_DEBUG", None)
     done = subprocess.run([sys.executable, "-m", "tracegrad", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
                           preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def _in_process(args, cwd, timeout) -> Run:
+    import io
+    import signal
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from tracegrad.cli import main
+
+    def expire(*_):
+        raise TimeoutError(f"tracegrad {' '.join(args)} ran longer than {timeout} s")
+
+    out, err, here = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO(), os.getcwd()
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(int(timeout))
+    os.chdir(cwd)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        os.chdir(here)
+    out.flush()
+    return Run(code, out.buffer.getvalue().decode("utf-8"), err.getvalue())
 
 
 def refused(run: Run, file: str, key: str | None = None, says: str = "") -> str:

@@ -98,7 +98,7 @@ def test_c3_a_symbolic_link_inside_the_folder_does_not_lead_outside(tmp_path):
 def test_c4_a_user_template_runs_no_code(tmp_path):
     shutil.copy(DATA / "template_exec.md.j2", tmp_path / "derive.md.j2")
     write(tmp_path, "seed.toml", SEED)
-    run = tg("derive", "seed.toml", "--template-dir", ".", cwd=tmp_path)
+    run = tg("derive", "seed.toml", "--template-dir", ".", cwd=tmp_path, isolated=True)
     refused(run, "derive.md.j2", says="unsafe")
     assert not (tmp_path / "PWNED").exists()
 
@@ -133,7 +133,7 @@ def test_h2_output_onto_a_special_file_is_refused(tmp_path, kind):
     else:
         (tmp_path / "out").mkdir()
     before = digest(tmp_path)
-    refused(tg("derive", "seed.toml", "-o", "out", cwd=tmp_path), "out", says="not a regular file")
+    refused(tg("derive", "seed.toml", "-o", "out", cwd=tmp_path, isolated=True), "out", says="not a regular file")
     assert digest(tmp_path) == before
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
@@ -190,15 +190,15 @@ def test_h3_devices_are_refused_at_once(tmp_path, device, role):
     os.symlink(device, tmp_path / "dev.csv")
     started = time.monotonic()
     if role == "problem":
-        refused(tg("derive", device, cwd=tmp_path, timeout=10), device, says="cannot be read")
-        refused(tg("derive", "dev.toml", cwd=tmp_path, timeout=10), "dev.toml", says="cannot be read")
+        refused(tg("derive", device, cwd=tmp_path, timeout=10, isolated=True), device, says="cannot be read")
+        refused(tg("derive", "dev.toml", cwd=tmp_path, timeout=10, isolated=True), "dev.toml", says="cannot be read")
     elif role == "answers":
-        refused(tg("check", "seed.toml", device, cwd=tmp_path, timeout=10), device, says="cannot be read")
+        refused(tg("check", "seed.toml", device, cwd=tmp_path, timeout=10, isolated=True), device, says="cannot be read")
     else:  # a link out of the folder is refused unread; allowed with --data-dir, the device is not read
         write(tmp_path, "p.toml", _train_problem("dev.csv"))
         refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, timeout=10), "p.toml", "training.dataset",
                 says="outside")
-        refused(tg("train", "p.toml", "--no-progress", "--data-dir", "/dev", cwd=tmp_path, timeout=10), "dev.csv",
+        refused(tg("train", "p.toml", "--no-progress", "--data-dir", "/dev", cwd=tmp_path, timeout=10, isolated=True), "dev.csv",
                 says="cannot be read")
     assert time.monotonic() - started < 10
 
@@ -206,7 +206,7 @@ def test_h3_devices_are_refused_at_once(tmp_path, device, role):
 def test_h4_a_50000_level_dotted_key(tmp_path):
     write(tmp_path, "p.toml", SMALL + "[render]\n" + ".".join(["a"] * 50_000) + " = 1\n")
     started = time.monotonic()
-    refused(tg("derive", "p.toml", cwd=tmp_path, timeout=10), "p.toml", "line 9", says="key_depth")
+    refused(tg("derive", "p.toml", cwd=tmp_path, timeout=10, isolated=True), "p.toml", "line 9", says="key_depth")
     assert time.monotonic() - started < 10
 
 
@@ -233,13 +233,18 @@ def test_h4_a_batch_of_many_samples(tmp_path):
 
 def test_h4_answers_with_too_many_elements(tmp_path):
     write(tmp_path, "seed.toml", SEED)
-    write(tmp_path, "a.toml", "[answers]\nz1 = [" + ", ".join(["[0, 0]"] * 60_000) + "]\n")
-    refused(tg("check", "seed.toml", "a.toml", cwd=tmp_path), "a.toml", "answers.z1", says="--limit answers=N")
+    write(tmp_path, "a.toml", "[answers]\nz1 = [" + ", ".join(["[0, 0]"] * 501) + "]\n")
+    refused(tg("check", "seed.toml", "a.toml", "--limit", "answers=1000", cwd=tmp_path), "a.toml", "answers.z1",
+            says="--limit answers=N")
+    write(tmp_path, "a.toml", "[answers]\nz1 = [" + ", ".join(["0"] * 10_000_000) + "]\n")  # 20 MB
+    started = time.monotonic()
+    refused(tg("check", "seed.toml", "a.toml", cwd=tmp_path, isolated=True), "a.toml", says="--limit file_bytes=N")
+    assert time.monotonic() - started < 10
 
 
 def test_h4_variants_count_is_bounded_before_anything_is_written(tmp_path):
     write(tmp_path, "p.toml", SEED_VARIANTS)
-    refused(tg("variants", "p.toml", "--count", 100_000, "-o", "v", cwd=tmp_path), "p.toml", "--count",
+    refused(tg("variants", "p.toml", "--count", 100_000, "-o", "v", cwd=tmp_path, isolated=True), "p.toml", "--count",
             says="--limit variants=N")
     assert not (tmp_path / "v").exists()
 
@@ -251,7 +256,7 @@ def test_h4_variants_count_is_bounded_before_anything_is_written(tmp_path):
 def test_h4_epochs_times_iterations_is_bounded(tmp_path, args, text, key):
     write(tmp_path, "p.toml", SMALL + '[training]\ndataset = "xor"\n' + text)
     started = time.monotonic()
-    refused(tg("train", "p.toml", "--no-progress", *args, cwd=tmp_path), "p.toml", key,
+    refused(tg("train", "p.toml", "--no-progress", *args, cwd=tmp_path, isolated=True), "p.toml", key,
             says="--limit iterations=N")
     assert time.monotonic() - started < 10
 
@@ -260,7 +265,7 @@ def test_h4_a_dataset_larger_than_the_limit(tmp_path):
     with open(tmp_path / "d.csv", "wb") as handle:  # sparse: 21 MB of NUL bytes without writing them
         handle.truncate(21_000_000)
     write(tmp_path, "p.toml", _train_problem("d.csv"))
-    refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path), "d.csv", says="--limit dataset_bytes=N")
+    refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, isolated=True), "d.csv", says="--limit dataset_bytes=N")
 
 
 def test_h4_a_dataset_with_too_many_rows(tmp_path):
@@ -276,12 +281,12 @@ def test_h4_a_fifo_never_hangs(tmp_path, role):
     _fifo(tmp_path, "f.toml")
     _fifo(tmp_path, "f.csv")
     if role == "problem":
-        refused(tg("derive", "f.toml", cwd=tmp_path, timeout=10), "f.toml", says="cannot be read")
+        refused(tg("derive", "f.toml", cwd=tmp_path, timeout=10, isolated=True), "f.toml", says="cannot be read")
     elif role == "answers":
-        refused(tg("check", "seed.toml", "f.toml", cwd=tmp_path, timeout=10), "f.toml", says="cannot be read")
+        refused(tg("check", "seed.toml", "f.toml", cwd=tmp_path, timeout=10, isolated=True), "f.toml", says="cannot be read")
     else:
         write(tmp_path, "p.toml", _train_problem("f.csv"))
-        refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, timeout=10), "f.csv", says="cannot be read")
+        refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, timeout=10, isolated=True), "f.csv", says="cannot be read")
 
 
 def test_h4_symbolic_work_of_nested_kinks_is_bounded(tmp_path):

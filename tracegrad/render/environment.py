@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 from ..core.files import read_document, read_text
 from .resources import template_dir
 from ..core import escape
@@ -94,6 +94,7 @@ def environment(fmt: str, user_dir=None, lang: str = "en"):
         options.update(block_start_string="((*", block_end_string="*))", variable_start_string="(((",
                        variable_end_string=")))", comment_start_string="((=", comment_end_string="=))")
     env = _sandbox()(**options)
+    del env.globals["lipsum"]  # generates text of any size on request
     latex = (lambda text: escape.latex(text, cjk=lang == "zh"))
     env.filters["esc"] = {"latex": latex, "markdown": escape.markdown}.get(fmt, escape.plain)
     env.filters["math_label"] = escape.math_label
@@ -107,7 +108,8 @@ def render(name: str, fmt: str, user_dir=None, lang: str = "en", **context) -> s
 
     template = f"{name}.{EXTENSIONS[fmt]}.j2"
     try:
-        output = environment(fmt, user_dir, lang).get_template(template).render(**context)
+        with in_file(template):  # a limit of the sandbox names the template
+            output = environment(fmt, user_dir, lang).get_template(template).render(**context)
         return escape.beyond_latin1(output) if fmt == "latex" and lang != "zh" else output
     except jinja2.TemplateNotFound as exc:
         raise InputError(f"template {exc.name} not found in {', '.join(search_path(user_dir))}") from None
@@ -115,6 +117,8 @@ def render(name: str, fmt: str, user_dir=None, lang: str = "en", **context) -> s
         where = f"{getattr(exc, 'filename', None) or template}"
         line = getattr(exc, "lineno", None)
         raise InputError(f"template error: {exc}", file=where, key=f"line {line}" if line else None) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError) as exc:  # raised by a template's expression
+        raise InputError(f"template error: {exc}", file=template) from None
 
 
 class Catalog:
