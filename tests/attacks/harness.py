@@ -21,6 +21,8 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = (ROOT / "examples" / "seed.toml").read_text(encoding="utf-8")
 SEED_VARIANTS = (ROOT / "examples" / "seed_variants.toml").read_text(encoding="utf-8")
 TIMEOUT = 20
+ISOLATED = {"timeout": 10, "isolated": True}
+"""For an attack whose failure would be a hang or a runaway allocation: a subprocess, 10 s at most."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.attacks.harness import DATA, SEED, SEED_VARIANTS, digest, refused, tg, write
+from tests.attacks.harness import DATA, ISOLATED, SEED, SEED_VARIANTS, digest, refused, tg, write
 
 SMALL = '[[layers]]\nweights = [[0.5], [0.7]]\nbias = 0.1\nactivation = "sigmoid"\n[data]\nx = [1, 2]\ny = 0.5\n'
 
@@ -53,7 +53,7 @@ def test_a_fifo_template_or_catalog_never_hangs(tmp_path, name):
     (tmp_path / "tpl" / "messages").mkdir(parents=True)
     os.mkfifo(tmp_path / "tpl" / name)
     write(tmp_path, "seed.toml", SEED)
-    refused(tg("derive", "seed.toml", "--template-dir", "tpl", cwd=tmp_path, timeout=10, isolated=True),
+    refused(tg("derive", "seed.toml", "--template-dir", "tpl", cwd=tmp_path, **ISOLATED),
             f"tpl/{name}", says="cannot be read")
 
 
@@ -111,7 +111,7 @@ def test_variants_into_a_folder_holding_a_fifo_never_hangs(tmp_path):
     write(tmp_path, "p.toml", SEED_VARIANTS)
     (tmp_path / "v").mkdir()
     os.mkfifo(tmp_path / "v" / "key.csv")
-    refused(tg("variants", "p.toml", "--count", 1, "-o", "v", cwd=tmp_path, timeout=10, isolated=True), "v",
+    refused(tg("variants", "p.toml", "--count", 1, "-o", "v", cwd=tmp_path, **ISOLATED), "v",
             says="did not write (key.csv)")
 
 

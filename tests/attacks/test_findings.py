@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.attacks.harness import DATA, SEED, SEED_VARIANTS, digest, refused, tg, write
+from tests.attacks.harness import DATA, ISOLATED, SEED, SEED_VARIANTS, digest, refused, tg, write
 
 LAYER = '[[layers]]\nweights = [[0.5], [0.7]]\nbias = 0.1\nactivation = "sigmoid"\n'
 DATA_XY = "[data]\nx = [1, 2]\ny = 0.5\n"
@@ -190,15 +190,15 @@ def test_h3_devices_are_refused_at_once(tmp_path, device, role):
     os.symlink(device, tmp_path / "dev.csv")
     started = time.monotonic()
     if role == "problem":
-        refused(tg("derive", device, cwd=tmp_path, timeout=10, isolated=True), device, says="cannot be read")
-        refused(tg("derive", "dev.toml", cwd=tmp_path, timeout=10, isolated=True), "dev.toml", says="cannot be read")
+        refused(tg("derive", device, cwd=tmp_path, **ISOLATED), device, says="cannot be read")
+        refused(tg("derive", "dev.toml", cwd=tmp_path, **ISOLATED), "dev.toml", says="cannot be read")
     elif role == "answers":
-        refused(tg("check", "seed.toml", device, cwd=tmp_path, timeout=10, isolated=True), device, says="cannot be read")
+        refused(tg("check", "seed.toml", device, cwd=tmp_path, **ISOLATED), device, says="cannot be read")
     else:  # a link out of the folder is refused unread; allowed with --data-dir, the device is not read
         write(tmp_path, "p.toml", _train_problem("dev.csv"))
         refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, timeout=10), "p.toml", "training.dataset",
                 says="outside")
-        refused(tg("train", "p.toml", "--no-progress", "--data-dir", "/dev", cwd=tmp_path, timeout=10, isolated=True), "dev.csv",
+        refused(tg("train", "p.toml", "--no-progress", "--data-dir", "/dev", cwd=tmp_path, **ISOLATED), "dev.csv",
                 says="cannot be read")
     assert time.monotonic() - started < 10
 
@@ -206,7 +206,7 @@ def test_h3_devices_are_refused_at_once(tmp_path, device, role):
 def test_h4_a_50000_level_dotted_key(tmp_path):
     write(tmp_path, "p.toml", SMALL + "[render]\n" + ".".join(["a"] * 50_000) + " = 1\n")
     started = time.monotonic()
-    refused(tg("derive", "p.toml", cwd=tmp_path, timeout=10, isolated=True), "p.toml", "line 9", says="key_depth")
+    refused(tg("derive", "p.toml", cwd=tmp_path, **ISOLATED), "p.toml", "line 9", says="key_depth")
     assert time.monotonic() - started < 10
 
 
@@ -265,7 +265,8 @@ def test_h4_a_dataset_larger_than_the_limit(tmp_path):
     with open(tmp_path / "d.csv", "wb") as handle:  # sparse: 21 MB of NUL bytes without writing them
         handle.truncate(21_000_000)
     write(tmp_path, "p.toml", _train_problem("d.csv"))
-    refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, isolated=True), "d.csv", says="--limit dataset_bytes=N")
+    refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, isolated=True), "d.csv",
+            says="--limit dataset_bytes=N")
 
 
 def test_h4_a_dataset_with_too_many_rows(tmp_path):
@@ -281,12 +282,12 @@ def test_h4_a_fifo_never_hangs(tmp_path, role):
     _fifo(tmp_path, "f.toml")
     _fifo(tmp_path, "f.csv")
     if role == "problem":
-        refused(tg("derive", "f.toml", cwd=tmp_path, timeout=10, isolated=True), "f.toml", says="cannot be read")
+        refused(tg("derive", "f.toml", cwd=tmp_path, **ISOLATED), "f.toml", says="cannot be read")
     elif role == "answers":
-        refused(tg("check", "seed.toml", "f.toml", cwd=tmp_path, timeout=10, isolated=True), "f.toml", says="cannot be read")
+        refused(tg("check", "seed.toml", "f.toml", cwd=tmp_path, **ISOLATED), "f.toml", says="cannot be read")
     else:
         write(tmp_path, "p.toml", _train_problem("f.csv"))
-        refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, timeout=10, isolated=True), "f.csv", says="cannot be read")
+        refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, **ISOLATED), "f.csv", says="cannot be read")
 
 
 def test_h4_symbolic_work_of_nested_kinks_is_bounded(tmp_path):

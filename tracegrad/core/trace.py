@@ -157,7 +157,8 @@ class Trace:
 
     @property
     def labels(self) -> dict:
-        """``{label: index}`` for every labelled node (the first one, if a label repeats)."""
+        """``{label: index}`` for every labelled node (the first one, if a label repeats;
+        :meth:`index` refuses a repeated label)."""
         if self._by_label is None:
             labels: dict = {}
             self._repeats = set()
