@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         with limits.raised(**limits.parse_settings(args.limit)):
             return int(args.run(args) or 0)
     except TraceGradError as exc:
-        print(f"tracegrad: error: {exc}", file=sys.stderr)
+        print(f"tracegrad: error: {exc.located()}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

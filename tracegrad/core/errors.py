@@ -13,6 +13,11 @@ class TraceGradError(Exception):
     """Base class: a message meant for the user, and the CLI exit code."""
 
     exit_code = 2
+    file: str | None = None  # the file the error is about, when it is not part of the message
+
+    def located(self) -> str:
+        """The message with the file in front (as the command line prints it)."""
+        return f"{_one_line(self.file)}: {self}" if self.file and not isinstance(self, InputError) else str(self)
 
 
 class DomainError(TraceGradError, ArithmeticError):
@@ -53,7 +58,7 @@ def _one_line(part: str) -> str:
 def in_file(source: str, keys=()):
     """Errors raised inside the block that name no file are about ``source``: an
     :class:`InputError` gets its file (and its key renamed by the ``(old prefix, new prefix)``
-    pairs ``keys``, e.g. ``("targets", "data.y")``), any other error the file in front."""
+    pairs ``keys``, e.g. ``("targets", "data.y")``), any other error its ``file``."""
     try:
         yield
     except InputError as exc:
@@ -65,7 +70,6 @@ def in_file(source: str, keys=()):
                 key = new + key[len(old):]
         raise InputError(exc.message, file=source, key=key) from None
     except TraceGradError as exc:
-        if not getattr(exc, "file", None):
+        if exc.file is None:
             exc.file = source
-            exc.args = (f"{_one_line(source)}: {exc}",)
         raise
