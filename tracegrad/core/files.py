@@ -335,7 +335,7 @@ class OutputSet:
     """
 
     def __init__(self, folder, command: str, *, inputs=()):
-        self.folder, self.command = Path(folder), command
+        self.folder, self.command = Path(os.path.abspath(folder)), command
         self.shown = str(folder)
         self.names: list = []
         self._check(inputs)
