@@ -198,8 +198,8 @@ def test_h3_devices_are_refused_at_once(tmp_path, device, role):
         write(tmp_path, "p.toml", _train_problem("dev.csv"))
         refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, timeout=10), "p.toml", "training.dataset",
                 says="outside")
-        refused(tg("train", "p.toml", "--no-progress", "--data-dir", "/dev", cwd=tmp_path, **ISOLATED), "dev.csv",
-                says="cannot be read")
+        refused(tg("train", "p.toml", "--no-progress", "--data-dir", "/dev", cwd=tmp_path, **ISOLATED), "p.toml",
+                "training.dataset", says="dev.csv: cannot be read")
     assert time.monotonic() - started < 10
 
 
@@ -265,8 +265,8 @@ def test_h4_a_dataset_larger_than_the_limit(tmp_path):
     with open(tmp_path / "d.csv", "wb") as handle:  # sparse: 21 MB of NUL bytes without writing them
         handle.truncate(21_000_000)
     write(tmp_path, "p.toml", _train_problem("d.csv"))
-    refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, isolated=True), "d.csv",
-            says="--limit dataset_bytes=N")
+    refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, isolated=True), "p.toml", "training.dataset",
+            says="d.csv: the file is larger than 20,000,000 bytes")
 
 
 def test_h4_a_dataset_with_too_many_rows(tmp_path):
@@ -287,7 +287,8 @@ def test_h4_a_fifo_never_hangs(tmp_path, role):
         refused(tg("check", "seed.toml", "f.toml", cwd=tmp_path, **ISOLATED), "f.toml", says="cannot be read")
     else:
         write(tmp_path, "p.toml", _train_problem("f.csv"))
-        refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, **ISOLATED), "f.csv", says="cannot be read")
+        refused(tg("train", "p.toml", "--no-progress", cwd=tmp_path, **ISOLATED), "p.toml", "training.dataset",
+                says="f.csv: cannot be read")
 
 
 def test_h4_symbolic_work_of_nested_kinks_is_bounded(tmp_path):

@@ -37,12 +37,12 @@ UNREADABLE = "cannot be read: it is missing, not a regular file, or not readable
 # --- reading --------------------------------------------------------------------------
 
 
-def read_text(path, *, bytes_limit: str | int = "file_bytes", shown: str | None = None) -> str:
+def read_text(path, *, bytes_limit: str | int = "file_bytes") -> str:
     """The UTF-8 text of the regular file ``path``, at most ``bytes_limit`` bytes (a limit's
-    name, or a number for tracegrad's own files); messages call it ``shown`` (default ``path``).
+    name, or a number for tracegrad's own files).
 
     FIFOs, devices and directories are refused without blocking or reading them."""
-    source = shown or str(path)
+    source = str(path)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except (OSError, ValueError):

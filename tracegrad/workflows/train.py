@@ -119,7 +119,10 @@ def load_dataset(problem: Problem, spec: TrainingSpec, data_dirs=()):
 
 
 def _read_csv(path: Path, shown: str, target_columns: int, source: str):
-    text = read_text(path, bytes_limit="dataset_bytes", shown=shown)
+    try:
+        text = read_text(path, bytes_limit="dataset_bytes")
+    except InputError as exc:  # named as the problem names it, under the key that names it
+        raise InputError(f"{shown}: {exc.message}", file=source, key="training.dataset") from None
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if rows and not _numeric(rows[0]):
         rows = rows[1:]  # a header
