@@ -40,3 +40,14 @@ def pytest_sessionfinish(session, exitstatus):
     if _golden_digest() != session.config._golden_digest:
         print("\nERROR: the test run modified tests/golden/; golden files change only through `python -m tests.golden`")
         session.exitstatus = 1
+
+
+def wide_problem(width: int, samples: int, steps: int = 1) -> str:
+    """A valid 2-width-width-1 tanh problem: every size within the limits, and slow to derive at will."""
+    def layer(n_in, n_out):
+        rows = ",".join("[" + ",".join(f"{((i * 7 + j * 3) % 11 - 5) / 50:g}" for j in range(n_out)) + "]"
+                        for i in range(n_in))
+        return f"[[layers]]\nweights = [{rows}]\nbias = [{','.join(['0.1'] * n_out)}]\nactivation = 'tanh'\n"
+    xs = ",".join(f"[{i / samples:g},{1 - i / samples:g}]" for i in range(samples))
+    return (layer(2, width) + layer(width, width) + layer(width, 1)
+            + f"[data]\nx = [{xs}]\ny = [{','.join(['0.5'] * samples)}]\n[optimizer]\nlr = 0.1\nsteps = {steps}\n")

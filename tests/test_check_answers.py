@@ -139,4 +139,4 @@ def test_unreadable_answers_exit_2_with_one_message(tmp_path, capsys, text):
 
 def test_missing_answers_file_exits_2(tmp_path, capsys):
     assert main(["check", str(SEED), str(tmp_path / "none.toml")]) == 2
-    assert "answers file not found" in capsys.readouterr().err
+    assert "cannot be read: it is missing" in capsys.readouterr().err

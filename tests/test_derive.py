@@ -237,10 +237,13 @@ def test_json_integers_beyond_the_float_range_are_refused(tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     r = run_cli("derive", str(path))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip() == (f"tracegrad: error: {path}: layers[0].bias[1]: expected a finite number, "
-                                "got an integer too long for a 64-bit float")
+    assert r.stderr.strip() == (f"tracegrad: error: {path}: line 1: a number with more than 100 digits, over the "
+                                "limit; raise it with --limit number_digits=N")
+    r = run_cli("derive", str(path), "--limit", "number_digits=500")
+    assert r.returncode == 2 and r.stderr.strip() == (f"tracegrad: error: {path}: layers[0].bias[1]: expected a "
+                                                      "finite number, got an integer too long for a 64-bit float")
     path.write_text(json.dumps({"expression": "2 * x", "at": {"x": 10 ** 400}, "answers": {"f": 1}}), encoding="utf-8")
-    r = run_cli("check", str(path))
+    r = run_cli("check", str(path), "--limit", "number_digits=500")
     assert r.returncode == 2 and r.stderr.strip() == f"tracegrad: error: {path}: at.x: expected a finite number"
 
 def test_significant_figures_and_decimals():

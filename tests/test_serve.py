@@ -23,11 +23,11 @@ with warnings.catch_warnings():  # Starlette ≥ 1.x prefers httpx2, which the r
     warnings.simplefilter("ignore", DeprecationWarning)
     from starlette.testclient import TestClient  # noqa: E402
 
-from tests.conftest import GOLDEN, ROOT  # noqa: E402
+from tests.conftest import GOLDEN, ROOT, wide_problem  # noqa: E402
 from tracegrad.cli import main as cli  # noqa: E402
 from tracegrad.serve.app import MAX_BODY, ReplyCache, create_app  # noqa: E402
 from tracegrad.serve.layout import layout  # noqa: E402
-from tracegrad.serve.worker import Reply  # noqa: E402
+from tracegrad.serve.replies import Reply  # noqa: E402
 
 SEED = (ROOT / "examples" / "seed.toml").read_text(encoding="utf-8")
 PRINTED = (ROOT / "examples" / "seed_printed.toml").read_text(encoding="utf-8")
@@ -322,7 +322,7 @@ def test_refusals_of_the_request_itself(client):
 
 
 def test_a_slow_request_is_stopped_and_others_are_served_meanwhile():
-    slow = {"problem": "[data]\n" + "a." * 50_000 + "b = 1\n"}  # a 100 KB dotted key: tomllib takes ~25 s
+    slow = {"problem": wide_problem(40, 40, steps=3)}  # within every limit, and a minute of work
     with TestClient(create_app(workers=2, time_limit=1.5)) as c:
         results = {}
         thread = threading.Thread(target=lambda: results.update(slow=c.post("/api/derive", json=slow)))
@@ -338,9 +338,7 @@ def test_a_slow_request_is_stopped_and_others_are_served_meanwhile():
 
 
 def test_a_request_past_the_memory_limit_is_refused_and_its_worker_replaced():
-    n = 25_000  # a batch of 25,000 samples in 150 KB: a graph of hundreds of thousands of nodes
-    hog = {"problem": "[[layers]]\nweights = [0.5]\nbias = 0.1\nactivation = 'sigmoid'\n[data]\n"
-                      f"x = [{','.join(['[1]'] * n)}]\ny = [{','.join(['1'] * n)}]\n"}
+    hog = {"problem": wide_problem(60, 100, steps=5)}  # within every limit: a graph of millions of nodes
     with TestClient(create_app(workers=1, time_limit=60, memory_mb=256)) as c:
         start = time.perf_counter()
         r = c.post("/api/derive", json=hog)

@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from starlette.testclient import TestClient  # noqa: E402
 
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT, wide_problem  # noqa: E402
 from tracegrad.serve.app import create_app  # noqa: E402
 
 SEED = (ROOT / "examples" / "seed.toml").read_text(encoding="utf-8")
@@ -137,7 +137,7 @@ def test_labels_in_the_graph_are_escaped(client):
 
 
 def test_a_flood_of_requests_keeps_the_server_answering(client):
-    slow = {"problem": "[data]\n" + "a." * 50_000 + "b = 1\n"}
+    slow = {"problem": wide_problem(40, 40, steps=3)}
     import threading
 
     results = []

@@ -49,7 +49,7 @@ def test_exit_status_one_names_the_broken_rule(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["missing.toml"], "missing.toml: file not found"),
+    (["missing.toml"], "missing.toml: cannot be read: it is missing, not a regular file, or not readable"),
     ([], "give a problem file or --expr"),
     ([SEED, "--expr", "x"], "give a problem file or --expr"),
     (["--expr", "x * y", "--at", "x=1"], "y"),

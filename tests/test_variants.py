@@ -27,7 +27,7 @@ def test_same_seed_same_files_other_seed_other_numbers(tmp_path):
     write(generate(TEMPLATE, 6, 42), b, problem_name="seed")
     write(generate(TEMPLATE, 6, 43), c, problem_name="seed")
     names = sorted(p.name for p in a.iterdir())
-    assert names == sorted(p.name for p in b.iterdir()) and len(names) == 6 * 2 + 2
+    assert names == sorted(p.name for p in b.iterdir()) and len(names) == 6 * 2 + 3  # key.csv, key.json, manifest
     for name in names:
         assert (a / name).read_bytes() == (b / name).read_bytes()
     assert (a / "key.json").read_bytes() != (c / "key.json").read_bytes()

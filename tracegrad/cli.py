@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import __version__
+from .core import limits
 from .core.errors import TraceGradError
 
 COMMANDS: tuple[str, ...] = ("derive", "graph", "expr", "verify", "variants", "export", "check", "quantities",
@@ -36,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"tracegrad.commands.{name}").register(sub)
+        sub.choices[name].add_argument(
+            "--limit", action="append", default=[], metavar="NAME=N",
+            help="raise (or lower) one of the input limits, e.g. --limit units=500; the README's Guarantees "
+                 "section lists them")
     return parser
 
 
@@ -47,9 +52,10 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.run(args) or 0)
+        with limits.raised(**limits.parse_settings(args.limit)):
+            return int(args.run(args) or 0)
     except TraceGradError as exc:
-        print(f"tracegrad: error: {exc}", file=sys.stderr)
+        print(f"tracegrad: error: {exc.located()}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

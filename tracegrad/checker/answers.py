@@ -21,14 +21,13 @@ file, the key and the valid names and shapes.
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 from ..core.errors import InputError
+from ..core.files import read_document
+from ..core.limits import check
 from ..core.nested import flatten, shape_of
 from .tolerance import Tolerance, parse_tolerance
 
@@ -64,35 +63,10 @@ class Answer:
 def load_answers(path, ignore=()) -> Answers:
     """Read an answers file (TOML, or JSON when the name ends in ``.json``); top-level keys in
     ``ignore`` belong to something else in the same file (an expression problem's own keys)."""
-    path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError("answers file not found", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected an answers file (.toml)", file=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant(str(path)))
-        else:
-            data = tomllib.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
-    except RecursionError:
-        raise InputError("lists nested too deeply; answers are numbers, vectors or matrices", file=str(path)) from None
+    data = read_document(path, decimal=True)
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k not in ignore}
     return parse_answers(data, str(path))
-
-
-def _reject_constant(source: str):
-    def reject(name):
-        raise InputError(f"{name} is not a number an answer can have", file=source)
-    return reject
 
 
 def parse_answers(data, source: str = "<answers>") -> Answers:
@@ -110,7 +84,11 @@ def parse_answers(data, source: str = "<answers>") -> Answers:
     if not isinstance(raw, dict) or not raw:
         raise InputError("missing or empty: give an [answers] table of name = number or list "
                          "(tracegrad quantities PROBLEM lists the names)", file=source, key="answers")
-    values = {name: _numbers(value, source, _key(name)) for name, value in raw.items()}
+    values, count = {}, 0
+    for name, value in raw.items():
+        values[name] = _numbers(value, source, _key(name))
+        count += sum(1 for _ in flatten(values[name]))
+        check("answers", count, file=source, key=_key(name))
     tolerance = parse_tolerance(data.get("tolerance"), source)
     layout = data.get("layout", {})
     if not isinstance(layout, dict):

@@ -54,5 +54,5 @@ def run(args) -> int:
         answers = load_answers(args.problem, ignore=("expression", "at"))
     report = check(args.problem, answers)
     text = report.render(args.format, args.lang, args.template_dir)
-    write_output(text, args.output, inputs=[args.problem, args.answers or args.problem])
+    write_output(text, args.output, inputs=[args.problem, args.answers, args.template_dir])
     return report.exit_code

@@ -44,5 +44,5 @@ def run(args) -> int:
                     sig_figs=args.sig_figs, rounding=args.rounding, view=args.view,
                     template_dir=args.template_dir, fragment=args.fragment, as_printed=args.as_printed,
                     graph=args.graph, verify=args.verify, symbolic=args.symbolic)
-    write_output(result.text, args.output, inputs=[args.problem, args.as_printed])
+    write_output(result.text, args.output, inputs=[args.problem, args.as_printed, args.template_dir])
     return 0 if result.ok else 1

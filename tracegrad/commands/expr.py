@@ -64,5 +64,5 @@ def run(args) -> int:
     source, point = subject(args)
     derivation, report = _explain(source, point, args.wrt, args.format, args.lang, args.decimals, args.verify,
                                   args.template_dir, args.fragment)
-    write_output(derivation.text, args.output, inputs=[args.file])
+    write_output(derivation.text, args.output, inputs=[args.file, args.template_dir])
     return 0 if report is None or report.ok else 1

@@ -31,5 +31,5 @@ def run(args) -> int:
         args.decimals, args.sig_figs = subject.precision
     text = render_listing(subject, args.format, args.lang, number_format(args.decimals, args.sig_figs),
                           args.template_dir)
-    write_output(text, args.output, inputs=[args.problem])
+    write_output(text, args.output, inputs=[args.problem, args.template_dir])
     return 0

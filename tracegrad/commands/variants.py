@@ -32,19 +32,15 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..core.errors import InputError
-    from ..core.files import write_output
+    from ..core.limits import check
     from ..problem.schema import load_problem
     from ..workflows.export import bank_file, check_options, variants_bank
-    from ..workflows.roster import read_roster, write_assignment
+    from ..workflows.roster import ASSIGNMENT, assignment_csv, read_roster
     from ..workflows.variants import generate, variant_stems, write
 
-    if not 1 <= args.count <= 100_000:
-        raise InputError(f"--count must be from 1 to 100000, got {args.count}")
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a directory", file=str(out))
-    if Path(args.problem).resolve().parent == out.resolve() and any(out.glob(f"{Path(args.problem).stem}-*")):
-        raise InputError("refusing to write variants next to their source problem; choose another -o", file=str(out))
+    if args.count < 1:
+        raise InputError(f"--count must be at least 1, got {args.count}")
+    check("variants", args.count, file=args.problem, key="--count")
     if args.export:
         credit = check_options(args.export, cloze=args.cloze, mistake_credit=args.mistake_credit)
     elif args.cloze or args.mistake_credit or args.lang or args.template_dir:
@@ -55,19 +51,22 @@ def run(args) -> int:
     students = read_roster(args.roster) if args.roster else ()
     name = Path(args.problem).stem
     variants = generate(args.problem, args.count, args.seed)
-    paths = write(variants, out, problem_name=name)
-    print(f"wrote {args.count} variants ({len(paths)} files) to {out}")
     stems = variant_stems(name, len(variants))
+    extra, notes = [], []
     if students:
         seed = args.seed if args.assignment_seed is None else args.assignment_seed
-        path = write_assignment(students, stems, out, str(seed))
-        print(f"assigned {len(students)} students a variant each (assignment seed {seed}): {path}")
+        extra.append((ASSIGNMENT, assignment_csv(students, stems, str(seed))))
+        notes.append(f"assigned {len(students)} students a variant each (assignment seed {seed}): {ASSIGNMENT}")
     if args.export:
         source = load_problem(args.problem)
         bank = variants_bank(variants, stems, source.title or name, args.lang or source.render.lang,
                              mistake_credit=credit)
-        path = out / f"{name}.{args.export}.{EXTENSIONS[args.export]}"
-        write_output(bank_file(bank, args.export, cloze=args.cloze, template_dir=args.template_dir), str(path),
-                     inputs=[args.problem])
-        print(f"wrote a {args.export} bank of {len(stems)} categories to {path}")
+        bank_name = f"{stems[0].rsplit('-', 1)[0]}.{args.export}.{EXTENSIONS[args.export]}"
+        extra.append((bank_name, bank_file(bank, args.export, cloze=args.cloze, template_dir=args.template_dir)))
+        notes.append(f"wrote a {args.export} bank of {len(stems)} categories: {bank_name}")
+    paths = write(variants, args.output, problem_name=name, inputs=[args.problem, args.roster, args.template_dir],
+                  extra=extra)
+    print(f"wrote {args.count} variants ({len(paths)} files) to {args.output}")
+    for note in notes:
+        print(note)
     return 0

@@ -38,5 +38,5 @@ def run(args) -> int:
     at = parse_point(args.at) if args.expr is not None else None
     result = verify(args.problem, expr=args.expr, at=at, intermediates=args.intermediates, expand=args.expand)
     text = result.render(args.format, args.lang, args.template_dir)
-    write_output(text, args.output, inputs=[args.problem] if args.problem else [])
+    write_output(text, args.output, inputs=[args.problem, args.template_dir])
     return 0 if result.ok else 1

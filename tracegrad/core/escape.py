@@ -11,12 +11,14 @@ _LATEX = {
 }
 _LATEX_RE = re.compile(r"[\\&%$#_{}^~]")
 _MARKDOWN_RE = re.compile(r"([\\`*_{}\[\]<>#|$~&])")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAK_RE = re.compile("[\t\n\u2028\u2029]")
 
 
 def plain(text) -> str:
-    """Text with control characters removed (the text format prints everything else as is)."""
-    return _CONTROL_RE.sub("", str(text))
+    """User text on one line: line breaks and tabs become spaces; control characters and
+    bidirectional overrides (which could reorder what a reader sees) are removed."""
+    return _CONTROL_RE.sub("", _BREAK_RE.sub(" ", str(text)))
 
 
 # Unicode that prose and labels use, written so that pdflatex and xelatex both typeset it
@@ -49,6 +51,15 @@ def latex(text, cjk: bool = True) -> str:
         return ch if cjk else f"[U+{ord(ch):04X}]"
 
     return _LATEX_TEXT_RE.sub(one, plain(text))
+
+
+_BEYOND_LATIN1_RE = re.compile(r"[^\x00-\xff]")
+
+
+def beyond_latin1(document: str) -> str:
+    """A LaTeX document for pdflatex: any character beyond Latin-1 left in it (a label's ``ж``
+    inside ``\\text{…}``) shown as ``[U+0436]``, since pdflatex has no glyph for it."""
+    return _BEYOND_LATIN1_RE.sub(lambda m: f"[U+{ord(m.group()):04X}]", document)
 
 
 def markdown(text) -> str:
@@ -96,6 +107,13 @@ def math_label(text) -> str:
     close_subscript()
     close_text()
     return "".join(parts or [r"\text{}"]).rstrip()
+
+
+def csv_cell(text) -> str:
+    """A text cell of a CSV file that a spreadsheet will not read as a formula: a leading
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return is preceded by ``'``."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def display_width(text) -> int:

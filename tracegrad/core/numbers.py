@@ -124,6 +124,7 @@ def written(text: str) -> tuple:
     mantissa, _, exponent = text.partition("e")
     if not exponent:
         return text, ("−" + text[1:] if text.startswith("-") else text)
+    exponent = str(int(exponent))
     plain = mantissa if not mantissa.startswith("-") else "−" + mantissa[1:]
     powers = exponent.translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
     if mantissa.lstrip("-") == "1":  # 10⁻⁸, not 1×10⁻⁸
@@ -139,6 +140,15 @@ def half_unit(text: str) -> Decimal:
     return Decimal(5).scaleb(-places - 1 + int(exponent or 0))
 
 
+SCIENTIFIC = 16
+"""Numbers of 10¹⁶ or more, or below 10⁻¹⁶, are written ``1.5e+308`` rather than with every digit."""
+
+
 def _plain(d: Decimal) -> str:
+    if d and not -SCIENTIFIC < d.adjusted() < SCIENTIFIC:
+        if len(d.as_tuple().digits) > 17:
+            d = d.normalize()
+        mantissa, exponent = format(d, "E").split("E")
+        return f"{mantissa}e{int(exponent):+d}"
     text = format(d, "f")
     return "0" + text[2:] if text.startswith("-0") and Decimal(text) == 0 else text

@@ -49,6 +49,7 @@ class OpSpec:
     examples: tuple  # ((inputs, params), ...) inside the op's smooth domain
     params: tuple[str, ...] = ()
     domain: str = ""  # what the inputs must satisfy, for error messages
+    derivative_domain: str = ""  # the same for the local partials, when it differs
     fix: str = ""  # a hint shown when the domain is violated
     function: bool = False  # callable by name in expressions (tracegrad.parse)
 
@@ -212,7 +213,9 @@ _SPECS = [
            lambda sp, x, p: x[0] ** _sympy_number(sp, p[0]), nt.Power(param=True),
            (((1.5,), (2,)), ((0.7,), (-1,)), ((2.5,), (0.5,)), ((-1.2,), (3,))),
            params=("exponent",),
-           domain="a negative base needs an integer exponent, and zero a non-negative one"),
+           domain="a negative base needs an integer exponent, and zero a non-negative one",
+           derivative_domain="at a zero base the derivative p·x^(p−1) needs an exponent of at least 1 "
+                             "(x ** 0 is the constant 1: write 1 instead)"),
     OpSpec("vpow", 2, _vpow, lambda x, o, p: (x[1] * x[0] ** (x[1] - 1), o * log(x[0])),
            lambda sp, x, p: x[0] ** x[1], nt.Power(param=False), (((1.7, 0.6), ()), ((0.4, -1.3), ())),
            domain="the base must be positive when the exponent is a Value",

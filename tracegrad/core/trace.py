@@ -94,7 +94,7 @@ class Trace:
     """
 
     __slots__ = ("_values", "_data", "_grad", "_label", "_role", "_log", "_nodes", "_steps",
-                 "_roots", "_by_id", "_by_label", "_unnamed")
+                 "_roots", "_by_id", "_by_label", "_unnamed", "_repeats")
 
     def __init__(self, values, step_log=()):
         values = _closure(list(values) + [entry[0] for entry in step_log])
@@ -158,11 +158,15 @@ class Trace:
 
     @property
     def labels(self) -> dict:
-        """``{label: index}`` for every labelled node (the first one, if a label repeats)."""
+        """``{label: index}`` for every labelled node (the first one, if a label repeats;
+        :meth:`index` refuses a repeated label)."""
         if self._by_label is None:
             labels: dict = {}
+            self._repeats = set()
             for i, label in enumerate(self._label):
                 if label is not None:
+                    if label in labels:
+                        self._repeats.add(label)
                     labels.setdefault(label, i)
             self._by_label = labels
         return self._by_label
@@ -210,6 +214,10 @@ class Trace:
                 return key
             raise InputError(f"node index {key} out of range (the trace has {len(self)} nodes)")
         if key in self.labels:
+            if key in self._repeats:
+                repeats = [i for i, label in enumerate(self._label) if label == key]
+                raise InputError(f"the label {key!r} names {len(repeats)} nodes (indices "
+                                 f"{', '.join(map(str, repeats[:5]))}); give a node index or the Value instead")
             return self.labels[key]
         known = ", ".join(sorted(map(str, self.labels))[:20])
         raise InputError(f"no node labelled {key!r} in this trace (labels: {known or 'none'})")

@@ -63,7 +63,7 @@ def _domain_error(spec, inputs, params, exc, what="") -> DomainError:
     if isinstance(exc, OverflowError) or "overflow" in str(exc) or "range" in str(exc):
         reason, fix = "the result overflows a 64-bit float", spec.fix or OVERFLOW_FIX
     else:
-        reason, fix = spec.domain or str(exc), spec.fix
+        reason, fix = (what and spec.derivative_domain) or spec.domain or str(exc), spec.fix
     return DomainError(what + spec.name, operands, reason, fix)
 
 

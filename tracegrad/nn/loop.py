@@ -160,7 +160,7 @@ class _CompiledSteps:
         n = len(xs)
         with record() as rec:
             x_leaves = [inputs(x, None if n == 1 else s) for s, x in enumerate(xs)]
-            y_leaves = [self.loss._targets(y, None if n == 1 else s) for s, y in enumerate(ys)]
+            y_leaves = [self.loss.targets(y, None if n == 1 else s) for s, y in enumerate(ys)]
             data_loss = self.loss(self.model.batch(x_leaves), y_leaves)
             objective = objective_of(data_loss)
             self.optimizer.zero_grad()
@@ -232,7 +232,7 @@ def fit(model, data, loss="mse", optimizer="sgd", epochs: int = 1, batch_size: i
             raise InputError(f"compiled=True needs a fixed graph: {reason}", key="compiled")
         for s, (x, t) in enumerate(zip(X, y)):  # checked once here: the compiled steps take plain numbers
             inputs(x, s)
-            loss._targets(t if isinstance(t, (list, tuple)) else [t], s)
+            loss.targets(t if isinstance(t, (list, tuple)) else [t], s)
         X, y = _rows(X), _rows(y)
         steps = _CompiledSteps(model, loss, optimizer)
 

@@ -187,12 +187,13 @@ class Loss:
         losses = []
         for s, (p, y) in enumerate(zip(preds, ys)):
             sample = None if n == 1 else s
-            losses.append(self.per_sample(p, self._targets(y, sample)))
+            losses.append(self.per_sample(p, self.targets(y, sample)))
             if n > 1:
                 mark(losses[-1], "loss", sample=s)
         return mark(losses[0] if n == 1 else _sum_nodes(losses) / n, "loss")
 
-    def _targets(self, y: list, sample) -> list:
+    def targets(self, y: list, sample=None) -> list:
+        """The targets of one sample as leaves tagged ``y[k]``, each checked by the loss's target rule."""
         out = []
         for k, t in enumerate(y):
             if isinstance(t, Value):

@@ -8,15 +8,15 @@ one :class:`~tracegrad.core.errors.InputError` naming the file, the key path
 
 from __future__ import annotations
 
-import json
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from ..core.files import read_document
+from ..core.limits import check
 from ..nn.activations import ACTIVATIONS
 from ..nn.losses import LOSSES
 from ..nn.optim import OPTIMIZERS
@@ -221,37 +221,9 @@ def _shape(value) -> str:
 
 
 def read_file(path: Path) -> dict:
-    """The table of a TOML (or ``.json``) file, or one clear InputError naming the file."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a problem file (.toml or .json)", file=str(path)) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)) from None
-    if not text.strip():
-        raise InputError("the file is empty; see the README for the problem file format", file=str(path))
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text, parse_constant=float)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                             file=str(path)) from None
-        except RecursionError:
-            raise InputError("lists nested too deeply; weights are at most matrices", file=str(path)) from None
-    else:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"invalid TOML: {exc}", file=str(path)) from None
-        except RecursionError:
-            raise InputError("lists nested too deeply; weights are at most matrices", file=str(path)) from None
-    if not isinstance(data, dict):
-        raise InputError("expected a table (an object) at the top level", file=str(path))
-    return data
+    """The table of a TOML (or ``.json``) file, read and parsed within the limits
+    (:mod:`tracegrad.core.files`), or one clear InputError naming the file."""
+    return read_document(path)
 
 
 TOP_KEYS = ("title", "layout", "mode", "layers", "data", "loss", "optimizer", "render", "variants", "training")
@@ -264,6 +236,9 @@ BATCHNORM_KEYS = ("gamma", "beta", "running_mean", "running_var", "momentum", "e
 LOSS_KEYS = ("name", "l1", "l2", "penalize_biases")
 COMMON_OPTIMIZER_KEYS = ("clip_norm", "clip_value", "steps")
 MAX_STEPS = 100
+TRAINING_KEYS = ("dataset", "samples", "noise", "seed", "epochs", "batch_size", "test_split", "scale",
+                 "target_columns", "l1", "l2", "clip_norm", "clip_value")
+"""The keys of a ``[training]`` table (read by :mod:`tracegrad.workflows.train`)."""
 
 
 def load_problem(path) -> Problem:
@@ -295,11 +270,14 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     if "y" not in d:
         r.fail("data.y", "missing: the target (a number, a list, or one per sample for a batch)")
     xs, batch = _samples(r, d["x"], "data.x")
+    check("samples", len(xs), file=source, key="data.x")
     n_in = len(xs[0])
+    check("units", n_in, file=source, key="data.x")
 
     layers_raw = data.get("layers")
     if not isinstance(layers_raw, list) or not layers_raw:
         r.fail("layers", "missing or empty: give one [[layers]] table per layer (weights, bias, activation)")
+    check("layers", len(layers_raw), file=source, key="layers")
     layers = []
     for k, raw in enumerate(layers_raw):
         key = f"layers[{k}]"
@@ -310,6 +288,9 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
         for needed in ("weights", "bias", "activation"):
             if needed not in raw:
                 r.fail(f"{key}.{needed}", "missing")
+        w = raw["weights"]
+        for side in (w, w[0] if isinstance(w, list) and w else ()):
+            check("units", len(side) if isinstance(side, list) else 0, file=source, key=f"{key}.weights")
         layer = _layer(r, raw, key, layout, n_in)
         layer = replace(layer, **_layer_extras(r, raw, key, _units(layer, layout), len(xs)))
         layers.append(layer)
@@ -344,6 +325,8 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     scale, scale_stats = _scaling(r, d, len(xs[0]))
 
     render = _render(r, data.get("render", {}))
+    if "training" in data:
+        r.known_keys(r.table(data["training"], "training"), "training", TRAINING_KEYS)
     extra = tuple(sorted((k, data[k]) for k in ("variants", "training") if k in data))
     return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, settings, render, extra, mode,
                    penalties, penalize_biases, clip_norm, clip_value, training, scale, scale_stats)

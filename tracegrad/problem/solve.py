@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 from ..core.nested import flatten, map_nested
 from ..core.roles import Role, tag
 from ..core.trace import Trace, record
@@ -146,8 +146,10 @@ def _as_tuples(nested):
 
 
 def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
-    """Build and run the problem's network as one graph, every iteration; name every printed quantity."""
-    return _Solver(problem, optimizer_factory).run()
+    """Build and run the problem's network as one graph, every iteration; name every printed quantity.
+    Errors name the problem file and its keys (``data.y`` for the loss's targets)."""
+    with in_file(problem.source, keys=(("targets", "data.y"),)):
+        return _Solver(problem, optimizer_factory).run()
 
 
 class _Solver:
@@ -226,8 +228,7 @@ class _Solver:
 
         p = self.problem
         xs = self.inputs()
-        ys = [[tag(Value(v), Role("y", None, (k,), self.sample_label(s))) for k, v in enumerate(y)]
-              for s, y in enumerate(p.y)]
+        ys = [self.loss_fn.targets(list(y), self.sample_label(s)) for s, y in enumerate(p.y)]
         params = {}
         self.norms, self.dropouts = {}, {}
         for k, (layer, spec) in enumerate(zip(self.layers, p.layers), start=1):

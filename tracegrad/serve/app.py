@@ -22,7 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .worker import Pool, Reply, error_reply
+from .replies import Reply, error_reply
+from .worker import Pool
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_BODY = 256 * 1024

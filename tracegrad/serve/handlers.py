@@ -2,7 +2,7 @@
 :mod:`tracegrad.serve.api`, and render the reply (JSON, text, a zip, or HTML through
 :mod:`tracegrad.serve.views`).
 
-Every outcome is a :class:`~tracegrad.serve.worker.Reply`: bad input is a 400 with the
+Every outcome is a :class:`~tracegrad.serve.replies.Reply`: bad input is a 400 with the
 command's one-line message as ``{"error": …}``; running out of memory a 413; a bug a 500
 saying so in one line. Never a traceback.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from . import api, views
-from .worker import Reply, error_reply
+from .replies import Reply, error_reply
 
 BODY_KEYS = {
     "derive": ("problem", "options"),

@@ -17,31 +17,12 @@ import socket
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+
+from .replies import Reply, error_reply
 
 READY = "ready"  # a worker's first message: warmed up, its time limits apply from now on
 START_LIMIT = 120.0  # seconds a new worker may take to start and warm up
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response, rendered in the worker: status, media type, body and extra headers;
-    ``restart`` asks for a fresh worker (after running out of memory)."""
-
-    status: int
-    media_type: str
-    body: bytes
-    headers: dict = field(default_factory=dict)
-    restart: bool = False
-
-
-def error_reply(status: int, message: str, restart: bool = False) -> Reply:
-    """``{"error": message}`` with ``status``."""
-    import json
-
-    body = json.dumps({"error": message}, ensure_ascii=False).encode("utf-8", "backslashreplace")
-    return Reply(status, "application/json", body + b"\n", restart=restart)
 
 
 def _worker_main(conn, memory_bytes: int, time_limit: float) -> None:

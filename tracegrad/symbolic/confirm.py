@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import sympy as sp
 
+from ..core.limits import check
 from ..core.ops import OPS
 from .convert import SymbolicGraph, as_expr, derivative, latex, numeric_value, text, too_deep
 from .names import symbol_latex
@@ -149,6 +150,8 @@ class Confirmer:
     """Builds the items of one report over one :class:`SymbolicGraph`."""
 
     def __init__(self, graph: SymbolicGraph, expand: bool, rel_tol: float, abs_tol: float):
+        if expand:  # written over the leaves alone, nested piecewise forms multiply out
+            check("symbolic_kinks", graph.kinks)
         self.graph, self.expand = graph, expand
         self.rel_tol, self.abs_tol = rel_tol, abs_tol
         self.partials: dict = {}

@@ -22,6 +22,7 @@ from numbers import Real
 import sympy as sp
 
 from ..core.errors import InputError
+from ..core.limits import check
 from ..core.ops import OPS
 from ..core.trace import Trace, trace
 from ..core.value import Value, apply, const
@@ -32,6 +33,19 @@ PRECISION = 30
 
 INLINE_DEPTH = 4
 """An unlabelled node nested this deep gets a symbol of its own (SymPy recurses once per level)."""
+
+
+_KINKS = (sp.Piecewise, sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign)
+
+
+def _kinked(rec, _cache={}) -> bool:
+    """Whether node ``rec``'s op is piecewise (relu, abs, max …): SymPy's work on an expression
+    grows fast with how many of them are nested."""
+    key = (rec.op, rec.params, len(rec.inputs))
+    if key not in _cache:
+        xs = [sp.Symbol(f"k{n}", real=True) for n in range(len(rec.inputs))]
+        _cache[key] = sp.sympify(OPS[rec.op].sympy(sp, xs, rec.params)).has(*_KINKS)
+    return _cache[key]
 
 
 def number(x: float):
@@ -92,11 +106,14 @@ class SymbolicGraph:
         self.symbol: dict = {}
         self.expr: dict = {}
         self.definition: dict = {}
+        check("symbolic_nodes", len(self.below))
         namer = Namer()
         depth = {}  # nesting depth of each node's expr
+        kinks = {}  # kinked ops nested down to each node, through every intermediate
         for i in self.below:
             rec = nodes[i]
             depth[i] = 0
+            kinks[i] = max((kinks[j] for j in rec.inputs), default=0) + (not rec.is_leaf and _kinked(rec))
             if rec.is_const:
                 self.expr[i] = number(rec.data)
                 continue
@@ -111,6 +128,7 @@ class SymbolicGraph:
                 depth[i] = 0
             else:
                 self.expr[i] = form
+        self.kinks = max(kinks.values(), default=0)
 
     # --- forms -----------------------------------------------------------------------
     def full(self, i: int):

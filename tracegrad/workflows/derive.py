@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 from ..problem.schema import FORMATS, Problem, load_problem
 from ..core.trace import Trace
 from ..render.environment import Catalog, render
@@ -85,7 +85,8 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     if symbolic:
         from ..symbolic.closed import closed_forms
 
-        closed = closed_forms(worked)
+        with in_file(worked.problem.source):
+            closed = closed_forms(worked)
     if isinstance(problem, Trace) or view == "node":
         if as_printed is not None:
             raise InputError("--as-printed pins numbers into the layer view of a problem file; drop --view node")
@@ -122,7 +123,8 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     if verify:
         from ..symbolic.quantities import verification_rows
 
-        rows = verification_rows(worked)
+        with in_file(worked.problem.source):
+            rows = verification_rows(worked)
         ok = all(row.agree for row in rows)
         model = replace(model, confirmations=tuple(
             Confirmation(r.name, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree)

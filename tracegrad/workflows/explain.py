@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 from ..core.notation import label_key
 from ..expressions.parse import OUTPUT_NAME, parse
 from ..expressions.program import Program
@@ -63,7 +63,8 @@ def _explain(text, at, wrt, format, lang, decimals, verify, template_dir, fragme
         from ..symbolic import verify as confirm
         from ..render.verify_report import render_verification, view
 
-        report = confirm(t, wrt=[leaves[n] for n in wrt], expand=True)
+        with in_file("expression"):
+            report = confirm(t, wrt=[leaves[n] for n in wrt], expand=True)
         if format == "json":
             model.extra["verify"] = report.to_dict()
         elif format == "latex":

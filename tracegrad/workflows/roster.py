@@ -79,19 +79,15 @@ def variant_of(student_id: str, count: int, seed: str) -> int:
     return 1 + int.from_bytes(digest[:8], "big") % count
 
 
-def write_assignment(students, stems: list, directory, seed: str) -> Path:
-    """Write ``assignment.csv`` (id, name, variant, problem, key) into the variants directory."""
-    from ..core.files import write_output
-
+def assignment_csv(students, stems: list, seed: str) -> str:
+    """The text of ``assignment.csv`` (id, name, variant, problem, key), written with the variants."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for s in students:
         stem = stems[variant_of(s.id, len(stems), seed) - 1]
         writer.writerow((s.id, s.name, stem, f"{stem}.toml", f"{stem}.key.toml"))
-    path = Path(directory) / ASSIGNMENT
-    write_output(buffer.getvalue(), str(path))
-    return path
+    return buffer.getvalue()
 
 
 def student_problem(problem, student_id: str, assignment=None) -> Path:

@@ -25,12 +25,12 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import InputError
-from ..problem.schema import Problem, is_finite_number, load_problem
+from ..core.errors import InputError, in_file
+from ..core.files import read_text, resolve_inside
+from ..core.limits import check
+from ..problem.schema import TRAINING_KEYS, Problem, is_finite_number, load_problem
 
 GENERATED = ("xor", "moons", "spirals", "linear")
-KEYS = ("dataset", "samples", "noise", "seed", "epochs", "batch_size", "test_split", "scale", "target_columns",
-        "l1", "l2", "clip_norm", "clip_value")
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ def training_spec(problem: Problem) -> TrainingSpec:
         raise InputError(message, file=source, key=f"training.{key}")
 
     for key in raw:
-        if key not in KEYS:
-            fail(key, f"unknown key; expected one of {', '.join(KEYS)}")
+        if key not in TRAINING_KEYS:
+            fail(key, f"unknown key; expected one of {', '.join(TRAINING_KEYS)}")
     if "dataset" not in raw or not isinstance(raw["dataset"], str):
         fail("dataset", f"give one of {', '.join(GENERATED)} or the path of a CSV file")
     values = {"dataset": raw["dataset"]}
@@ -74,6 +74,7 @@ def training_spec(problem: Problem) -> TrainingSpec:
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 fail(key, f"expected a whole number from {low} to {high}, got {v!r}")
             values[key] = v
+    check("dataset_rows", values.get("samples", 0), file=source, key="training.samples")
     for key, low, high in (("noise", 0, 100), ("test_split", 0, 0.9), ("l1", 0, 1e6), ("l2", 0, 1e6),
                            ("clip_norm", 1e-12, 1e12), ("clip_value", 1e-12, 1e12)):
         if key in raw:
@@ -88,16 +89,27 @@ def training_spec(problem: Problem) -> TrainingSpec:
     return TrainingSpec(**values)
 
 
-def load_dataset(problem: Problem, spec: TrainingSpec):
+def dataset_path(problem: Problem, spec: TrainingSpec, data_dirs=()) -> Path | None:
+    """Where a CSV dataset is (None for a generated one): inside the problem's folder, or inside
+    one of ``data_dirs`` (``--data-dir``), after following symbolic links; refused otherwise."""
+    if spec.dataset in GENERATED:
+        return None
+    return resolve_inside(spec.dataset, Path(problem.source).parent, allowed=data_dirs, file=problem.source,
+                          key="training.dataset", flag="--data-dir DIR")
+
+
+def load_dataset(problem: Problem, spec: TrainingSpec, data_dirs=()):
     """``(X, targets)`` with targets shaped for the problem's loss (one list per sample)."""
     from ..nn import data as nn_data
 
-    if spec.dataset in GENERATED:
+    path = dataset_path(problem, spec, data_dirs)
+    if path is None:
         make = getattr(nn_data, spec.dataset)
         X, y = make(spec.samples, noise=spec.noise, seed=spec.seed)
         targets = [[float(v)] for v in y]
     else:
-        X, targets = _read_csv(Path(problem.source).parent / spec.dataset, spec.target_columns, problem.source)
+        shown = str(Path(problem.source).parent / spec.dataset)
+        X, targets = _read_csv(path, shown, spec.target_columns, problem.source)
     n_in, n_out = problem.sizes[0], problem.sizes[-1]
     if len(X[0]) != n_in:
         raise InputError(f"the dataset has {len(X[0])} features but the network takes {n_in} inputs",
@@ -107,20 +119,21 @@ def load_dataset(problem: Problem, spec: TrainingSpec):
     return X, _shape_targets(targets, LOSSES[problem.loss], n_out, problem.source)
 
 
-def _read_csv(path: Path, target_columns: int, source: str):
+def _read_csv(path: Path, shown: str, target_columns: int, source: str):
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the dataset {path}: {exc}", file=source, key="training.dataset") from None
+        text = read_text(path, bytes_limit="dataset_bytes")
+    except InputError as exc:  # named as the problem names it, under the key that names it
+        raise InputError(f"{shown}: {exc.message}", file=source, key="training.dataset") from None
     rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
     if rows and not _numeric(rows[0]):
         rows = rows[1:]  # a header
+    check("dataset_rows", len(rows), file=source, key="training.dataset")
     if len(rows) < 2:
-        raise InputError(f"{path}: expected at least two rows of numbers", file=source, key="training.dataset")
+        raise InputError(f"{shown}: expected at least two rows of numbers", file=source, key="training.dataset")
     X, y = [], []
     for n, row in enumerate(rows, start=1):
         if not _numeric(row) or len(row) != len(rows[0]) or len(row) <= target_columns:
-            raise InputError(f"{path}: row {n} is not {len(rows[0])} numbers", file=source, key="training.dataset")
+            raise InputError(f"{shown}: row {n} is not {len(rows[0])} numbers", file=source, key="training.dataset")
         numbers = [float(c) for c in row]
         X.append(numbers[:-target_columns])
         y.append(numbers[-target_columns:])
@@ -136,6 +149,9 @@ def _numeric(row) -> bool:
 
 def _shape_targets(targets, loss, n_out: int, source: str):
     """Class labels become what the loss takes (its ``labels``): one-hot rows, or ±1."""
+    if loss.labels == "one_hot" and n_out < 2:
+        raise InputError(f"{loss.name} needs one output unit per class (at least 2 output units); the network has "
+                         f"{n_out}", file=source, key="loss")
     if loss.labels == "one_hot" and n_out > 1 and all(len(t) == 1 for t in targets):
         if any(t[0] != int(t[0]) for t in targets):
             raise InputError("class labels must be whole numbers 0, 1, 2 …", file=source, key="training.dataset")
@@ -164,25 +180,35 @@ class Result:
 
 
 def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: int | None = None,
-        compiled: bool | None = None) -> tuple:
+        compiled: bool | None = None, data_dirs=()) -> tuple:
     """Train the problem's network; returns ``(Result, problem at iteration trace_step or None)``.
 
     The steps run through compiled replay (``fit(compiled=True)``) whenever the network's
     graph is fixed (:func:`tracegrad.nn.loop.fixed_graph`); ``compiled=False`` runs them
-    on the engine, ``True`` requires compiled replay. The numbers are the same either way."""
+    on the engine, ``True`` requires compiled replay. The numbers are the same either way.
+    A CSV dataset is read from inside the problem's folder or one of ``data_dirs``; errors
+    name the problem file."""
+    problem = load_problem(path)
+    with in_file(problem.source):
+        return _run(problem, epochs, progress, trace_step, compiled, data_dirs)
+
+
+def _run(problem, epochs, progress, trace_step, compiled, data_dirs) -> tuple:
     from ..nn import MLP, Dense
     from ..nn.data import MinMaxScaler, StandardScaler, train_test_split
     from ..nn.losses import LOSSES
     from ..nn.optim import OPTIMIZERS
     from ..nn.loop import evaluate, fit, fixed_graph
 
-    problem = load_problem(path)
     spec = training_spec(problem)
-    X, y = load_dataset(problem, spec)
+    X, y = load_dataset(problem, spec, data_dirs)
     if spec.test_split > 0:
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=spec.test_split, seed=spec.seed)
     else:
         X_train, y_train, X_test, y_test = X, y, None, None
+    key, epochs = ("training.epochs", spec.epochs) if epochs is None else ("--epochs", epochs)
+    check("iterations", epochs * -(-len(X_train) // (spec.batch_size or len(X_train))), file=problem.source,
+          key=key)
     if spec.scale != "none":
         scaler = (StandardScaler() if spec.scale == "zscore" else MinMaxScaler()).fit(X_train)
         X_train = scaler.transform(X_train)
@@ -204,7 +230,7 @@ def run(path, *, epochs: int | None = None, progress: bool = True, trace_step: i
                                     [b.data for b in layer.bias_values]) for layer in layers]
             snapshot["batch"] = ([X_train[i] for i in batch], [y_train[i] for i in batch])
 
-    history = fit(model, (X_train, y_train), loss, optimizer, epochs or spec.epochs, spec.batch_size,
+    history = fit(model, (X_train, y_train), loss, optimizer, epochs, spec.batch_size,
                   test=(X_test, y_test) if X_test else None, seed=spec.seed, l1=spec.l1, l2=spec.l2,
                   clip_value=spec.clip_value, clip_norm=spec.clip_norm, progress=progress,
                   callback=watch if trace_step is not None else None, compiled=compiled)

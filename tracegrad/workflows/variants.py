@@ -21,10 +21,13 @@ import csv
 import io
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import InputError
+from ..core.escape import csv_cell
+from ..core.files import OutputSet
 from ..problem.schema import Problem, read_file, is_finite_number, parse_problem
 from .derive import number_format
 from ..compile.runtime import compile_trace
@@ -38,6 +41,8 @@ EXCLUSIONS = {
     "saturated": "a sigmoid or tanh output that rounds to its limit (0, 1 or ±1)",
 }
 MAX_TRIES = 1000
+MAX_MAGNITUDE = 1_000_000
+"""The largest number a range may draw: homework numbers, far from overflowing a float."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ def _spec(problem: Problem, source: str) -> tuple:
         low, high, decimals = entry["low"], entry["high"], entry.get("decimals", 1)
         if not all(is_finite_number(v) for v in (low, high)) or low >= high:
             raise InputError("low and high must be numbers with low < high", file=source, key=key)
+        if max(abs(low), abs(high)) > MAX_MAGNITUDE:
+            raise InputError(f"low and high must lie within ±{MAX_MAGNITUDE:,}, so that no variant overflows",
+                             file=source, key=key)
         if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
             raise InputError("decimals must be a whole number from 0 to 6", file=source, key=f"{key}.decimals")
         ranges[name] = Range(float(low), float(high), decimals)
@@ -197,40 +205,47 @@ def _as_written(layer) -> list:
 
 
 def variant_stems(problem_name: str, count: int) -> list:
-    """The file stems of ``count`` variants: ``NAME-001`` … (wider when there are more than 999)."""
+    """The file stems of ``count`` variants: ``NAME-001`` … (wider when there are more than 999),
+    the name made safe for file names (:func:`file_stem`)."""
+    name = file_stem(problem_name)
     width = max(3, len(str(count)))
-    return [f"{problem_name}-{number:0{width}d}" for number in range(1, count + 1)]
+    return [f"{name}-{number:0{width}d}" for number in range(1, count + 1)]
 
 
-def write(variants: list, directory, *, problem_name: str = "variant") -> list:
-    """Write each variant's problem file and answer key, plus ``key.csv`` and ``key.json``; returns the paths."""
+def write(variants: list, directory, *, problem_name: str = "variant", inputs=(), extra=()) -> list:
+    """Write each variant's problem file and answer key, plus ``key.csv``, ``key.json`` and the
+    ``extra`` files (``(name, text or bytes)``: a question bank, a roster's assignment), as one set
+    (:class:`~tracegrad.core.files.OutputSet`: into an empty folder or over the set an earlier run
+    wrote there, whole or not at all; never into the folder of an ``inputs`` file); returns the paths."""
     import tomli_w
 
-    from ..core.files import write_output
+    rows, combined = [], {}
+    with OutputSet(directory, "variants", inputs=inputs) as out:
+        for v, stem in zip(variants, variant_stems(problem_name, len(variants))):
+            out.write(f"{stem}.toml", tomli_w.dumps(v.data))
+            answers = {key: _plain(value) for key, value in v.key.items()}
+            out.write(f"{stem}.key.toml", f"# answer key of {stem}.toml: check a student's answers with\n"
+                                          f"#   tracegrad check {stem}.toml ANSWERS.toml\n"
+                                          + tomli_w.dumps({"answers": answers}))
+            combined[stem] = answers
+            for quantity, value in answers.items():
+                for position, x in _cells(value):
+                    rows.append((csv_cell(stem), csv_cell(quantity), position, repr(x)))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("variant", "quantity", "position", "value"))
+        writer.writerows(rows)
+        out.write("key.csv", buffer.getvalue())
+        out.write("key.json", json.dumps(combined, ensure_ascii=False, indent=1) + "\n")
+        for name, content in extra:
+            out.write(name, content)
+        return out.commit()
 
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written, rows, combined = [], [], {}
-    for v, stem in zip(variants, variant_stems(problem_name, len(variants))):
-        problem_path = directory / f"{stem}.toml"
-        key_path = directory / f"{stem}.key.toml"
-        write_output(tomli_w.dumps(v.data), str(problem_path))
-        answers = {name: _plain(value) for name, value in v.key.items()}
-        write_output(f"# answer key of {stem}.toml: check a student's answers with\n"
-                     f"#   tracegrad check {stem}.toml ANSWERS.toml\n" + tomli_w.dumps({"answers": answers}),
-                     str(key_path))
-        written += [problem_path, key_path]
-        combined[stem] = answers
-        for name, value in answers.items():
-            for position, x in _cells(value):
-                rows.append((stem, name, position, repr(x)))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("variant", "quantity", "position", "value"))
-    writer.writerows(rows)
-    write_output(buffer.getvalue(), str(directory / "key.csv"))
-    write_output(json.dumps(combined, ensure_ascii=False, indent=1) + "\n", str(directory / "key.json"))
-    return written + [directory / "key.csv", directory / "key.json"]
+
+def file_stem(name: str) -> str:
+    """A problem's name made safe for file names, TOML comments and CSV cells: letters, digits,
+    ``_``, ``.`` and ``-`` only, not starting with ``.`` or ``-``."""
+    return re.sub(r"[^\w.-]+", "_", name).lstrip(".-") or "variant"
 
 
 def _plain(value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.errors import InputError
+from ..core.errors import InputError, in_file
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,17 @@ def verify(problem=None, *, expr: str | None = None, at=None, intermediates: boo
     if expr is not None:
         from ..expressions.parse import parse
 
-        return Verification(confirm(parse(expr, at or {}, key=key), intermediates=intermediates, expand=expand))
+        root = parse(expr, at or {}, key=key)
+        with in_file(key):
+            return Verification(confirm(root, intermediates=intermediates, expand=expand))
     from ..checker.load import is_program
 
     if is_program(problem):
         from ..expressions.program import read_program
 
-        return Verification(confirm(read_program(problem).output, intermediates=intermediates, expand=expand))
+        root = read_program(problem).output
+        with in_file(str(problem)):
+            return Verification(confirm(root, intermediates=intermediates, expand=expand))
     if intermediates:
         raise InputError("--intermediates goes with --expr or a program (.py); for a problem file every printed "
                          "quantity (δ, ∂L/∂a, ∂L/∂W …) is confirmed already")
@@ -54,4 +58,6 @@ def verify(problem=None, *, expr: str | None = None, at=None, intermediates: boo
 
     if not isinstance(problem, Problem):
         problem = load_problem(problem)
-    return Verification(confirm(solve(problem), expand=expand), problem.render.lang)
+    worked = solve(problem)
+    with in_file(problem.source):
+        return Verification(confirm(worked, expand=expand), problem.render.lang)
