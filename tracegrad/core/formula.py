@@ -149,10 +149,9 @@ class Sym(Formula):
     def _cell(self, ex, pos):
         if self.ref in ex.parts:
             return ex.cell(ex.parts[self.ref], pos)
-        value = ex.env[self.ref]
-        if isinstance(value, (int, float)) or _np().ndim(value) == 0:
-            return ex.number(self.ref, float(value))
-        value = _np().asarray(value, dtype=float)
+        value = ex.value(self.ref)
+        if isinstance(value, float):
+            return ex.number(self.ref, value)
         index = tuple(0 if n == 1 else p for p, n in zip(pos[len(pos) - value.ndim:], value.shape)) if pos else \
             (0,) * value.ndim
         return ex.number(self.ref, float(value[index]))
@@ -721,7 +720,16 @@ class Expander:
     def __init__(self, env, axes: Axes, number):
         self.env, self.axes, self.number = env, axes, number
         self._shapes: dict = {}
+        self._values: dict = {}
         self.parts: dict = {}  # ref -> formula, for Where's named parts
+
+    def value(self, ref: str):
+        """The value ``ref`` stands for: a float, or an array (converted once)."""
+        if ref not in self._values:
+            value = self.env[ref]
+            array = _np().asarray(value, dtype=float)
+            self._values[ref] = float(value) if array.ndim == 0 else array
+        return self._values[ref]
 
     def shape(self, f: Formula) -> tuple:
         if id(f) not in self._shapes:
@@ -755,37 +763,4 @@ def _apply(op, *args, params=()):
     return Apply(op, tuple(args), tuple(params))
 
 
-
-
-
-
 _CELL_OPS = {"+": "add", "-": "sub", "*": "mul", "odot": "mul"}
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

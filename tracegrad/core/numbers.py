@@ -14,6 +14,7 @@ with ``≈``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 import math
 from decimal import ROUND_HALF_UP, Context, Decimal
 
@@ -62,25 +63,23 @@ class NumberFormat:
 
     def round(self, x: float) -> float:
         """The rounded value as a float: what a person carries to the next step."""
-        return float(self.round_decimal(x)) if math.isfinite(x) else x
+        return self.printed(x).value
 
     def is_exact(self, x: float) -> bool:
         """True when the printed value equals ``x`` up to float noise."""
-        if not math.isfinite(x):
-            return True
-        d = self.round_decimal(x)
-        return abs(float(d) - x) <= NOISE * float(self._quantum(x))
+        return self.printed(x).exact
 
     def text(self, x: float) -> str:
         """The printed digits: short form when exact (``2.4``, ``2.0``), else rounded (``0.8808``);
         below 10⁻⁵ in scientific notation (``6.9e-7``)."""
+        return self.printed(x).text
+
+    def printed(self, x: float) -> "Printed":
+        """``x`` as printed: its text, the value carried, whether it is exact, and half a unit in
+        its last place (remembered: a derivation prints the same values many times)."""
         if not math.isfinite(x):
-            return repr(x)
-        if self.is_exact(x):
-            short = exact_text(float(self.round_decimal(x)))
-            return short if "." in short or "e" in short else short + ".0"
-        d = self.round_decimal(x)
-        return _scientific(d) if d != 0 and abs(d) < SCIENTIFIC_BELOW else _plain(d)
+            return Printed(x, repr(x), True, 0.0)
+        return _printed(self, float(x))
 
     def describe(self, catalog) -> str:
         """The precision in words, from a message catalog: "4 decimals", "1 decimal", "3 significant figures"."""
@@ -94,6 +93,28 @@ class NumberFormat:
     def relation(self, x: float) -> str:
         """``=`` for an exact value, ``≈`` for a rounded one."""
         return "=" if self.is_exact(x) else "≈"
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A value as printed: ``value`` is what a person carries to the next step; ``half`` is
+    half a unit in the last printed place (0 for an exact value)."""
+
+    value: float
+    text: str
+    exact: bool
+    half: float
+
+
+@lru_cache(maxsize=1 << 16)
+def _printed(fmt: NumberFormat, x: float) -> Printed:
+    d = fmt.round_decimal(x)
+    quantum = fmt.quantum(x)
+    if abs(float(d) - x) <= NOISE * float(quantum):
+        short = exact_text(float(d))
+        return Printed(float(d), short if "." in short or "e" in short else short + ".0", True, 0.0)
+    text = _scientific(d) if d != 0 and abs(d) < SCIENTIFIC_BELOW else _plain(d)
+    return Printed(float(d), text, False, float(quantum) / 2)
 
 
 def exact_text(x: float) -> str:

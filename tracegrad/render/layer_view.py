@@ -70,11 +70,8 @@ class LayerView:
 
     def shown(self, value: float) -> ar.Number:
         """A computed value as printed, and the interval it stands for."""
-        fmt = self.fmt
-        if fmt.is_exact(value):
-            return ar.Number(value, fmt.text(value), 0.0)
-        half = float(fmt.quantum(value)) / 2
-        return ar.Number(fmt.round(value), fmt.text(value), half)
+        p = self.fmt.printed(value)
+        return ar.Number(value if p.exact else p.value, p.text, p.half)
 
     # --- lines ------------------------------------------------------------------------
     def line(self, name: str, connector: str | None = None) -> Line:
