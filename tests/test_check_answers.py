@@ -42,12 +42,15 @@ def test_python_floats_count_with_their_shortest_form():
 
 
 def test_trailing_zero_changes_the_verdict(tmp_path):
-    # ∂L/∂a₁[0] = δ₂·W₂[0] = 0.047669 × 0.9 = 0.042902: 0.043 (three decimals) is correct,
-    # 0.0430 (four decimals) is not: at four decimals the value is 0.0429, one off in the last digit
+    # ∂L/∂a₁[0] = δ₂·W₂[0] = 0.047669 × 0.9 = 0.042902: 0.043 (three decimals) is right at its precision but
+    # the seed asks for four decimals (imprecise); 0.0430 (four decimals) is one off in the last digit of
+    # 0.0429 (three significant figures: accepted and marked); 0.04290 is correct
     r3 = check(SEED, write(tmp_path, '[answers]\n"dL/da1" = [0.043, 0.0048]\n'))
     r4 = check(SEED, write(tmp_path, '[answers]\n"dL/da1" = [0.0430, 0.0048]\n', "four.toml"))
-    assert (r3["dL/da1[0]"].verdict, r3["dL/da1[0]"].last_digit) == ("correct", False)
+    r5 = check(SEED, write(tmp_path, '[answers]\n"dL/da1" = [0.04290, 0.0048]\n', "five.toml"))
+    assert (r3["dL/da1[0]"].verdict, r3["dL/da1[0]"].last_digit) == ("imprecise", False)
     assert (r4["dL/da1[0]"].verdict, r4["dL/da1[0]"].last_digit) == ("correct", True)
+    assert (r5["dL/da1[0]"].verdict, r5["dL/da1[0]"].last_digit) == ("correct", False)
 
 
 def test_axes_of_length_one_may_be_left_out(seed):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -130,7 +131,7 @@ def parse_answers(data, source: str = "<answers>") -> Answers:
 
 
 def _key(name: str) -> str:
-    return f'answers."{name}"' if "/" in name or "." in name else f"answers.{name}"
+    return f'answers."{name}"' if any(c in name for c in "/.[@") else f"answers.{name}"
 
 
 MAX_DEPTH = 4
@@ -199,35 +200,79 @@ def _regular(nested) -> bool:
     return len(kinds) == 1 and all(_regular(item) for item in nested)
 
 
+_ELEMENT = re.compile(r"^(?P<name>.+?)(?P<index>(?:\[\d+\])+)$")
+
+
+def _element(key: str, quantities: dict, source: str):
+    """``(quantity name, index)`` of an element key such as ``z1[0]`` or ``dL/dW1[0][1]``, or None."""
+    m = _ELEMENT.match(key)
+    if m is None or m.group("name") not in quantities:
+        return None
+    name, index = m.group("name"), tuple(int(i) for i in re.findall(r"\d+", m.group("index")))
+    nodes = quantities[name]
+    for depth, i in enumerate(index):
+        if not isinstance(nodes, tuple):
+            raise InputError(f"{name} has {depth} ax{'i' if depth == 1 else 'e'}s, this key indexes {len(index)}",
+                             file=source, key=_key(key))
+        if i >= len(nodes):
+            raise InputError(f"index {i} out of range: axis {depth} of {name} has {len(nodes)} element"
+                             f"{'s' * (len(nodes) != 1)} (0 to {len(nodes) - 1})", file=source, key=_key(key))
+        nodes = nodes[i]
+    return name, index
+
+
 def bind(answers: Answers, subject) -> tuple:
-    """Every written number as an :class:`Answer`, in the subject's order of quantities."""
+    """Every written number as an :class:`Answer`, in the subject's order of quantities. A key
+    may name a quantity (``z1``) or one of its elements or rows (``"z1[0]"``, ``"dL/dW1[1]"``)."""
     quantities = subject.quantities
     valid = "; ".join(f"{name} ({describe_shape(shape_of(nodes))})" for name, nodes in quantities.items())
-    for name in answers.values:
-        if name not in quantities:
-            raise InputError(f"unknown quantity {name!r}; valid names: {valid}", file=answers.source, key=_key(name))
+    keyed: dict = {name: [] for name in quantities}  # quantity -> [(answers key, index)]
+    for key in answers.values:
+        if key in quantities:
+            keyed[key].append((key, ()))
+            continue
+        element = _element(key, quantities, answers.source)
+        if element is None:
+            raise InputError(f"unknown quantity {key!r}; valid names: {valid} (an element: name[i], e.g. z1[0])",
+                             file=answers.source, key=_key(key))
+        if element[0] in answers.transposed:
+            raise InputError(f"{element[0]} is answered element by element; give element keys in the problem's "
+                             "layout and remove it from [layout] transposed", file=answers.source, key=_key(key))
+        keyed[element[0]].append((key, element[1]))
     bound = []
     for name, nodes in quantities.items():
-        if name not in answers.values:
-            continue
-        written = answers.values[name]
-        key = _key(name)
-        if not _regular(written):
-            raise InputError("lists of different lengths or depths", file=answers.source, key=key)
-        shape = shape_of(nodes)
-        if name in answers.transposed:
-            if len(shape) != 2:
-                raise InputError(f"{name} is not a matrix ({describe_shape(shape)}); remove it from "
-                                 "[layout] transposed", file=answers.source, key="layout.transposed")
-            nodes = tuple(zip(*nodes))
-            shape = shape[::-1]
-        got = shape_of(written)
-        if _squeeze(got) != _squeeze(shape):
-            hint = ""
-            if len(shape) == 2 and got == shape[::-1] and name not in answers.transposed:
-                hint = f'; if it is written transposed, add [layout] transposed = ["{name}"]'
-            got_text = "a number" if not got else "×".join(map(str, got))
-            raise InputError(f"expected {describe_shape(shape)}, got {got_text}{hint}", file=answers.source, key=key)
-        for position, value, node in zip(_positions(written), flatten(written), flatten(nodes)):
-            bound.append(Answer(name, position, value, node))
+        written = {}  # element node -> (answers key, Answer), in the file's order
+        for key, index in keyed[name]:
+            for a in _bind_one(answers, name, key, index, nodes):
+                if a.node in written:
+                    raise InputError(f"{a.key} is answered twice, here and by {written[a.node][0]!r}",
+                                     file=answers.source, key=_key(key))
+                written[a.node] = (key, a)
+        bound += sorted((a for _, a in written.values()), key=lambda a: a.position)
     return tuple(bound)
+
+
+def _bind_one(answers: Answers, name: str, answer_key: str, index: tuple, nodes) -> list:
+    """The numbers written under one key: the quantity ``name``, or its element or row ``index``."""
+    for i in index:
+        nodes = nodes[i]
+    written = answers.values[answer_key]
+    key = _key(answer_key)
+    if not _regular(written):
+        raise InputError("lists of different lengths or depths", file=answers.source, key=key)
+    shape = shape_of(nodes)
+    if name in answers.transposed:
+        if len(shape) != 2:
+            raise InputError(f"{name} is not a matrix ({describe_shape(shape)}); remove it from "
+                             "[layout] transposed", file=answers.source, key="layout.transposed")
+        nodes = tuple(zip(*nodes))
+        shape = shape[::-1]
+    got = shape_of(written)
+    if _squeeze(got) != _squeeze(shape):
+        hint = ""
+        if len(shape) == 2 and got == shape[::-1] and name not in answers.transposed:
+            hint = f'; if it is written transposed, add [layout] transposed = ["{name}"]'
+        got_text = "a number" if not got else "×".join(map(str, got))
+        raise InputError(f"expected {describe_shape(shape)}, got {got_text}{hint}", file=answers.source, key=key)
+    return [Answer(name, index + position, value, node)
+            for position, value, node in zip(_positions(written), flatten(written), flatten(nodes))]

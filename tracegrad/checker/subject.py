@@ -40,12 +40,23 @@ class Subject:
     mutations: Callable[[], tuple] = _no_mutations
     lang: str = "en"
     precision: tuple = (4, None)  # the problem's display default: (decimals, sig_figs)
+    policy: object = None  # the problem's grading Policy (None: the default at its precision)
+    unprinted: frozenset = frozenset()  # names a derivation does not print (never carry-rounded)
 
     @cached_property
     def printed(self) -> frozenset:
         """Every computed node a quantity names (the values a derivation prints)."""
         nodes = self.trace.nodes
-        return frozenset(i for q in self.quantities.values() for i in flatten(q) if not nodes[i].is_leaf)
+        return frozenset(i for name, q in self.quantities.items() if name not in self.unprinted
+                         for i in flatten(q) if not nodes[i].is_leaf)
+
+    @cached_property
+    def grader(self):
+        """The :class:`~tracegrad.checker.verdicts.Grader` under the subject's own policy, kept
+        so that what is per problem is computed once for every answers file."""
+        from .verdicts import Grader
+
+        return Grader(self)
 
 
 def network_subject(problem, optimizer_factory=None) -> Subject:
@@ -56,11 +67,13 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
     from ..problem.formulas import formula, symbol
     from ..problem.solve import Worked, solve
     from .mutations import network_mutations
+    from .policy import parse_policy
 
     if isinstance(problem, (str, Path)):
         problem = load_problem(problem)
     worked = problem if isinstance(problem, Worked) else solve(problem, optimizer_factory=optimizer_factory)
     qs = worked.quantities
+    precision = (worked.problem.render.decimals, worked.problem.render.sig_figs)
     return Subject(
         title=worked.problem.title,
         source=worked.problem.source,
@@ -71,7 +84,8 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         formulas={name: _written(formula(worked, q)) for name, q in qs.items()},
         mutations=lambda: network_mutations(worked, optimizer_factory),
         lang=worked.problem.render.lang,
-        precision=(worked.problem.render.decimals, worked.problem.render.sig_figs),
+        precision=precision,
+        policy=parse_policy(dict(worked.problem.extra).get("grading"), worked.problem.source, precision),
     )
 
 

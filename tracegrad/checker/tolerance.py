@@ -99,35 +99,36 @@ def _distance(a: Decimal, b: Decimal) -> Decimal:
     return abs(_CONTEXT.subtract(a, b))
 
 
-def parse_tolerance(raw, source: str) -> Tolerance:
-    """The ``[tolerance]`` table of an answers file (absent: the written precision)."""
+def parse_tolerance(raw, source: str, key: str = "tolerance") -> Tolerance:
+    """The ``[tolerance]`` table of an answers file (absent: the written precision); ``key``
+    names the table in messages (``grading`` for a policy's comparison)."""
     if raw is None:
         return Tolerance()
     if not isinstance(raw, dict):
         raise InputError("expected a table: [tolerance] with decimals, sig_figs, absolute or relative",
-                         file=source, key="tolerance")
+                         file=source, key=key)
     allowed = ("absolute", "relative", "decimals", "sig_figs")
-    for key in raw:
-        if key not in allowed:
-            raise InputError(f"unknown key; expected one of {', '.join(allowed)}", file=source, key=f"tolerance.{key}")
+    for name in raw:
+        if name not in allowed:
+            raise InputError(f"unknown key; expected one of {', '.join(allowed)}", file=source, key=f"{key}.{name}")
     if not raw:
         raise InputError("empty: give decimals, sig_figs, absolute or relative (or leave the table out "
-                         "to judge each number at the precision it was written with)", file=source, key="tolerance")
+                         "to judge each number at the precision it was written with)", file=source, key=key)
     given = [k for k in allowed if k in raw]
     if len(given) > 1 and not set(given) <= {"absolute", "relative"}:
         raise InputError(f"give one of decimals, sig_figs, or absolute/relative; got {', '.join(given)}",
-                         file=source, key="tolerance")
+                         file=source, key=key)
     values = {}
-    for key in given:
-        v = raw[key]
-        if key in ("decimals", "sig_figs"):
-            low, high = (0, 15) if key == "decimals" else (1, 17)
+    for name in given:
+        v = raw[name]
+        if name in ("decimals", "sig_figs"):
+            low, high = (0, 15) if name == "decimals" else (1, 17)
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 raise InputError(f"expected a whole number from {low} to {high}, got {v!r}",
-                                 file=source, key=f"tolerance.{key}")
-            values[key] = v
+                                 file=source, key=f"{key}.{name}")
+            values[name] = v
         else:
             if not is_finite_number(v) or v < 0:
-                raise InputError(f"expected a number ≥ 0, got {v!r}", file=source, key=f"tolerance.{key}")
-            values[key] = float(v)
+                raise InputError(f"expected a number ≥ 0, got {v!r}", file=source, key=f"{key}.{name}")
+            values[name] = float(v)
     return Tolerance(**values)

@@ -1,40 +1,54 @@
-"""Verdicts: each written number judged the way a careful teacher would.
+"""Verdicts: each written number judged the way a demanding teacher would, under the
+teacher's :class:`~tracegrad.checker.policy.Policy`.
 
-In this order, at the precision the number was written with (or the
-``[tolerance]``):
+In this order:
 
-1. ``correct`` — equal to the correct value, or to the carry-rounded value
-   (every earlier printed value rounded to the same precision, as by hand);
-2. ``carried`` — equal to the value recomputed from the student's **own earlier
-   answers** (error carried forward: the graph replayed with them pinned);
-3. ``correct`` / ``carried`` with ``last_digit`` — one unit off in the last
-   written digit of either (the written-precision rule only);
-4. ``wrong`` — with the likely mistakes: the mutated computations
-   (:mod:`~tracegrad.checker.mutations`) that reproduce the number, alone or
-   fed the student's earlier answers.
+1. ``correct`` — equal to the correct value, or (if the policy allows) to the
+   carry-rounded value (every earlier printed value rounded to the same precision first);
+2. ``carried`` — equal to the value recomputed from the student's **own earlier answers**
+   (error carried forward: the graph replayed with them pinned); marked *degenerate* when
+   it follows from an earlier answer that is wrong and degenerate (0, ±1, a given number
+   copied), which the policy may credit less;
+3. ``correct`` / ``carried`` with ``last_digit`` — one unit off in the last written digit of
+   the correct or the carried value (never of a carry-rounded one: leniencies do not stack),
+   where the policy accepts it;
+4. ``imprecise`` — any of these, but written with fewer digits than the policy's minimum
+   (unless the digits left out are zeros);
+5. ``wrong`` — with the likely mistakes (:mod:`~tracegrad.checker.mutations`): a mutation is
+   named only when, replayed from the student's own answers, it reproduces the number at its
+   written precision; they are ranked by how many of the student's other wrong numbers they
+   also explain (and how few right ones they contradict); the first group of mutations that
+   give the same numbers is the likely mistake, the rest are "also consistent".
 
-A precise match always beats a last-digit one: it is the better explanation.
+A :class:`Grader` holds what is per problem (the carry-rounded replays, the prepared
+mutations), so a class is judged with one.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from decimal import Decimal
+from heapq import heapify, heappop, heappush
 
 from .answers import Answer, Answers, bind
-from .mutations import Mutation, rounding_mutations
+from .mutations import Mutation, rounding_mutations, slip_mutations
+from ..core.ops import OPS
 from ..core.replay import replay_floats
 from ..core.nested import flatten
-from .tolerance import decimals_written
+from .tolerance import Tolerance, decimals_written
 
-VERDICTS = ("correct", "carried", "wrong")
+VERDICTS = ("correct", "carried", "imprecise", "wrong")
 
 
 @dataclass(frozen=True)
 class Verdict:
     """The judgement of one written number. ``expected`` is the correct value,
     ``carried`` the value recomputed from the student's earlier answers (``None`` when
-    they leave an op's domain), ``mistakes`` the mutations explaining a wrong number."""
+    they leave an op's domain), ``mistakes`` the mutations explaining a wrong number, best
+    first, of which the first ``equivalent`` give the same numbers (the likely mistake);
+    ``degenerate`` the keys of the degenerate earlier answers a carried value follows from;
+    ``credit`` what the verdict earns under the policy."""
 
     answer: Answer
     verdict: str
@@ -43,10 +57,14 @@ class Verdict:
     last_digit: bool = False
     by_carry: bool = False
     mistakes: tuple = ()
+    equivalent: int = 0
+    degenerate: tuple = ()
+    credit: float = 1.0
 
     @property
     def ok(self) -> bool:
-        return self.verdict != "wrong"
+        """Full credit."""
+        return self.credit >= 1.0
 
 
 def student_pins(bound) -> dict:
@@ -57,72 +75,332 @@ def student_pins(bound) -> dict:
     return pins
 
 
-def judge(subject, answers: Answers) -> tuple:
+def judge(subject, answers: Answers, policy=None) -> tuple:
     """A :class:`Verdict` per written number, in the subject's order of quantities."""
-    bound = bind(answers, subject)
-    tol = answers.tolerance
-    trace = subject.trace
-    printed = subject.printed
-    carries: dict = {}
+    return Grader(subject, policy).judge(answers)
 
-    def carry(fmt):
-        if fmt not in carries:
-            carries[fmt] = replay_floats(trace, pins={i: fmt.round for i in printed})
-        return carries[fmt]
 
-    pins = student_pins(bound)
-    own = replay_floats(trace, pins=pins)
-    verdicts = []
-    for a in bound:
-        w = a.written
-        exact = trace.nodes[a.node].data
-        candidates = [exact, carry(tol.format_for(w))[a.node]]
+class Grader:
+    """Judges answers files against one subject under one policy (default: the subject's)."""
+
+    def __init__(self, subject, policy=None):
+        from .policy import policy_of
+
+        self.subject = subject
+        self.policy = policy or policy_of(subject)
+        self.trace = subject.trace
+        self.nodes = subject.trace.nodes
+        self._carries: dict = {}
+        self._prepared = None
+        self._rounding: dict = {}
+        self._consumers = None
+        self._given = None
+
+    # --- verdicts -------------------------------------------------------------------
+
+    def judge(self, answers: Answers) -> tuple:
+        policy = self.policy
+        student = policy.admit(answers)
+        bound = bind(answers, self.subject)
+        pins = student_pins(bound)
+        own = replay_floats(self.trace, pins=pins)
+        verdicts = [self._verdict(a, own, student) for a in bound]
+        if any(v.verdict == "carried" for v in verdicts):
+            verdicts = self._degenerate(verdicts, pins)
+        if any(v.verdict == "wrong" for v in verdicts):
+            verdicts = self._diagnose(verdicts, pins, own)
+        return tuple(replace(v, credit=policy.credit_of(v.verdict, bool(v.degenerate))) for v in verdicts)
+
+    def carry(self, fmt) -> tuple:
+        """The computation with every printed value rounded by ``fmt`` as it is computed."""
+        if fmt not in self._carries:
+            self._carries[fmt] = replay_floats(self.trace, pins={i: fmt.round for i in self.subject.printed})
+        return self._carries[fmt]
+
+    def _verdict(self, a: Answer, own: tuple, student) -> Verdict:
+        policy, w = self.policy, a.written
+        exact = self.nodes[a.node].data
         carried = own[a.node] if math.isfinite(own[a.node]) else None
-        if any(tol.matches(w, x) for x in candidates):
-            v = Verdict(a, "correct", exact, carried, by_carry=not tol.matches(w, exact))
-        elif carried is not None and tol.matches(w, carried):
-            v = Verdict(a, "carried", exact, carried)
-        elif any(tol.near(w, x) for x in candidates):
-            v = Verdict(a, "correct", exact, carried, last_digit=True, by_carry=not tol.near(w, exact))
-        elif carried is not None and tol.near(w, carried):
-            v = Verdict(a, "carried", exact, carried, last_digit=True)
+        by_carry = self.carry(policy.format_for(w))[a.node] if policy.carry_rounding else None
+        match = lambda x: x is not None and policy.matches(w, x, student)  # noqa: E731
+        near = lambda x: x is not None and policy.near(w, x, student)  # noqa: E731
+        if match(exact):
+            v, reference = Verdict(a, "correct", exact, carried), exact
+        elif match(by_carry):
+            v, reference = Verdict(a, "correct", exact, carried, by_carry=True), by_carry
+        elif match(carried):
+            v, reference = Verdict(a, "carried", exact, carried), carried
+        elif near(exact):
+            v, reference = Verdict(a, "correct", exact, carried, last_digit=True), exact
+        elif near(carried):
+            v, reference = Verdict(a, "carried", exact, carried, last_digit=True), carried
         else:
-            v = Verdict(a, "wrong", exact, carried)
-        verdicts.append(v)
-    wrong = [v for v in verdicts if v.verdict == "wrong"]
-    if wrong:
-        explained = diagnose(subject, pins, [v.answer for v in wrong], tol)
-        verdicts = [replace(v, mistakes=explained.get(v.answer, ())) if v.verdict == "wrong" else v
-                    for v in verdicts]
-    return tuple(verdicts)
+            return Verdict(a, "wrong", exact, carried)
+        return v if policy.precise(w, reference) else replace(v, verdict="imprecise")
 
+    # --- error carried forward from a degenerate answer ------------------------------
 
-def diagnose(subject, pins: dict, wrong: list, tol) -> dict:
-    """``{answer: (mutation, …)}``: the mutations reproducing each wrong number, replayed
-    alone and with the student's answers pinned."""
-    decimals = {tol.format_for(a.written).decimals or decimals_written(a.written) for a in wrong}
-    mutations = (*subject.mutations(), *rounding_mutations(subject, decimals))
-    found: dict = {a: [] for a in wrong}
-    for m in mutations:
-        trace = m.trace or subject.trace
-        where = _node_map(subject, m) if m.quantities else None
-        mapped = {where[n]: x for n, x in pins.items() if n in where} if where is not None else pins
-        runs = (replay_floats(trace, m.pins, m.overrides), replay_floats(trace, {**m.pins, **mapped}, m.overrides))
+    def given(self) -> tuple:
+        """The problem's given numbers (inputs, targets, weights, biases) and 0, ±1."""
+        if self._given is None:
+            self._given = tuple(sorted({0.0, 1.0, -1.0} | {r.data for r in self.nodes if r.op == ""}))
+        return self._given
+
+    def _degenerate(self, verdicts: list, pins: dict) -> list:
+        """Mark each carried verdict with the degenerate earlier answers it follows from: wrong
+        (or imprecise) answers that are 0, ±1 or a given number at their written precision."""
+        written = Tolerance()
+        sources = {}
+        for v in verdicts:
+            a = v.answer
+            if v.verdict in ("wrong", "imprecise") and a.node not in sources and \
+                    any(written.matches(a.written, g) for g in self.given()):
+                sources[a.node] = frozenset({a.key})
+        if not sources:
+            return verdicts
+        last = max(v.answer.node for v in verdicts)
+        reach: dict = {}
+        for rec in self.nodes[:last + 1]:  # each node: the degenerate pins its value follows from
+            i = rec.index
+            if i in pins:
+                found = sources.get(i)
+            else:
+                found = frozenset().union(*(reach[j] for j in rec.inputs if j in reach)) if rec.inputs else None
+            if found:
+                reach[i] = found
+        out = []
+        for v in verdicts:
+            if v.verdict == "carried":
+                rec = self.nodes[v.answer.node]
+                found = frozenset().union(*(reach[j] for j in rec.inputs if j in reach))
+                v = replace(v, degenerate=tuple(sorted(found)))
+            out.append(v)
+        return out
+
+    # --- likely mistakes --------------------------------------------------------------
+
+    def _diagnose(self, verdicts: list, pins: dict, own: tuple) -> list:
+        answered = [v.answer for v in verdicts]
+        wrong = [v.answer for v in verdicts if v.verdict == "wrong"]
+        is_wrong = set(wrong)
+        after = [pins.get(i, x) for i, x in enumerate(own)]
+        decimals = frozenset(self.policy.format_for(a.written).decimals or decimals_written(a.written)
+                             for a in wrong)
+        runs: dict = {}  # prepared mutation -> value of a node under it
+
+        def value_under(pm, node):
+            if pm not in runs:
+                runs[pm] = pm.run(own, after, pins)
+            return runs[pm](node)
+
+        out = {}
         for a in wrong:
-            node = a.node if where is None else where.get(a.node)
-            if node is None:
+            found = []
+            for pm in (*self.prepared(), *self._rounding_for(decimals)):
+                target = pm.target(a.node)
+                if target is None or not pm.may_change(a.node):
+                    continue
+                x = value_under(pm, target)
+                if not self._reproduces(a.written, x):
+                    continue
+                explained = contradicted = 0
+                for b in answered:
+                    t = pm.target(b.node)
+                    if t is None or not pm.may_change(b.node):
+                        continue
+                    y = value_under(pm, t)
+                    if b in is_wrong:
+                        explained += self._reproduces(b.written, y)
+                    elif _differs(y, own[b.node]) and not self._reproduces(b.written, y):
+                        contradicted += 1
+                exact_match = self.policy.matches(a.written, x)
+                prediction = tuple(_key(value_under(pm, pm.target(b.node))) if pm.target(b.node) is not None
+                                   else None for b in answered)
+                found.append(((-explained, contradicted, not exact_match, len(found)), pm, prediction))
+            out[a] = self._ranked(found, a)
+        return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1]) if v.answer in out else v
+                for v in verdicts]
+
+    @staticmethod
+    def _ranked(found: list, a: Answer) -> tuple:
+        """``(mutations best first, size of the first group giving the same numbers)``. A slip of
+        one quantity that repeats a named mistake's computation is dropped; of slips repeating
+        each other, the one in the answer's own quantity is kept."""
+        named = {pm.mutation.signature for _, pm, _ in found if pm.mutation.quantity is None}
+        kept: dict = {}
+        for rank, pm, prediction in found:
+            m = pm.mutation
+            if m.quantity is None or m.signature is None:
+                kept[id(pm)] = (rank, pm, prediction)
+            elif m.signature not in named:
+                held = kept.get(m.signature)
+                if held is None or (held[1].mutation.quantity != a.name and m.quantity == a.name):
+                    kept[m.signature] = (rank if held is None else min(rank, held[0]), pm, prediction)
+        ordered = sorted(kept.values(), key=lambda item: item[0])
+        if not ordered:
+            return (), 0
+        first = ordered[0][2]
+        equivalent = sum(1 for item in ordered if item[2] == first)
+        ordered = [item for item in ordered if item[2] == first] + [item for item in ordered if item[2] != first]
+        return tuple(item[1].mutation for item in ordered), equivalent
+
+    def _reproduces(self, written: Decimal, value: float) -> bool:
+        return math.isfinite(value) and (self.policy.matches(written, value) or self.policy.near(written, value))
+
+    def prepared(self) -> tuple:
+        """The subject's mutations and slips, prepared once (duplicates of one computation dropped)."""
+        if self._prepared is None:
+            self._prepared = tuple(self._prepare(m) for m in (*self.subject.mutations(), *slip_mutations(self.subject)))
+        return self._prepared
+
+    def _rounding_for(self, decimals: frozenset) -> tuple:
+        if decimals not in self._rounding:
+            self._rounding[decimals] = tuple(self._prepare(m) for m in rounding_mutations(self.subject, decimals))
+        return self._rounding[decimals]
+
+    def _prepare(self, m: Mutation):
+        if m.trace is None:
+            return _Local(m, self)
+        return _Whole(m, self.subject)
+
+    def consumers(self) -> tuple:
+        """For each node, the nodes that read it."""
+        if self._consumers is None:
+            out = [[] for _ in self.nodes]
+            for rec in self.nodes:
+                for i in set(rec.inputs):
+                    out[i].append(rec.index)
+            self._consumers = tuple(tuple(c) for c in out)
+        return self._consumers
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)
+
+
+def _differs(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) != math.isnan(b)
+    return abs(a - b) > 1e-12 * max(1.0, abs(b))
+
+
+def _key(x: float):
+    return None if not math.isfinite(x) else float(f"{x:.10g}")
+
+
+class _View:
+    """Node values: the changed ones over the base."""
+
+    __slots__ = ("changed", "base")
+
+    def __init__(self, changed: dict, base: list):
+        self.changed, self.base = changed, base
+
+    def __getitem__(self, i):
+        c = self.changed.get(i)
+        return self.base[i] if c is None else c
+
+
+class _Local:
+    """A mutation of the subject's own trace, replayed by propagating only what it changes."""
+
+    def __init__(self, m: Mutation, grader: Grader):
+        self.mutation = m
+        self.grader = grader
+        self.seeds = tuple(sorted(set(m.overrides) | set(m.pins)))
+        self._reach = None
+
+    def target(self, node: int):
+        """The node whose value an answer at ``node`` is compared with."""
+        return self.mutation.reads.get(node, node)
+
+    def may_change(self, node: int) -> bool:
+        """Whether the mutation can change what an answer at ``node`` is compared with."""
+        if node in self.mutation.reads:
+            return True
+        if self._reach is None:
+            cons, reach, stack = self.grader.consumers(), set(self.seeds), list(self.seeds)
+            while stack:
+                for c in cons[stack.pop()]:
+                    if c not in reach:
+                        reach.add(c)
+                        stack.append(c)
+            self._reach = frozenset(reach)
+        return node in self._reach
+
+    def run(self, own: tuple, after: list, pins: dict):
+        nodes, cons = self.grader.nodes, self.grader.consumers()
+        over, mpins = self.mutation.overrides, self.mutation.pins
+        heap = list(self.seeds)
+        heapify(heap)
+        changed: dict = {}
+        before: dict = {}
+        view = _View(changed, after)
+        while heap:
+            i = heappop(heap)
+            if i in before:
                 continue
-            node = m.reads.get(node, node)
-            known = any(f.key == m.key for f in found[a])  # one diagnosis per kind: the first (finest) variant
-            if not known and any(tol.matches(a.written, r[node]) for r in runs):
-                found[a].append(m)
-    return {a: tuple(ms) for a, ms in found.items() if ms}
+            rec = nodes[i]
+            try:
+                if i in over:
+                    x = float(over[i](view))
+                elif rec.is_leaf:
+                    x = rec.data
+                else:
+                    x = float(OPS[rec.op].forward(tuple(view[j] for j in rec.inputs), rec.params))
+            except (ArithmeticError, ValueError):
+                x = math.nan
+            before[i] = x
+            if i in pins:
+                y = pins[i]
+            elif i in mpins:
+                pin = mpins[i]
+                y = float(pin(x) if callable(pin) else pin)
+            else:
+                y = x
+            if not _same(y, after[i]):
+                changed[i] = y
+                for c in cons[i]:
+                    heappush(heap, c)
+        return lambda node: before.get(node, own[node])
 
 
-def _node_map(subject, m: Mutation) -> dict:
-    """Subject node → the same quantity element's node in a mutation's own trace."""
-    where = {}
-    for name, nodes in subject.quantities.items():
-        if name in m.quantities:
-            where.update(zip(flatten(nodes), flatten(m.quantities[name])))
-    return where
+class _Whole:
+    """A mutation of the whole problem (its own trace, same quantity names): replayed from the
+    first node where its trace departs from the subject's, with the student's answers mapped."""
+
+    def __init__(self, m: Mutation, subject):
+        self.mutation = m
+        where = {}
+        for name, nodes in subject.quantities.items():
+            if name in m.quantities:
+                where.update(zip(flatten(nodes), flatten(m.quantities[name])))
+        self.where = where
+        mine, theirs = subject.trace.nodes, m.trace.nodes
+        start = 0
+        for a, b in zip(mine, theirs):
+            if (a.op, a.inputs, a.params) != (b.op, b.inputs, b.params) or (a.is_leaf and a.data != b.data):
+                break
+            start += 1
+        self.start = start
+
+    def target(self, node: int):
+        return self.where.get(node)
+
+    def may_change(self, node: int) -> bool:
+        return self.where.get(node, -1) >= self.start
+
+    def run(self, own: tuple, after: list, pins: dict):
+        theirs, start, where = self.mutation.trace.nodes, self.start, self.where
+        mapped = {where[n]: x for n, x in pins.items() if n in where}
+        values = list(after[:start]) + [math.nan] * (len(theirs) - start)
+        before = list(own[:start]) + [math.nan] * (len(theirs) - start)
+        for rec in theirs[start:]:
+            try:
+                x = rec.data if rec.is_leaf else float(OPS[rec.op].forward(tuple(values[j] for j in rec.inputs),
+                                                                            rec.params))
+            except (ArithmeticError, ValueError):
+                x = math.nan
+            before[rec.index] = x
+            values[rec.index] = mapped.get(rec.index, x)
+        return before.__getitem__

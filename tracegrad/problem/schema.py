@@ -66,7 +66,7 @@ class Problem:
     optimizer: str
     settings: tuple  # sorted (name, value) pairs
     render: RenderSettings = field(default_factory=RenderSettings)
-    extra: tuple = ()  # other top-level tables (e.g. variants), kept for their own readers
+    extra: tuple = ()  # other top-level tables (variants, training, grading), kept for their own readers
 
     def setting(self, name: str, default=None):
         """An optimizer setting, e.g. ``problem.setting("lr")``."""
@@ -197,7 +197,7 @@ def read_file(path: Path) -> dict:
     return data
 
 
-TOP_KEYS = ("title", "layout", "layers", "data", "loss", "optimizer", "render", "variants", "training")
+TOP_KEYS = ("title", "layout", "layers", "data", "loss", "optimizer", "render", "variants", "training", "grading")
 
 
 def load_problem(path) -> Problem:
@@ -267,7 +267,7 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     name, settings = _optimizer(r, r.table(data.get("optimizer", {"name": "sgd", "lr": 0.1}), "optimizer"))
 
     render = _render(r, data.get("render", {}))
-    extra = tuple(sorted((k, data[k]) for k in ("variants", "training") if k in data))
+    extra = tuple(sorted((k, data[k]) for k in ("variants", "training", "grading") if k in data))
     return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, settings, render, extra)
 
 
