@@ -147,35 +147,34 @@ class Grader:
         return self._given
 
     def _degenerate(self, verdicts: list, pins: dict) -> list:
-        """Mark each carried verdict with the degenerate earlier answers it follows from: wrong
-        (or imprecise) answers that are 0, ±1 or a given number at their written precision."""
+        """Mark each carried verdict with the degenerate earlier answers it follows from (the
+        nearest): wrong (or imprecise) answers that are 0, ±1 or a given number at their written
+        precision, and carried answers that themselves follow from one."""
         written = Tolerance()
-        sources = {}
+        by_node: dict = {}
         for v in verdicts:
-            a = v.answer
-            if v.verdict in ("wrong", "imprecise") and a.node not in sources and \
-                    any(written.matches(a.written, g) for g in self.given()):
-                sources[a.node] = frozenset({a.key})
+            by_node.setdefault(v.answer.node, v)
+        sources = {n for n, v in by_node.items() if v.verdict in ("wrong", "imprecise")
+                   and any(written.matches(v.answer.written, g) for g in self.given())}
         if not sources:
             return verdicts
-        last = max(v.answer.node for v in verdicts)
-        reach: dict = {}
-        for rec in self.nodes[:last + 1]:  # each node: the degenerate pins its value follows from
+        reach: dict = {}  # node -> keys of the degenerate answers its value follows from
+
+        def computed(rec):
+            found = [reach[j] for j in rec.inputs if j in reach]
+            return frozenset().union(*found) if found else None
+
+        for rec in self.nodes[:max(by_node) + 1]:
             i = rec.index
-            if i in pins:
-                found = sources.get(i)
-            else:
-                found = frozenset().union(*(reach[j] for j in rec.inputs if j in reach)) if rec.inputs else None
-            if found:
-                reach[i] = found
-        out = []
-        for v in verdicts:
-            if v.verdict == "carried":
-                rec = self.nodes[v.answer.node]
-                found = frozenset().union(*(reach[j] for j in rec.inputs if j in reach))
-                v = replace(v, degenerate=tuple(sorted(found)))
-            out.append(v)
-        return out
+            if i in sources:
+                reach[i] = frozenset({by_node[i].answer.key})
+            elif i in pins:
+                if by_node[i].verdict == "carried" and computed(rec):
+                    reach[i] = frozenset({by_node[i].answer.key})
+            elif computed(rec):
+                reach[i] = computed(rec)
+        return [replace(v, degenerate=tuple(sorted(computed(self.nodes[v.answer.node]) or ())))
+                if v.verdict == "carried" else v for v in verdicts]
 
     # --- likely mistakes --------------------------------------------------------------
 

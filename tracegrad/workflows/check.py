@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..checker.answers import Answers, load_answers, parse_answers
 from ..checker.load import load_subject
 from ..checker.subject import Subject, network_subject
@@ -104,3 +106,82 @@ def check(problem, answers, policy=None) -> Report:
     elif not isinstance(answers, Answers):
         answers = load_answers(answers)
     return Report(subject, answers, grader.judge(answers), grader.policy)
+
+
+@dataclass(frozen=True)
+class Student:
+    """One answers file of a class: its :class:`Report`, or the message that refused it."""
+
+    source: str
+    report: Report | None = None
+    error: str | None = None
+
+
+class ClassReport:
+    """Many answers files judged against one problem under one policy, in the order given.
+    ``exit_code``: 2 when a file was refused, 1 when some answer of some student does not
+    earn full credit, 0 otherwise."""
+
+    def __init__(self, subject, policy: Policy, students: tuple):
+        self.subject = subject
+        self.policy = policy
+        self.students = students
+
+    @property
+    def reports(self) -> list:
+        return [s.report for s in self.students if s.report is not None]
+
+    @property
+    def errors(self) -> list:
+        return [s for s in self.students if s.error is not None]
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        return 0 if all(r.passed for r in self.reports) else 1
+
+    def quantities(self) -> list:
+        """Per quantity answered by anyone, in the problem's order: ``(name, {verdict: count},
+        Counter of the likely mistakes of its wrong answers)``, over every student's elements."""
+        from collections import Counter
+
+        table = {name: ({k: 0 for k in VERDICTS}, Counter()) for name in self.subject.quantities}
+        for report in self.reports:
+            for v in report.verdicts:
+                counts, mistakes = table[v.answer.name]
+                counts[v.verdict] += 1
+                if v.mistakes:
+                    mistakes[v.mistakes[0].key, v.mistakes[0].args] += 1
+        return [(name, counts, mistakes) for name, (counts, mistakes) in table.items() if sum(counts.values())]
+
+    def render(self, format: str = "text", lang: str | None = None, template_dir=None) -> str:
+        """The class summary as ``text``, ``markdown`` or ``json``."""
+        from ..render.class_report import render_class
+
+        return render_class(self, format, lang, template_dir)
+
+    def csv(self) -> str:
+        """One row per answers file: counts, score, and the error for a refused file."""
+        from ..render.class_report import grades_csv
+
+        return grades_csv(self)
+
+
+def check_class(problem, answers_files, policy=None) -> ClassReport:
+    """Judge every answers file in ``answers_files`` against ``problem`` with one grader: what
+    is per problem (the subject, the carry-rounded replays, the prepared mistakes) is computed
+    once. A file that cannot be read or bound is reported, not fatal."""
+    from ..core.errors import InputError
+
+    subject = subject_of(problem)
+    grader = grader_for(subject, policy)
+    students = []
+    for path in answers_files:
+        source = path.source if isinstance(path, Answers) else str(path)
+        try:
+            answers = path if isinstance(path, Answers) else load_answers(path)
+            students.append(Student(source, Report(subject, answers, grader.judge(answers), grader.policy)))
+        except InputError as exc:
+            students.append(Student(source, error=str(exc)))
+    return ClassReport(subject, grader.policy, tuple(students))
