@@ -103,7 +103,7 @@ def test_quantities_lists_every_name_with_value_and_formula(capsys):
     out = capsys.readouterr().out
     names = [line.split("  (")[0] for line in out.splitlines() if "  (" in line and not line.startswith(" ")]
     assert names == ["z1", "a1", "z2", "a2", "y_hat", "loss", "dL/dy_hat", "da2/dz2", "delta2", "dL/dW2", "dL/db2",
-                     "dL/da1", "da1/dz1", "delta1", "dL/dW1", "dL/db1", "step_W1", "step_b1", "W1_new", "b1_new",
+                     "dL/da1", "da1/dz1", "delta1", "dL/dW1", "dL/db1", "dL/dx", "step_W1", "step_b1", "W1_new", "b1_new",
                      "step_W2", "step_b2", "W2_new", "b2_new"]
     assert "    a₁ = σ(z₁) ≈ [0.8808, 0.9168]" in out  # σ(2) = 0.880797, σ(2.4) = 0.916827
     assert "    z₁ = X·W₁ + b₁ = [2.0, 2.4]" in out  # exact values get =

@@ -65,9 +65,9 @@ DECIMAL_SHIFTS = (1, -1, 2, -2)
 
 def slip_mutations(subject) -> tuple:
     """The slips of one written quantity: its sign flipped, its decimal point moved."""
-    out = []
+    out, records = [], subject.trace.nodes
     for name, nodes in subject.quantities.items():
-        indices = [i for i in flatten(nodes) if i in subject.printed]
+        indices = [i for i in flatten(nodes) if not records[i].is_leaf]
         if not indices:
             continue
         q = subject.symbols[name].text if name in subject.symbols else name

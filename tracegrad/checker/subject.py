@@ -86,6 +86,7 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         lang=worked.problem.render.lang,
         precision=precision,
         policy=parse_policy(dict(worked.problem.extra).get("grading"), worked.problem.source, precision),
+        unprinted=frozenset(name for name, q in qs.items() if not q.printed),
     )
 
 

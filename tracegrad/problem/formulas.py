@@ -101,9 +101,12 @@ def symbol(worked: Worked, q) -> Math:
         return var(q.parameter, k)
     if kind in ("state", "grad"):
         return _state_symbol(worked, q.state or "g", q.parameter, k).math()
+    if kind == "dL/da_via":  # [j][i]: the part through unit i of the next layer
+        return partial(L, var("a", k)) + Math(r"\big|_{\delta_{%d}}" % (k + 1), f"|δ{sub(k + 1)}")
     return {
         "z": var("z", k), "a": var("a", k), "y_hat": Y_HAT, "loss": L, "dL/dy_hat": partial(L, Y_HAT),
         "dL/dW": partial(L, var("W", k)), "dL/db": partial(L, var("b", k)), "dL/da": partial(L, var("a", k)),
+        "sample_loss": Math("L_{s}", "Lₛ"), "loss_term": Math("L_{o}", "Lₒ"), "dL/dx": partial(L, Math("x", "x")),
     }[kind]
 
 
@@ -136,7 +139,8 @@ def formula(worked: Worked, q) -> Formula | None:
     if kind == "dL/db":
         delta = Total(_delta(k), "samples", "s") if p.batch else _delta(k)
         return Total(delta, "units", "j") if worked.layers[k - 1].shared_bias else delta
-    if kind == "dL/da":
+    if kind in ("dL/da", "dL/dx"):
+        k = k or 0  # ∂L/∂x: the input of layer 1
         d, w = _delta(k + 1), _param("W", k + 1)
         return d @ w.T if in_out else w.T @ d
     if kind == "step":

@@ -19,11 +19,14 @@ from ..core.nested import flatten, shape_of
 @dataclass(frozen=True)
 class Kind:
     """How a kind of quantity is named and where it is printed. ``pattern`` is filled with
-    ``k`` (the layer), ``p`` (the parameter) and ``s`` (the optimizer state)."""
+    ``k`` (the layer), ``p`` (the parameter) and ``s`` (the optimizer state). ``printed`` is
+    False for values the layer view does not print (a published walkthrough may: per-output
+    loss terms, per-path contributions): nameable in answers files, never carry-rounded."""
 
     pattern: str
     section: str
     per_sample: bool = False
+    printed: bool = True
 
 
 KINDS = {
@@ -31,12 +34,16 @@ KINDS = {
     "a": Kind("a{k}", "forward", True),
     "y_hat": Kind("y_hat", "forward", True),
     "loss": Kind("loss", "loss"),
+    "sample_loss": Kind("sample_loss", "loss", True, printed=False),
+    "loss_term": Kind("loss_terms", "loss", True, printed=False),
     "dL/dy_hat": Kind("dL/dy_hat", "backward", True),
     "act_grad": Kind("da{k}/dz{k}", "backward", True),
     "delta": Kind("delta{k}", "backward", True),
     "dL/dW": Kind("dL/dW{k}", "backward"),
     "dL/db": Kind("dL/db{k}", "backward"),
+    "dL/da_via": Kind("dL/da{k}_via", "backward", True, printed=False),
     "dL/da": Kind("dL/da{k}", "backward", True),
+    "dL/dx": Kind("dL/dx", "backward", True, printed=False),
     "grad": Kind("g_{p}{k}", "update"),
     "state": Kind("{s}_{p}{k}", "update"),
     "step": Kind("step_{p}{k}", "update"),
@@ -67,6 +74,10 @@ class Quantity:
     @property
     def section(self) -> str:
         return KINDS[self.kind].section
+
+    @property
+    def printed(self) -> bool:
+        return KINDS[self.kind].printed
 
     @property
     def shape(self) -> tuple:

@@ -58,6 +58,10 @@ class Worked:
 
     def printed_indices(self) -> list:
         """Every node a derivation prints, in execution order."""
+        return sorted({i for q in self.quantities.values() if q.printed for i in q.indices()})
+
+    def named_indices(self) -> list:
+        """Every node a quantity names (printed or not), in execution order."""
         return sorted({i for q in self.quantities.values() for i in q.indices()})
 
     def carry(self, rounder: Callable[[float], float]) -> Trace:
@@ -154,6 +158,12 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
             name("a", per_sample(lambda r: r["a"][k - 1]), k)
     name("y_hat", per_sample(lambda r: r["a"][last]), len(layers))
     name("loss", loss)
+    sample_losses = list(loss._prev[0]._prev) if batch else [loss]
+    if batch:
+        name("sample_loss", sample_losses)
+    per_output = [_loss_terms(ls, len(targets[0])) for ls in sample_losses]
+    if all(per_output):
+        name("loss_term", per_output if batch else per_output[0])
 
     for k in range(len(layers), 0, -1):
         layer = layers[k - 1]
@@ -162,12 +172,15 @@ def solve(problem: Problem, *, optimizer_factory=None) -> Worked:
             if not loss_fn.from_logits:
                 name("dL/dy_hat", per_sample(lambda r: [grad_of(v) for v in r["a"][last]]), k)
         else:
+            if layers[k].n_out > 1:  # ∂L/∂a_k[j] adds one contribution per unit i of the next layer
+                name("dL/da_via", per_sample(lambda r: _contributions(r["a"][k - 1], layers[k], grads)), k)
             name("dL/da", per_sample(lambda r: [grad_of(v) for v in r["a"][k - 1]]), k)
         if has_a and layer.spec.elementwise and not (k == len(layers) and loss_fn.from_logits):
             name("act_grad", per_sample(lambda r: [local_of(v) for v in r["a"][k - 1]]), k)
         name("delta", per_sample(lambda r: [grad_of(v) for v in r["z"][k - 1]]), k)
         name("dL/dW", [[grad_of(p) for p in row] for row in layer.weight_matrix], k)
         name("dL/db", _bias_shape(layer, [grad_of(b) for b in layer.bias_values]), k)
+    name("dL/dx", per_sample(lambda r: [grad_of(v) for v in r["x"]]))
 
     shown = (["g"] if optimizer.weight_decay and not optimizer.decoupled else []) + \
         [s.key for s in optimizer.state_names]
@@ -224,6 +237,35 @@ def _pre_activations(out: list, layer) -> list:
         else:
             stack.extend(v._prev)
     return [found[(j,)] for j in range(layer.n_out)]
+
+
+def _loss_terms(sample_loss: Value, outputs: int):
+    """The per-output terms of one sample's loss (½(ŷₖ − yₖ)² …) when it adds or averages one term
+    per output, else None."""
+    node = sample_loss
+    if node._op == "div" and node._prev[0]._op == "sum":
+        node = node._prev[0]
+    if outputs > 1 and node._op == "sum" and len(node._prev) == outputs:
+        return list(node._prev)
+    return None
+
+
+def _contributions(activations: list, next_layer, grads: dict) -> list:
+    """``[j][i]``: the part of ∂L/∂a[j] that comes through unit i of the next layer, δ[i]·W[j][i]
+    (the node the backward pass added; ∂L/∂a[j] itself when only one path reaches it)."""
+    m = next_layer.weight_matrix
+    unit = {id(w): (j if next_layer.layout == "out_in" else i) for j, row in enumerate(m) for i, w in enumerate(row)}
+    out = []
+    for a in activations:
+        parts, stack = {}, [grads[a]]
+        while stack:
+            g = stack.pop()
+            if g._op == "add":
+                stack.extend(g._prev)
+            elif g._op == "mul" and id(g._prev[1]) in unit:
+                parts[unit[id(g._prev[1])]] = g
+        out.append([parts.get(i, const(0.0)) for i in range(next_layer.n_out)])
+    return out
 
 
 def _step_node(new: Value, old: Value):

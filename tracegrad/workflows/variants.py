@@ -154,7 +154,7 @@ def generate(path, count: int, seed: int) -> list:
     fmt = number_format(problem=problem)
     leaves = _leaf_indices(worked)
     varied = [i for name in ranges for i in leaves[name]]
-    printed = worked.printed_indices()
+    printed = worked.named_indices()
     # the graph is the same for every variant: compile it once, replay it with new leaves
     compiled = compile_trace(worked.trace, inputs=varied, outputs=printed, wrt=())
     rng = random.Random(seed)
