@@ -51,6 +51,17 @@ class Subject:
                          for i in flatten(q) if not nodes[i].is_leaf)
 
     @cached_property
+    def layouts(self) -> dict:
+        """``{name: (shape, shape without axes of length one, flat node indices)}``."""
+        from ..core.nested import shape_of
+
+        out = {}
+        for name, nodes in self.quantities.items():
+            shape = shape_of(nodes)
+            out[name] = (shape, tuple(n for n in shape if n != 1), tuple(flatten(nodes)))
+        return out
+
+    @cached_property
     def grader(self):
         """The :class:`~tracegrad.checker.verdicts.Grader` under the subject's own policy, kept
         so that what is per problem is computed once for every answers file."""

@@ -109,7 +109,11 @@ class Grader:
             verdicts = self._degenerate(verdicts, pins)
         if any(v.verdict == "wrong" for v in verdicts):
             verdicts = self._diagnose(verdicts, pins, own)
-        return tuple(replace(v, credit=policy.credit_of(v.verdict, bool(v.degenerate))) for v in verdicts)
+        out = []
+        for v in verdicts:
+            credit = policy.credit_of(v.verdict, bool(v.degenerate))
+            out.append(v if credit == v.credit else replace(v, credit=credit))
+        return tuple(out)
 
     def carry(self, fmt) -> tuple:
         """The computation with every printed value rounded by ``fmt`` as it is computed."""
@@ -121,18 +125,16 @@ class Grader:
         policy, w = self.policy, a.written
         exact = self.nodes[a.node].data
         carried = own[a.node] if math.isfinite(own[a.node]) else None
-        by_carry = self.carry(policy.format_for(w))[a.node] if policy.carry_rounding else None
-        match = lambda x: x is not None and policy.matches(w, x, student)  # noqa: E731
-        near = lambda x: x is not None and policy.near(w, x, student)  # noqa: E731
-        if match(exact):
+        if policy.matches(w, exact, student):
             v, reference = Verdict(a, "correct", exact, carried), exact
-        elif match(by_carry):
+        elif policy.carry_rounding and policy.matches(w, by_carry := self.carry(policy.format_for(w))[a.node],
+                                                      student):
             v, reference = Verdict(a, "correct", exact, carried, by_carry=True), by_carry
-        elif match(carried):
+        elif carried is not None and policy.matches(w, carried, student):
             v, reference = Verdict(a, "carried", exact, carried), carried
-        elif near(exact):
+        elif policy.near(w, exact, student):
             v, reference = Verdict(a, "correct", exact, carried, last_digit=True), exact
-        elif near(carried):
+        elif carried is not None and policy.near(w, carried, student):
             v, reference = Verdict(a, "carried", exact, carried, last_digit=True), carried
         else:
             return Verdict(a, "wrong", exact, carried)
@@ -179,42 +181,37 @@ class Grader:
     # --- likely mistakes --------------------------------------------------------------
 
     def _diagnose(self, verdicts: list, pins: dict, own: tuple) -> list:
-        answered = [v.answer for v in verdicts]
+        by_node: dict = {}
+        for v in verdicts:
+            by_node.setdefault(v.answer.node, []).append(v.answer)
         wrong = [v.answer for v in verdicts if v.verdict == "wrong"]
         is_wrong = set(wrong)
         after = [pins.get(i, x) for i, x in enumerate(own)]
         decimals = frozenset(self.policy.format_for(a.written).decimals or decimals_written(a.written)
                              for a in wrong)
-        runs: dict = {}  # prepared mutation -> value of a node under it
-
-        def value_under(pm, node):
-            if pm not in runs:
-                runs[pm] = pm.run(own, after, pins)
-            return runs[pm](node)
-
+        effects: dict = {}  # prepared mutation -> {answered node: the value it gives there, where it changes}
+        live = [(pm, pm.blocked(pins)) for pm in (*self.prepared(), *self._rounding_for(decimals))]
         out = {}
         for a in wrong:
             found = []
-            for pm in (*self.prepared(), *self._rounding_for(decimals)):
-                target = pm.target(a.node)
-                if target is None or not pm.may_change(a.node):
+            for pm, blocked in live:
+                if not pm.may_change(a.node, blocked):
                     continue
-                x = value_under(pm, target)
-                if not self._reproduces(a.written, x):
-                    continue
+                if pm not in effects:
+                    effects[pm] = pm.effects(own, after, pins, by_node)
+                effect = effects[pm]
+                x = effect.get(a.node)
+                if x is None or not self._reproduces(a.written, x):
+                    continue  # unchanged: the student's own answers already fail to give the number
                 explained = contradicted = 0
-                for b in answered:
-                    t = pm.target(b.node)
-                    if t is None or not pm.may_change(b.node):
-                        continue
-                    y = value_under(pm, t)
-                    if b in is_wrong:
-                        explained += self._reproduces(b.written, y)
-                    elif _differs(y, own[b.node]) and not self._reproduces(b.written, y):
-                        contradicted += 1
+                for node, y in effect.items():
+                    for b in by_node[node]:
+                        if b in is_wrong:
+                            explained += self._reproduces(b.written, y)
+                        elif not self._reproduces(b.written, y):
+                            contradicted += 1
                 exact_match = self.policy.matches(a.written, x)
-                prediction = tuple(_key(value_under(pm, pm.target(b.node))) if pm.target(b.node) is not None
-                                   else None for b in answered)
+                prediction = frozenset((node, _key(y)) for node, y in effect.items())
                 found.append(((-explained, contradicted, not exact_match, len(found)), pm, prediction))
             out[a] = self._ranked(found, a)
         return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1]) if v.answer in out else v
@@ -307,16 +304,21 @@ class _Local:
         self.mutation = m
         self.grader = grader
         self.seeds = tuple(sorted(set(m.overrides) | set(m.pins)))
+        self.seed_set = frozenset(self.seeds)
         self._reach = None
 
-    def target(self, node: int):
-        """The node whose value an answer at ``node`` is compared with."""
-        return self.mutation.reads.get(node, node)
+    def blocked(self, pins: dict) -> bool:
+        """Every node the mutation changes is pinned to the student's answer: it changes nothing
+        beyond those answers themselves."""
+        return all(i in pins for i in self.seeds)
 
-    def may_change(self, node: int) -> bool:
-        """Whether the mutation can change what an answer at ``node`` is compared with."""
-        if node in self.mutation.reads:
+    def may_change(self, node: int, blocked: bool) -> bool:
+        """Whether the mutation can change what an answer at ``node`` is compared with (``blocked``:
+        see :meth:`blocked`)."""
+        if node in self.mutation.reads or node in self.seed_set:
             return True
+        if blocked:
+            return False
         if self._reach is None:
             cons, reach, stack = self.grader.consumers(), set(self.seeds), list(self.seeds)
             while stack:
@@ -327,7 +329,22 @@ class _Local:
             self._reach = frozenset(reach)
         return node in self._reach
 
-    def run(self, own: tuple, after: list, pins: dict):
+    def effects(self, own: tuple, after: list, pins: dict, answered: dict) -> dict:
+        """``{answered node: value}`` where the mutation, replayed from the student's answers,
+        gives another value than the student's own answers do."""
+        before = self.run(own, after, pins)
+        reads = self.mutation.reads
+        out = {}
+        for node in (*before, *reads):
+            if node in answered:
+                t = reads.get(node, node)
+                x = before.get(t, own[t])
+                if _differs(x, own[node]):
+                    out[node] = x
+        return out
+
+    def run(self, own: tuple, after: list, pins: dict) -> dict:
+        """``{node: value before its pin}`` of every node the mutation recomputes."""
         nodes, cons = self.grader.nodes, self.grader.consumers()
         over, mpins = self.mutation.overrides, self.mutation.pins
         heap = list(self.seeds)
@@ -361,7 +378,7 @@ class _Local:
                 changed[i] = y
                 for c in cons[i]:
                     heappush(heap, c)
-        return lambda node: before.get(node, own[node])
+        return before
 
 
 class _Whole:
@@ -383,13 +400,23 @@ class _Whole:
             start += 1
         self.start = start
 
-    def target(self, node: int):
-        return self.where.get(node)
+    def blocked(self, pins: dict) -> bool:
+        return False
 
-    def may_change(self, node: int) -> bool:
+    def may_change(self, node: int, blocked: bool) -> bool:
         return self.where.get(node, -1) >= self.start
 
-    def run(self, own: tuple, after: list, pins: dict):
+    def effects(self, own: tuple, after: list, pins: dict, answered: dict) -> dict:
+        """``{answered node: value}`` where the mutated problem gives another value."""
+        before = self.run(own, after, pins)
+        out = {}
+        for node in answered:
+            t = self.where.get(node, -1)
+            if t >= self.start and _differs(before[t], own[node]):
+                out[node] = before[t]
+        return out
+
+    def run(self, own: tuple, after: list, pins: dict) -> list:
         theirs, start, where = self.mutation.trace.nodes, self.start, self.where
         mapped = {where[n]: x for n, x in pins.items() if n in where}
         values = list(after[:start]) + [math.nan] * (len(theirs) - start)
@@ -402,4 +429,4 @@ class _Whole:
                 x = math.nan
             before[rec.index] = x
             values[rec.index] = mapped.get(rec.index, x)
-        return before.__getitem__
+        return before
