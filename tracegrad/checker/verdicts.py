@@ -104,7 +104,12 @@ class Grader:
         bound = bind(answers, self.subject)
         pins = student_pins(bound)
         own = replay_floats(self.trace, pins=pins)
-        verdicts = [self._verdict(a, own, student) for a in bound]
+        first: dict = {}
+        for a in bound:
+            first.setdefault(a.node, a)
+        verdicts = [self._verdict(a, own, student, None if first[a.node] is a else pins[a.node]) for a in bound]
+        if self.subject.by_formula is not None and any(v.verdict == "wrong" for v in verdicts):
+            verdicts = self._by_formula(verdicts, own, pins, student)
         if any(v.verdict == "carried" for v in verdicts):
             verdicts = self._degenerate(verdicts, pins)
         if any(v.verdict == "wrong" for v in verdicts):
@@ -121,10 +126,15 @@ class Grader:
             self._carries[fmt] = replay_floats(self.trace, pins={i: fmt.round for i in self.subject.printed})
         return self._carries[fmt]
 
-    def _verdict(self, a: Answer, own: tuple, student) -> Verdict:
+    def _verdict(self, a: Answer, own: tuple, student, copied: float | None) -> Verdict:
+        """``copied``: the student's answer for the same value under another name, written before
+        (δ₂ for ∂L/∂b₂): what this one follows from as well."""
         policy, w = self.policy, a.written
         exact = self.nodes[a.node].data
         carried = own[a.node] if math.isfinite(own[a.node]) else None
+        if copied is not None and carried is not None and not policy.matches(w, carried, student) and \
+                policy.matches(w, copied, student):
+            carried = copied
         if policy.matches(w, exact, student):
             v, reference = Verdict(a, "correct", exact, carried), exact
         elif policy.carry_rounding and policy.matches(w, by_carry := self.carry(policy.format_for(w))[a.node],
@@ -139,6 +149,25 @@ class Grader:
         else:
             return Verdict(a, "wrong", exact, carried)
         return v if policy.precise(w, reference) else replace(v, verdict="imprecise")
+
+    def _by_formula(self, verdicts: list, own: tuple, pins: dict, student) -> list:
+        """Wrong answers that the quantity's printed formula gives from the student's own numbers
+        (the graph may compute the same value another way): carried."""
+        policy, layouts = self.policy, self.subject.layouts
+        values = {name: [pins.get(i, own[i]) for i in layout[2]] for name, layout in layouts.items()}
+        recomputed = self.subject.by_formula({name: _nest(v, layouts[name][0]) for name, v in values.items()})
+        out = []
+        for v in verdicts:
+            a = v.answer
+            if v.verdict == "wrong" and a.name in recomputed:
+                at = layouts[a.name][2].index(a.node)
+                for x in (float(flat[at]) for flat in recomputed[a.name]):
+                    if policy.matches(a.written, x, student) or policy.near(a.written, x, student):
+                        v = replace(v, verdict="carried" if policy.precise(a.written, x) else "imprecise",
+                                    carried=x, last_digit=not policy.matches(a.written, x, student))
+                        break
+            out.append(v)
+        return out
 
     # --- error carried forward from a degenerate answer ------------------------------
 
@@ -203,16 +232,18 @@ class Grader:
                 x = effect.get(a.node)
                 if x is None or not self._reproduces(a.written, x):
                     continue  # unchanged: the student's own answers already fail to give the number
-                explained = contradicted = 0
+                explained, contradicted = set(), set()
                 for node, y in effect.items():
                     for b in by_node[node]:
                         if b in is_wrong:
-                            explained += self._reproduces(b.written, y)
+                            if self._reproduces(b.written, y):
+                                explained.add(b)
                         elif not self._reproduces(b.written, y):
-                            contradicted += 1
+                            contradicted.add(b)
                 exact_match = self.policy.matches(a.written, x)
-                prediction = frozenset((node, _key(y)) for node, y in effect.items())
-                found.append(((-explained, contradicted, not exact_match, len(found)), pm, prediction))
+                rank = (-len(explained), len(contradicted), not exact_match, len(found))
+                # what the student's numbers can tell about it: mutations alike in this are indistinguishable
+                found.append((rank, pm, (frozenset(explained), frozenset(contradicted))))
             out[a] = self._ranked(found, a)
         return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1]) if v.answer in out else v
                 for v in verdicts]
@@ -270,6 +301,14 @@ class Grader:
         return self._consumers
 
 
+def _nest(flat: list, shape: tuple):
+    """A flat list in reading order as nested lists of ``shape``."""
+    if not shape:
+        return flat[0]
+    step = len(flat) // shape[0]
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
 def _same(a: float, b: float) -> bool:
     return a == b or (a != a and b != b)
 
@@ -278,10 +317,6 @@ def _differs(a: float, b: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) != math.isnan(b)
     return abs(a - b) > 1e-12 * max(1.0, abs(b))
-
-
-def _key(x: float):
-    return None if not math.isfinite(x) else float(f"{x:.10g}")
 
 
 class _View:
@@ -404,16 +439,18 @@ class _Whole:
         return False
 
     def may_change(self, node: int, blocked: bool) -> bool:
-        return self.where.get(node, -1) >= self.start
+        t = self.where.get(node, -1)
+        return t >= self.start or (t >= 0 and t != node)  # or the quantity is another node there (m̂ = m)
 
     def effects(self, own: tuple, after: list, pins: dict, answered: dict) -> dict:
         """``{answered node: value}`` where the mutated problem gives another value."""
         before = self.run(own, after, pins)
         out = {}
         for node in answered:
-            t = self.where.get(node, -1)
-            if t >= self.start and _differs(before[t], own[node]):
-                out[node] = before[t]
+            if self.may_change(node, False):
+                t = self.where[node]
+                if _differs(before[t], own[node]):
+                    out[node] = before[t]
         return out
 
     def run(self, own: tuple, after: list, pins: dict) -> list:

@@ -156,16 +156,28 @@ def _delta_formula(worked: Worked, k: int) -> Formula:
     p, layer, last = worked.problem, worked.layers[k - 1], k == worked.depth
     loss = _loss(worked)
     y, n, outputs = Sym("y", "y", "y"), Sym("n", "n", "n"), len(p.y[0])
-    if last and loss.from_logits:
-        return _per_batch(worked, loss.derivative(_z(k), y, n, outputs))
-    simplified = loss.simplified.get(layer.spec.name) if last else None
+    simplified = loss.simplified.get(layer.spec.name) if last and not loss.from_logits else None
     if simplified is not None and (simplified[2] is None or simplified[2](p.y)):
         return _per_batch(worked, simplified[0](_y_hat(), y, n, outputs))
-    if layer.spec.derivative is None and not layer.spec.is_identity:
-        return sym(partial(L, var("z", k)), f"delta{k}")
+    return delta_chain(worked, k)
+
+
+def delta_chain(worked: Worked, k: int) -> Formula:
+    """δ of layer k by the chain rule from the quantities before it: ∂L/∂a ⊙ f′(z), the
+    activation's Jacobian form (softmax), or the loss's derivative by the logits; never a loss's
+    simplified form (δ = ŷ − y)."""
+    p, layer, last = worked.problem, worked.layers[k - 1], k == worked.depth
+    loss = _loss(worked)
+    y, n, outputs = Sym("y", "y", "y"), Sym("n", "n", "n"), len(p.y[0])
+    if last and loss.from_logits:
+        return _per_batch(worked, loss.derivative(_z(k), y, n, outputs))
     upstream = sym(partial(L, Y_HAT), "dL/dy_hat") if last else sym(partial(L, var("a", k)), f"dL/da{k}")
     if layer.spec.is_identity:
         return upstream
+    if layer.spec.derivative is None:
+        if layer.spec.jacobian is not None:
+            return layer.spec.jacobian(upstream, _a(worked, k))
+        return sym(partial(L, var("z", k)), f"delta{k}")
     return odot(upstream, _act_grad(worked, k, "'"))
 
 
@@ -201,8 +213,9 @@ def _update(worked: Worked, parameter: str, k: int, key: str = "new") -> Formula
     return dict(opt.update_formulas(names))[key]
 
 
-def environment(worked: Worked, trace=None) -> dict:
-    """Every value a formula can name, read from ``trace`` (default: the exact one), as numpy
+def environment(worked: Worked, trace=None, values: dict | None = None) -> dict:
+    """Every value a formula can name, read from ``trace`` (default: the exact one) or given as
+    ``values`` (name → nested floats), as numpy
     arrays oriented for :class:`~tracegrad.core.formula.Axes` of the problem's layout: a
     layer's values of one sample are a row (``in_out``) or a column (``out_in``), a batch
     stacks them; matrices are as given. Keys: every quantity name, the given ``x``, ``y``,
@@ -211,7 +224,7 @@ def environment(worked: Worked, trace=None) -> dict:
 
     p = worked.problem
     in_out = p.layout == "in_out"
-    values = worked.values(trace)
+    values = worked.values(trace) if values is None else values
 
     def oriented(v, per_sample: bool):
         a = np.asarray(v, dtype=float)
