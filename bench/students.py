@@ -13,8 +13,9 @@ numbers, and each slip applied by this code at its step. The checker then judges
 * ``slipped_missed``: slipped numbers that differ from every right value (the exact one, the
   carry-rounded one, the student's own correct continuation) but are not judged wrong — none;
 * ``named``: slips whose first wrong number has the slip as its likely mistake — at least 95 %;
-* ``lenient``: answers judged correct though farther than the tolerance from both the exact and
-  the carry-rounded value — none.
+* ``lenient``: answers judged correct though farther than the tolerance from the exact value, the
+  carry-rounded value (one unit more where that path went through a decimal tie, which rounds either
+  way) and the value the student's own earlier numbers give — none.
 
 The problem space is read from the spec tables (activations, losses, optimizers); the hand
 computation covers each entry, and :func:`covered` says which entries it does not.
@@ -195,7 +196,10 @@ class Student:
         self.rounding = rounding
         self.answers: dict = {}
         self.values: dict = {}  # name -> the rounded array the student carries on with
+        self.raw: dict = {}  # name -> the array before rounding
+        self.tied = False  # some number was a decimal tie (0.045 at two decimals): rounded up, as by hand
         self.clean: dict = {}
+        self.raw_clean: dict = {}  # the same before rounding
         self.slipped: dict = {}  # quantity name -> the Slip that changed it
         self._work()
 
@@ -209,8 +213,9 @@ class Student:
                 value = value * (-1.0 if s.key == "sign_slip" else s.factor)
                 made.append(s)
         out = self._round(value)
-        self.values[name] = out
+        self.values[name], self.raw[name] = out, value
         if made and correct is not None:
+            self.raw_clean[name] = np.asarray(correct, dtype=float)
             self.clean[name] = self._round(np.asarray(correct, dtype=float))
             if not np.array_equal(self.clean[name], out):
                 self.slipped[name] = made[-1]
@@ -223,6 +228,8 @@ class Student:
     def _round(self, value):
         if not self.rounding:
             return value
+        scaled = np.abs(np.asarray(value, dtype=float)) * 10.0 ** self.d
+        self.tied = self.tied or bool(np.any(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6))
         return np.vectorize(lambda x: float(by_hand(x, self.d)), otypes=[float])(value) if value.ndim else \
             np.array(float(by_hand(float(value), self.d)))
 
@@ -326,7 +333,8 @@ class Student:
     def alias(self, name, value):
         """A quantity under a second name (ŷ for a_L, δ of a layer without activation): the same
         number copied, carried from the first even where that one is slipped."""
-        self.values[name] = self._round(np.asarray(value, dtype=float))
+        self.raw[name] = np.asarray(value, dtype=float)
+        self.values[name] = self._round(self.raw[name])
         if name in self.names:
             self.answers[name] = written(self.values[name], self.d)
 
@@ -603,7 +611,8 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         slips = []
         student = Student(table, names, decimals)
     exact = Student(table, names, decimals, rounding=False).values
-    carry = Student(table, names, decimals).values
+    carrier = Student(table, names, decimals)
+    carry = carrier.raw
     report = check(subject, parse_answers({"answers": student.answers}, "<student>"))
     out = Judged()
     first_backward = "dL/dy_hat" if "dL/dy_hat" in subject.quantities else \
@@ -617,13 +626,15 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         w = a.written
         last = report.policy.last_digit_accepted(w)
         ex, ca = float(_at(exact[a.name], a.position)), float(_at(carry[a.name], a.position))
+        slip = student.slipped.get(a.name)
+        clean = float(_at(student.raw_clean[a.name], a.position)) if slip else None
+        own = clean if slip else float(_at(student.raw[a.name], a.position))  # from the student's own numbers
         if v.verdict == "correct":
             out.correct += 1
-            if not (_within(w, ex, last) or _within(w, ca, last)):
+            # a carry-rounded path through a decimal tie may round either way: one unit more
+            if not (_within(w, ex, last) or _within(w, ca, last or carrier.tied) or _within(w, own, last)):
                 out.lenient.append((a.key, str(w), ex, ca))
-        slip = student.slipped.get(a.name)
-        clean = float(_at(student.clean[a.name], a.position)) if slip else None
-        if slip is None or by_hand(clean, decimals) == w:
+        if slip is None or by_hand(clean, decimals) == w or _within(w, clean, False):
             out.unslipped += 1
             if v.verdict == "wrong":
                 out.unslipped_wrong.append((a.key, str(w), v.expected, v.carried, [s.key for s in slips]))
