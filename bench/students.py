@@ -244,9 +244,9 @@ class Student:
         data = t["data"]
         batch = isinstance(data["x"][0], list)
         X = np.array(data["x"] if batch else [data["x"]], dtype=float)
-        Y = np.array(data["y"] if batch else [data["y"]], dtype=float)
+        Y = np.array(data["y"] if batch else [data["y"]], dtype=float).reshape(len(X), -1)  # y = 0.5: one output
         N, K = Y.shape
-        loss = t["loss"]
+        loss = t["loss"]["name"] if isinstance(t["loss"], dict) else t["loss"]
         spec = LOSSES[loss]
         # weights as n_in × n_out (in_out orientation) for the arithmetic
         Ws = [np.array(layer["weights"], dtype=float) if in_out else np.array(layer["weights"], dtype=float).T
@@ -352,7 +352,7 @@ class Student:
         return self.write(f"da{k}/dz{k}", value, correct, slip)
 
     def _update(self, Ws, bs, shared, in_out):
-        opt = dict(self.t["optimizer"])
+        opt = dict(self.t.get("optimizer", {"name": "sgd", "lr": 0.1}))
         name = opt["name"]
         lr = opt.get("lr", 0.1)
         wd = opt.get("weight_decay", 0.01 if name == "adamw" else 0.0)
