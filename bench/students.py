@@ -205,8 +205,9 @@ class Student:
 
     # each number goes through here: the slip of this quantity (if any) applied, then rounded
     def write(self, name, value, correct=None, slip=None):
+        """``slip``: the slip (or slips) in this number's own formula; ``correct``: the number without it."""
         value = np.asarray(value, dtype=float)
-        made = [slip] if slip is not None else []
+        made = [x for x in (slip if isinstance(slip, (list, tuple)) else [slip]) if x is not None]
         for s in self.slips:
             if s.key in ("sign_slip", "decimal_moved") and s.site == name:
                 correct = value if correct is None or slip is None else correct
@@ -382,15 +383,14 @@ class Student:
 
         def finish(direction_correct, direction, slip):
             """step = η·direction (slips: η², 1; the direction's own slip), then p − step."""
+            slips = [lr_slip if eta != lr else None, slip]
             if has_step:
-                step = self.write("step" + suffix, eta * direction, lr * direction_correct,
-                                  lr_slip if eta != lr else slip)
+                step = self.write("step" + suffix, eta * direction, lr * direction_correct, slips)
                 new = param + step if sign else param - step
                 self.write(f"{label}_new", new, param - step, sign)
             else:
                 new = param - eta * direction - eta * wd * param
-                self.write(f"{label}_new", new, param - lr * direction_correct - lr * wd * param,
-                           lr_slip if eta != lr else slip)
+                self.write(f"{label}_new", new, param - lr * direction_correct - lr * wd * param, slips)
 
         if name in ("sgd", "momentum"):
             if not mu:
@@ -596,7 +596,8 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
     for _ in range(20):  # slips leaving an op's domain (√ of a negative) or made in one number are drawn again
         slips, families = [], set()
         for _ in range(rng.choice((0, 1, 1, 2))):
-            key, site = rng.choice(candidates)
+            key = rng.choice(sorted({key for key, _ in candidates}))  # every kind of slip alike, then a step
+            site = rng.choice([site for k, site in candidates if k == key])
             if _family(key) in families or any(s.site == site and site is not None for s in slips):
                 continue
             families.add(_family(key))

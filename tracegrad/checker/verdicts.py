@@ -427,6 +427,11 @@ class _Whole:
             if name in m.quantities:
                 where.update(zip(flatten(nodes), flatten(m.quantities[name])))
         self.where = where
+        first: dict = {}
+        for node in sorted(where):
+            first.setdefault(where[node], node)
+        # a quantity that is another one's node there (m̂ = m without bias correction) is a copy of it
+        self.copies = {node for node, t in where.items() if first[t] != node}
         mine, theirs = subject.trace.nodes, m.trace.nodes
         start = 0
         for a, b in zip(mine, theirs):
@@ -443,19 +448,22 @@ class _Whole:
         return t >= self.start or (t >= 0 and t != node)  # or the quantity is another node there (m̂ = m)
 
     def effects(self, own: tuple, after: list, pins: dict, answered: dict) -> dict:
-        """``{answered node: value}`` where the mutated problem gives another value."""
-        before = self.run(own, after, pins)
+        """``{answered node: value}`` where the mutated problem gives another value (a copy: the
+        value of what it copies, as the student wrote it)."""
+        before, values = self.run(own, after, pins)
         out = {}
         for node in answered:
             if self.may_change(node, False):
                 t = self.where[node]
-                if _differs(before[t], own[node]):
-                    out[node] = before[t]
+                x = values[t] if node in self.copies else before[t]
+                if _differs(x, own[node]):
+                    out[node] = x
         return out
 
-    def run(self, own: tuple, after: list, pins: dict) -> list:
+    def run(self, own: tuple, after: list, pins: dict) -> tuple:
+        """The values of the mutated trace before and after the student's (mapped) pins."""
         theirs, start, where = self.mutation.trace.nodes, self.start, self.where
-        mapped = {where[n]: x for n, x in pins.items() if n in where}
+        mapped = {where[n]: x for n, x in pins.items() if n in where and n not in self.copies}
         values = list(after[:start]) + [math.nan] * (len(theirs) - start)
         before = list(own[:start]) + [math.nan] * (len(theirs) - start)
         for rec in theirs[start:]:
@@ -466,4 +474,4 @@ class _Whole:
                 x = math.nan
             before[rec.index] = x
             values[rec.index] = mapped.get(rec.index, x)
-        return before
+        return before, values
