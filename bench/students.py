@@ -469,11 +469,13 @@ def _dloss(name, p, y):
 
 # --- drawing students and judging them ---------------------------------------------------
 
-def _candidates(table: dict, names: list, aliases: set) -> list:
+def candidates(table: dict, names: list, aliases: set) -> list:
     """Every slip that can happen in this problem: ``(key, site)``."""
-    layers, opt, loss = table["layers"], table["optimizer"], table["loss"]
+    layers, opt = table["layers"], table.get("optimizer", {"name": "sgd", "lr": 0.1})
+    loss = table["loss"]["name"] if isinstance(table["loss"], dict) else table["loss"]
     batch = isinstance(table["data"]["x"][0], list)
-    K = len(table["data"]["y"][0] if batch else table["data"]["y"])
+    y = table["data"]["y"]
+    K = len(y[0] if batch else y) if isinstance(y, list) else 1
     out = []
     for name in names:
         if name not in aliases:
@@ -543,14 +545,26 @@ def _within(written_value: Decimal, value: float, last_digit: bool) -> bool:
     return abs(written_value - Decimal(repr(value))) <= bound
 
 
+def aliases_of(subject, names) -> set:
+    """Second names of the same numbers (ŷ of a₂, ∂L/∂b₂ of δ₂): a student copies them, no slip of
+    their own."""
+    seen, aliases = set(), set()
+    for n in names:
+        nodes = tuple(flat(subject.quantities[n]))
+        if nodes in seen:
+            aliases.add(n)
+        seen.add(nodes)
+    return aliases
+
+
 def _finite(values: dict) -> bool:
     return all(np.all(np.isfinite(v)) for v in values.values())
 
 
-def _flat(nested):
+def flat(nested):
     if isinstance(nested, (list, tuple)):
         for item in nested:
-            yield from _flat(item)
+            yield from flat(item)
     else:
         yield nested
 
@@ -586,18 +600,13 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
     problem = parse_problem(table, "<simulated>")
     subject = network_subject(problem)
     names = [n for n in subject.quantities if n not in subject.unprinted]
-    seen, aliases = {}, set()
-    for n in names:  # a second name of the same numbers (ŷ of a₂, ∂L/∂b₂ of δ₂): no slip of its own
-        nodes = tuple(_flat(subject.quantities[n]))
-        if nodes in seen:
-            aliases.add(n)
-        seen.setdefault(nodes, n)
-    candidates = _candidates(table, names, aliases)
+    aliases = aliases_of(subject, names)
+    options = candidates(table, names, aliases)
     for _ in range(20):  # slips leaving an op's domain (√ of a negative) or made in one number are drawn again
         slips, families = [], set()
         for _ in range(rng.choice((0, 1, 1, 2))):
-            key = rng.choice(sorted({key for key, _ in candidates}))  # every kind of slip alike, then a step
-            site = rng.choice([site for k, site in candidates if k == key])
+            key = rng.choice(sorted({key for key, _ in options}))  # every kind of slip alike, then a step
+            site = rng.choice([site for k, site in options if k == key])
             if _family(key) in families or any(s.site == site and site is not None for s in slips):
                 continue
             families.add(_family(key))

@@ -15,7 +15,7 @@ def test_bench_run_tiny(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run"), "--points", "6", "--hidden", "3", "--repeats", "1",
          "--min-time", "0", "--chain", "3000", "--chain-repeats", "1", "--train-epochs", "2", "--train-repeats", "1",
-         "-o", str(out)],
+         "--students", "2", "--class-files", "3", "--class-repeats", "1", "--scaling-students", "1", "-o", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "every implementation matched micrograd's losses" in result.stdout
@@ -28,10 +28,13 @@ def test_bench_run_tiny(tmp_path):
     assert step["compiled"]["compile_seconds"] > 0
     assert report["figures"]["chain"]["tracegrad"]["nodes"] == 3000
     assert report["figures"]["train"]["compiled"]["iterations"] == report["figures"]["train"]["engine"]["iterations"]
+    grading = report["figures"]["class"]
+    assert grading["simulated"]["students"] == 2 and grading["seed_summary"]["files"] == 3
+    assert {f"size_{'-'.join(map(str, s))}" for s in ((2, 2, 1), (4, 32, 32, 2))} <= set(grading)
     assert {t["target"] for t in report["targets"]} >= {
         "recording off vs micrograd (×)", "recording on / recording off (×)", "compiled replay vs micrograd (×)",
         "compiled replay / hand-written floor (×)", "numpy batched replay vs micrograd (×)",
-        "chain peak bytes per node"}
+        "chain peak bytes per node", "first diagnosis names the slip (%)"}
     assert report["command"].startswith("bench/run --points 6")
 
 

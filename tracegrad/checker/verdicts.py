@@ -95,6 +95,7 @@ class Grader:
         self._rounding: dict = {}
         self._consumers = None
         self._given = None
+        self._positions: dict = {}
 
     # --- verdicts -------------------------------------------------------------------
 
@@ -160,7 +161,7 @@ class Grader:
         for v in verdicts:
             a = v.answer
             if v.verdict == "wrong" and a.name in recomputed:
-                at = layouts[a.name][2].index(a.node)
+                at = self._position(a.name, a.node)
                 for x in (float(flat[at]) for flat in recomputed[a.name]):
                     if policy.matches(a.written, x, student) or policy.near(a.written, x, student):
                         v = replace(v, verdict="carried" if policy.precise(a.written, x) else "imprecise",
@@ -168,6 +169,12 @@ class Grader:
                         break
             out.append(v)
         return out
+
+    def _position(self, name: str, node: int) -> int:
+        """Where ``node`` is in quantity ``name``, in reading order."""
+        if name not in self._positions:
+            self._positions[name] = {n: k for k, n in enumerate(self.subject.layouts[name][2])}
+        return self._positions[name][node]
 
     # --- error carried forward from a degenerate answer ------------------------------
 
@@ -219,6 +226,7 @@ class Grader:
         decimals = frozenset(self.policy.format_for(a.written).decimals or decimals_written(a.written)
                              for a in wrong)
         effects: dict = {}  # prepared mutation -> {answered node: the value it gives there, where it changes}
+        evidence: dict = {}  # prepared mutation -> (wrong answers it reproduces, right ones it contradicts)
         live = [(pm, pm.blocked(pins)) for pm in (*self.prepared(), *self._rounding_for(decimals))]
         out = {}
         for a in wrong:
@@ -228,25 +236,30 @@ class Grader:
                     continue
                 if pm not in effects:
                     effects[pm] = pm.effects(own, after, pins, by_node)
-                effect = effects[pm]
-                x = effect.get(a.node)
+                x = effects[pm].get(a.node)
                 if x is None or not self._reproduces(a.written, x):
                     continue  # unchanged: the student's own answers already fail to give the number
-                explained, contradicted = set(), set()
-                for node, y in effect.items():
-                    for b in by_node[node]:
-                        if b in is_wrong:
-                            if self._reproduces(b.written, y):
-                                explained.add(b)
-                        elif not self._reproduces(b.written, y):
-                            contradicted.add(b)
-                exact_match = self.policy.matches(a.written, x)
-                rank = (-len(explained), len(contradicted), not exact_match, len(found))
+                if pm not in evidence:
+                    evidence[pm] = self._evidence(effects[pm], by_node, is_wrong)
+                explained, contradicted = evidence[pm]
+                rank = (-len(explained), len(contradicted), not self.policy.matches(a.written, x), len(found))
                 # what the student's numbers can tell about it: mutations alike in this are indistinguishable
-                found.append((rank, pm, (frozenset(explained), frozenset(contradicted))))
+                found.append((rank, pm, evidence[pm]))
             out[a] = self._ranked(found, a)
         return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1]) if v.answer in out else v
                 for v in verdicts]
+
+    def _evidence(self, effect: dict, by_node: dict, is_wrong: set) -> tuple:
+        """The student's wrong answers a mutation reproduces, and the right ones it changes away."""
+        explained, contradicted = set(), set()
+        for node, y in effect.items():
+            for b in by_node[node]:
+                if b in is_wrong:
+                    if self._reproduces(b.written, y):
+                        explained.add(b)
+                elif not self._reproduces(b.written, y):
+                    contradicted.add(b)
+        return frozenset(explained), frozenset(contradicted)
 
     @staticmethod
     def _ranked(found: list, a: Answer) -> tuple:
