@@ -308,7 +308,8 @@ class Student:
                         factor = 2.0 if factor_slip.key == "loss_grad_doubled" else K / 2.0
                     d = per_sample([_dloss(loss, y_hat[s], Y[s]) * scale * factor for s in range(N)])
                     correct = per_sample([_dloss(loss, y_hat[s], Y[s]) / N for s in range(N)])
-                    up = rows(self.write("dL/dy_hat", d, correct, factor_slip if factor != 1.0 else mean_left_out))
+                    made = [factor_slip if factor != 1.0 else None, mean_left_out]
+                    up = rows(self.write("dL/dy_hat", d, correct, made))
                 if name == "identity":
                     deltas[k - 1] = up
                     self.alias(f"delta{k}", per_sample(up))
@@ -414,8 +415,8 @@ class Student:
         t = 2 if self.slip("step_count_ahead") else 1
         plain = self.slip("adam_no_bias_correction")
         ahead = self.slip("step_count_ahead")
-        m_hat = self.write("m_hat" + suffix, m if plain else m / (1 - c1 ** t), m / (1 - b1), plain or ahead or swapped)
-        v_hat = self.write("v_hat" + suffix, v if plain else v / (1 - c2 ** t), v / (1 - b2), plain or ahead or swapped)
+        m_hat = self.write("m_hat" + suffix, m if plain else m / (1 - c1 ** t), m / (1 - b1), [plain, ahead, swapped])
+        v_hat = self.write("v_hat" + suffix, v if plain else v / (1 - c2 ** t), v / (1 - b2), [plain, ahead, swapped])
         inside = self.slip("eps_inside_sqrt")
         correct = m_hat / (np.sqrt(v_hat) + eps)
         return finish(correct, m_hat / np.sqrt(v_hat + eps) if inside else correct, inside)

@@ -109,12 +109,13 @@ class Grader:
         for a in bound:
             first.setdefault(a.node, a)
         verdicts = [self._verdict(a, own, student, None if first[a.node] is a else pins[a.node]) for a in bound]
+        recomputed: dict = {}
         if self.subject.by_formula is not None and any(v.verdict == "wrong" for v in verdicts):
-            verdicts = self._by_formula(verdicts, own, pins, student)
+            verdicts, recomputed = self._by_formula(verdicts, own, pins, student)
         if any(v.verdict == "carried" for v in verdicts):
             verdicts = self._degenerate(verdicts, pins)
         if any(v.verdict == "wrong" for v in verdicts):
-            verdicts = self._diagnose(verdicts, pins, own)
+            verdicts = self._diagnose(verdicts, pins, own, recomputed)
         out = []
         for v in verdicts:
             credit = policy.credit_of(v.verdict, bool(v.degenerate))
@@ -151,9 +152,11 @@ class Grader:
             return Verdict(a, "wrong", exact, carried)
         return v if policy.precise(w, reference) else replace(v, verdict="imprecise")
 
-    def _by_formula(self, verdicts: list, own: tuple, pins: dict, student) -> list:
+    def _by_formula(self, verdicts: list, own: tuple, pins: dict, student) -> tuple:
         """Wrong answers that the quantity's printed formula gives from the student's own numbers
-        (the graph may compute the same value another way): carried."""
+        (the graph may compute the same value another way): carried, at the written precision
+        (another path is no reason for last-digit leniency on top). Returns the verdicts and the
+        recomputed quantities."""
         policy, layouts = self.policy, self.subject.layouts
         values = {name: [pins.get(i, own[i]) for i in layout[2]] for name, layout in layouts.items()}
         recomputed = self.subject.by_formula({name: _nest(v, layouts[name][0]) for name, v in values.items()})
@@ -163,12 +166,11 @@ class Grader:
             if v.verdict == "wrong" and a.name in recomputed:
                 at = self._position(a.name, a.node)
                 for x in (float(flat[at]) for flat in recomputed[a.name]):
-                    if policy.matches(a.written, x, student) or policy.near(a.written, x, student):
-                        v = replace(v, verdict="carried" if policy.precise(a.written, x) else "imprecise",
-                                    carried=x, last_digit=not policy.matches(a.written, x, student))
+                    if policy.matches(a.written, x, student):
+                        v = replace(v, verdict="carried" if policy.precise(a.written, x) else "imprecise", carried=x)
                         break
             out.append(v)
-        return out
+        return out, recomputed
 
     def _position(self, name: str, node: int) -> int:
         """Where ``node`` is in quantity ``name``, in reading order."""
@@ -216,7 +218,9 @@ class Grader:
 
     # --- likely mistakes --------------------------------------------------------------
 
-    def _diagnose(self, verdicts: list, pins: dict, own: tuple) -> list:
+    def _diagnose(self, verdicts: list, pins: dict, own: tuple, recomputed: dict) -> list:
+        """The likely mistakes of each wrong answer; ``recomputed``: the quantities by their formulas
+        from the student's numbers, where a slip of the answer's own quantity may have been made."""
         by_node: dict = {}
         for v in verdicts:
             by_node.setdefault(v.answer.node, []).append(v.answer)
@@ -237,6 +241,8 @@ class Grader:
                 if pm not in effects:
                     effects[pm] = pm.effects(own, after, pins, by_node)
                 x = effects[pm].get(a.node)
+                if x is not None and not self._reproduces(a.written, x):
+                    x = self._slip_of_formula(pm.mutation, a, recomputed)
                 if x is None or not self._reproduces(a.written, x):
                     continue  # unchanged: the student's own answers already fail to give the number
                 if pm not in evidence:
@@ -248,6 +254,18 @@ class Grader:
             out[a] = self._ranked(found, a)
         return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1]) if v.answer in out else v
                 for v in verdicts]
+
+    def _slip_of_formula(self, m: Mutation, a: Answer, recomputed: dict):
+        """A slip of the answer's own quantity (its sign, its decimal point) applied to the value its
+        formula gives from the student's numbers, when one does."""
+        if m.quantity != a.name or m.signature is None or m.signature[0] != "scaled" or a.name not in recomputed:
+            return None
+        at = self._position(a.name, a.node)
+        for flat in recomputed[a.name]:
+            x = m.signature[2] * float(flat[at])
+            if self._reproduces(a.written, x):
+                return x
+        return None
 
     def _evidence(self, effect: dict, by_node: dict, is_wrong: set) -> tuple:
         """The student's wrong answers a mutation reproduces, and the right ones it changes away."""
