@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tracegrad.core.nested import flatten
+
 from . import harness, students
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +126,7 @@ def section(config, report) -> None:
             answers.append(parse_answers({"answers": s.answers}, f"s{i}"))
         per = harness.best_of(lambda: check_class(subject, answers), 1) / len(answers)
         label = "-".join(map(str, sizes))
-        print(f"  {label:12} {len(subject.trace.nodes):6,} nodes, {sum(len(list(students.flat(subject.quantities[q]))) for q in names):5,} "
+        print(f"  {label:12} {len(subject.trace.nodes):6,} nodes, {sum(len(list(flatten(subject.quantities[q]))) for q in names):5,} "
               f"numbers written: {per * 1e3:8.1f} ms per student (setup {setup:.2f} s)")
         report.figure("class", f"size_{label}", nodes=len(subject.trace.nodes), ms_per_student=per * 1e3,
                       setup_seconds=setup)

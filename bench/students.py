@@ -30,6 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from tracegrad.core.nested import flatten
 from tracegrad.nn.activations import ACTIVATIONS
 from tracegrad.nn.losses import LOSSES
 from tracegrad.nn.optim import OPTIMIZERS
@@ -551,7 +552,7 @@ def aliases_of(subject, names) -> set:
     their own."""
     seen, aliases = set(), set()
     for n in names:
-        nodes = tuple(flat(subject.quantities[n]))
+        nodes = tuple(flatten(subject.quantities[n]))
         if nodes in seen:
             aliases.add(n)
         seen.add(nodes)
@@ -560,22 +561,6 @@ def aliases_of(subject, names) -> set:
 
 def _finite(values: dict) -> bool:
     return all(np.all(np.isfinite(v)) for v in values.values())
-
-
-def flat(nested):
-    if isinstance(nested, (list, tuple)):
-        for item in nested:
-            yield from flat(item)
-    else:
-        yield nested
-
-
-def _elements(nested, prefix=()):
-    if isinstance(nested, (list, tuple)):
-        for i, item in enumerate(nested):
-            yield from _elements(item, prefix + (i,))
-    else:
-        yield prefix, nested
 
 
 def _at(nested, position):

@@ -33,8 +33,7 @@ from heapq import heapify, heappop, heappush
 
 from .answers import Answer, Answers, bind
 from .mutations import Mutation, rounding_mutations, slip_mutations
-from ..core.ops import OPS
-from ..core.replay import replay_floats
+from ..core.replay import node_value, pinned, replay_floats
 from ..core.nested import flatten
 from .tolerance import Tolerance, decimals_written
 
@@ -422,24 +421,9 @@ class _Local:
             i = heappop(heap)
             if i in before:
                 continue
-            rec = nodes[i]
-            try:
-                if i in over:
-                    x = float(over[i](view))
-                elif rec.is_leaf:
-                    x = rec.data
-                else:
-                    x = float(OPS[rec.op].forward(tuple(view[j] for j in rec.inputs), rec.params))
-            except (ArithmeticError, ValueError):
-                x = math.nan
+            x = node_value(nodes[i], view, over.get(i))
             before[i] = x
-            if i in pins:
-                y = pins[i]
-            elif i in mpins:
-                pin = mpins[i]
-                y = float(pin(x) if callable(pin) else pin)
-            else:
-                y = x
+            y = pins[i] if i in pins else pinned(x, mpins.get(i))
             if not _same(y, after[i]):
                 changed[i] = y
                 for c in cons[i]:
@@ -493,16 +477,7 @@ class _Whole:
 
     def run(self, own: tuple, after: list, pins: dict) -> tuple:
         """The values of the mutated trace before and after the student's (mapped) pins."""
-        theirs, start, where = self.mutation.trace.nodes, self.start, self.where
+        where = self.where
         mapped = {where[n]: x for n, x in pins.items() if n in where and n not in self.copies}
-        values = list(after[:start]) + [math.nan] * (len(theirs) - start)
-        before = list(own[:start]) + [math.nan] * (len(theirs) - start)
-        for rec in theirs[start:]:
-            try:
-                x = rec.data if rec.is_leaf else float(OPS[rec.op].forward(tuple(values[j] for j in rec.inputs),
-                                                                            rec.params))
-            except (ArithmeticError, ValueError):
-                x = math.nan
-            before[rec.index] = x
-            values[rec.index] = mapped.get(rec.index, x)
-        return before, values
+        before = replay_floats(self.mutation.trace, mapped, start=self.start, prefix=(own, after))
+        return before, [mapped.get(i, x) for i, x in enumerate(before)]

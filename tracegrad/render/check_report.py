@@ -165,18 +165,25 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
                                               score_text, msg("check.passed" if report.passed else failed)))
     header = tuple(msg(f"check.column.{c}") for c in ("answer", "written", "verdict", "correct", "details"))
     title = report.answers.title or report.subject.title or msg("check.title")
-    return CheckView(title, msg.lang, report.subject.source, report.answers.source, msg("sentence_separator").join(policy.describe(msg)),
-                     policy.to_dict(), header, rows, tuple(counts), summary, report.passed, report.score, score_text)
+    rule = msg("sentence_separator").join(policy.describe(msg))
+    return CheckView(title, msg.lang, report.subject.source, report.answers.source, rule, policy.to_dict(), header,
+                     rows, tuple(counts), summary, report.passed, report.score, score_text)
 
 
 def render_check(report, format: str = "text", lang: str | None = None, template_dir=None) -> str:
     """The report as ``text``, ``markdown`` or ``json``."""
+    return render_view("check", "a check report", check_view, report, format, lang, template_dir)
+
+
+def render_view(template: str, what: str, view_of, report, format: str, lang, template_dir) -> str:
+    """``view_of(report, lang, template_dir)`` as JSON, or laid out by ``<template>.<ext>.j2`` (which
+    reads the view as ``r``)."""
     from .environment import Catalog, render
     from .model import to_json
 
     if format not in FORMATS:
-        raise InputError(f"unknown format {format!r} for a check report; choose one of {', '.join(FORMATS)}")
-    view = check_view(report, lang, template_dir)
+        raise InputError(f"unknown format {format!r} for {what}; choose one of {', '.join(FORMATS)}")
+    view = view_of(report, lang, template_dir)
     if format == "json":
         return to_json(view)
-    return render("check", format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))
+    return render(template, format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))

@@ -14,10 +14,9 @@ import io
 from dataclasses import dataclass
 
 from ..checker.verdicts import VERDICTS
-from ..core.errors import InputError
 from ..core.notation import Math
+from .check_report import render_view
 
-FORMATS = ("text", "markdown", "json")
 CSV_COLUMNS = ("file", "title", "answered", *VERDICTS, "carried_degenerate", "score", "error")
 
 
@@ -102,15 +101,7 @@ def class_view(report, lang: str | None = None, template_dir=None) -> ClassView:
 
 def render_class(report, format: str = "text", lang: str | None = None, template_dir=None) -> str:
     """The class summary as ``text``, ``markdown`` or ``json``."""
-    from .environment import Catalog, render
-    from .model import to_json
-
-    if format not in FORMATS:
-        raise InputError(f"unknown format {format!r} for a class summary; choose one of {', '.join(FORMATS)}")
-    view = class_view(report, lang, template_dir)
-    if format == "json":
-        return to_json(view)
-    return render("check_class", format, template_dir, view.lang, c=view, msg=Catalog(view.lang, template_dir))
+    return render_view("check_class", "a class summary", class_view, report, format, lang, template_dir)
 
 
 def grades_csv(report) -> str:
