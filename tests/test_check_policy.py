@@ -227,3 +227,13 @@ def test_mistakes_that_give_the_same_numbers_are_one_likely_mistake():
     r = verdicts(batch_problem("half_se"), {"dL/db2": ref["db2"] / 2})
     v = r["dL/db2[0]"]
     assert v.equivalent >= 2 and {"loss_grad_halved", "outputs_averaged"} <= {m.key for m in v.mistakes[:v.equivalent]}
+
+
+def test_an_expression_problem_takes_a_policy_too(tmp_path, capsys):
+    # f = (x + y)·z at x = −2, y = 5, z = −4: ∂f/∂x = z = −4; written 4, the sign slipped
+    problem = write(tmp_path, "e.toml", 'expression = "(x + y) * z"\n[at]\nx = -2\ny = 5\nz = -4\n'
+                                        '[grading]\nlast_digit = "never"\n[answers]\nv3 = 3\nf = -12\n"df/dx" = 4\n')
+    assert main(["check", str(problem)]) == 1
+    out = capsys.readouterr().out
+    assert "One unit off in the last digit is not accepted." in out
+    assert "likely mistake: sign slip in ∂f/∂x" in out

@@ -6,11 +6,12 @@
     [answers]
     z1 = [2.0, 2.4]
     "dL/dy_hat" = 0.2657             # names with '/' are quoted
-    [tolerance]                      # optional; replaces the written-precision rule
+    [tolerance]                      # refused, unless the teacher's grading policy lets it narrow
     decimals = 3                     # or sig_figs, or absolute and/or relative
     [layout]
     transposed = ["dL/dW1"]          # matrices written transposed (rows = units for in_out)
 
+A key names a quantity (``z1``) or one of its elements or rows (``"z1[0]"``).
 Numbers are kept as the decimal text the file wrote (TOML and JSON floats go
 through :class:`~decimal.Decimal`), so ``0.0430`` keeps its four decimals. A
 vector of one element may be written as a number, a matrix with one row or one

@@ -2,8 +2,9 @@
 
 The default rule is the **written precision**: ``0.0430`` was written to four
 decimals, so it equals every value that rounds to it (either rounding of a tie
-included), and it is *near* a value one unit away in its last digit. A
-``[tolerance]`` table replaces that rule with one of: ``decimals = n``
+included), and it is *near* a value one unit away in its last digit. A grading
+policy (:mod:`~tracegrad.checker.policy`, or an answers file's ``[tolerance]`` where
+the policy lets it narrow) replaces that rule with one of: ``decimals = n``
 (equal after rounding to n decimals), ``sig_figs = n`` (the same with n
 significant figures of the computed value), ``absolute = a`` and/or
 ``relative = r`` (``|written − value| ≤ max(a, r·|value|)``). Explicit

@@ -51,7 +51,7 @@ def run(args) -> int:
         if "expression" not in read_file(Path(args.problem)):
             raise InputError("give an ANSWERS file: only an expression problem file may hold its own [answers]",
                              file=args.problem)
-        answers = [load_answers(args.problem, ignore=("expression", "at"))]
+        answers = [load_answers(args.problem, ignore=("expression", "at", "grading"))]
     else:
         answers = args.answers
     if len(answers) == 1 and args.summary is None:
