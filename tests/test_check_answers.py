@@ -143,3 +143,25 @@ def test_unreadable_answers_exit_2_with_one_message(tmp_path, capsys, text):
 def test_missing_answers_file_exits_2(tmp_path, capsys):
     assert main(["check", str(SEED), str(tmp_path / "none.toml")]) == 2
     assert "answers file not found" in capsys.readouterr().err
+
+
+def test_element_keys_of_any_quantity_name(seed):
+    # a later step's quantity (W1_new@2, from derivations of several steps) binds like any other: the name is
+    # the subject's, the element key is the name and an index
+    from dataclasses import replace
+
+    subject = replace(seed, quantities={**seed.quantities, "W1_new@2": seed.quantities["W1_new"]})
+    bound = bind(parse_answers({"answers": {"W1_new@2[1][0]": Decimal("0.6991"), "z1[0]": 2.0}}), subject)
+    assert [(a.key, a.node) for a in bound] == [("z1[0]", seed.quantities["z1"][0]),
+                                               ("W1_new@2[1][0]", seed.quantities["W1_new"][1][0])]
+
+
+def test_element_keys_in_a_file(tmp_path, capsys):
+    path = write(tmp_path, '[answers]\n"z1[0]" = 2.0\n"dL/dW1[1]" = [0.0090, 0.0007]\n"delta1[1]" = 0.0004\n')
+    r = check(SEED, path)
+    assert [v.answer.key for v in r] == ["z1[0]", "delta1[1]", "dL/dW1[1][0]", "dL/dW1[1][1]"] and r.passed
+    for text, message in (('"z1[2]" = 1', 'answers."z1[2]": index 2 out of range: axis 0 of z1 has 2 elements'),
+                          ('z1 = [2.0, 2.4]\n"z1[0]" = 2.0', 'answers."z1[0]": z1[0] is answered twice'),
+                          ('"z1[0][0]" = 1', 'answers."z1[0][0]": z1 has 1 axis, this key indexes 2')):
+        assert main(["check", str(SEED), str(write(tmp_path, f"[answers]\n{text}\n", "bad.toml"))]) == 2
+        assert message in capsys.readouterr().err

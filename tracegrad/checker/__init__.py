@@ -12,9 +12,9 @@ pinned into its derivation). The report that shows the verdicts is
 
 from .answers import Answers, load_answers, parse_answers
 from .load import load_subject
-from .policy import Policy, load_policy, parse_policy, policy_of
+from .policy import Policy, load_policy, parse_policy, policy_of, problem_policy
 from .subject import Subject, network_subject
 from .verdicts import Grader, Verdict, judge
 
 __all__ = ["Verdict", "Answers", "Subject", "load_answers", "parse_answers", "network_subject", "load_subject",
-           "judge", "Grader", "Policy", "policy_of", "parse_policy", "load_policy"]
+           "judge", "Grader", "Policy", "policy_of", "problem_policy", "parse_policy", "load_policy"]

@@ -226,6 +226,13 @@ def parse_policy(raw, source: str, precision: tuple = (4, None), key: str = "gra
     return Policy(tolerance, minimum, carry, last, student, credit, source)
 
 
+def problem_policy(problem) -> Policy:
+    """The grading policy of a :class:`~tracegrad.problem.schema.Problem`: its ``[grading]`` table,
+    with its display precision as the default minimum."""
+    return parse_policy(dict(problem.extra).get("grading"), problem.source,
+                        (problem.render.decimals, problem.render.sig_figs))
+
+
 def policy_of(subject) -> Policy:
     """The subject's own policy (its problem file's ``[grading]``), else the default one at
     its display precision."""

@@ -79,7 +79,7 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
     from ..problem.formulas import formula, symbol
     from ..problem.solve import Worked, solve
     from .mutations import network_mutations
-    from .policy import parse_policy
+    from .policy import problem_policy
 
     if isinstance(problem, (str, Path)):
         problem = load_problem(problem)
@@ -97,7 +97,7 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         mutations=lambda: network_mutations(worked, optimizer_factory),
         lang=worked.problem.render.lang,
         precision=precision,
-        policy=parse_policy(dict(worked.problem.extra).get("grading"), worked.problem.source, precision),
+        policy=problem_policy(worked.problem),
         unprinted=frozenset(name for name, q in qs.items() if not q.printed),
         by_formula=_by_formula(worked),
     )
