@@ -54,11 +54,11 @@ def sig_figs_written(written: Decimal) -> int:
 @dataclass(frozen=True)
 class Policy:
     """How answers are judged and credited (see the module docstring). ``minimum`` is the
-    precision an answer must carry (``None``: any); ``source`` names where the policy was
+    precision an answer must carry (0 decimals: any); ``source`` names where the policy was
     read (a problem or policy file), for messages."""
 
     tolerance: Tolerance = field(default_factory=Tolerance)
-    minimum: NumberFormat | None = field(default_factory=NumberFormat)
+    minimum: NumberFormat = field(default_factory=NumberFormat)
     carry_rounding: bool = True
     last_digit: str = "auto"
     student_tolerance: str = "refuse"
@@ -91,8 +91,6 @@ class Policy:
         """``written`` carries the minimum precision, or the digits it leaves out are zeros of
         ``value`` at that precision (``2.0`` for 2.0000, ``0.5`` for 0.50001 at four decimals)."""
         m = self.minimum
-        if m is None:
-            return True
         if m.decimals is not None and decimals_written(written) >= m.decimals:
             return True
         if m.sig_figs is not None and sig_figs_written(written) >= m.sig_figs:
@@ -114,10 +112,8 @@ class Policy:
 
     @property
     def answer_format(self) -> NumberFormat:
-        """The precision answers are asked for: the minimum precision, else the tolerance's."""
-        if self.minimum is not None:
-            return self.minimum
-        return self.tolerance.format_for(Decimal(1).scaleb(-4))
+        """The precision answers are asked for: the minimum precision."""
+        return self.minimum
 
     def tolerance_for(self, value: float) -> float:
         """The ± within which an answer to ``value``, written at :attr:`answer_format`, is accepted:
@@ -154,7 +150,7 @@ class Policy:
         lines = [self.tolerance.describe(msg)]
         if self.tolerance.is_written:
             lines.append(msg(f"check.policy.last_digit_{self.last_digit}", n=LAST_DIGIT_SIG_FIGS))
-        if self.minimum is not None and (self.minimum.decimals or self.minimum.sig_figs):
+        if self.minimum.decimals or self.minimum.sig_figs:
             lines.append(msg("check.policy.minimum", precision=self.minimum.describe(msg)))
         lines.append(msg("check.policy.carry_on" if self.carry_rounding else "check.policy.carry_off"))
         parts = [msg(f"check.policy.credit_{k}", credit=_credit_text(self.credit[k], msg)) for k in CREDITS]
@@ -166,8 +162,7 @@ class Policy:
         t = self.tolerance
         return {"tolerance": {k: getattr(t, k) for k in ("decimals", "sig_figs", "absolute", "relative")
                               if getattr(t, k) is not None} or "written",
-                "minimum": None if self.minimum is None else
-                {"decimals": self.minimum.decimals} if self.minimum.decimals is not None else
+                "minimum": {"decimals": self.minimum.decimals} if self.minimum.decimals is not None else
                 {"sig_figs": self.minimum.sig_figs},
                 "carry_rounding": self.carry_rounding, "last_digit": self.last_digit,
                 "student_tolerance": self.student_tolerance, "credit": dict(self.credit)}
