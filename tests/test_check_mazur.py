@@ -92,3 +92,12 @@ def test_a_slip_in_one_path_is_named_and_carried_into_the_sum(tmp_path):
     assert v.verdict == "wrong" and v.mistakes[0].key == "sign_slip"
     assert dict(v.mistakes[0].args)["q"].startswith("∂L/∂a₁")
     assert r["dL/da1[0]"].verdict == "carried"
+
+
+def test_a_batch_lists_its_per_sample_losses_and_per_path_parts(capsys):
+    # examples/batch_tanh.toml: two samples, 2-3-2; the parts of ∂L/∂a₁ are one 3×2 matrix per sample
+    from tracegrad.cli import main
+
+    assert main(["quantities", str(ROOT / "examples" / "batch_tanh.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "sample_loss  (2)" in out and "dL/da1_via  (2×3×2)" in out and "dL/dx  (2×2)" in out
