@@ -17,7 +17,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from . import chain, demo_step, harness, serve, symbolic_verify, workflows
+from . import chain, demo_step, grading, harness, serve, symbolic_verify, workflows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +161,7 @@ def train_section(config, report: Report) -> None:
 
 SECTIONS = {"demo": demo_section, "chain": chain_section, "train": train_section,
             "derive": workflows.derive_section, "variants": workflows.variants_section,
-            "symbolic": symbolic_verify.section, "serve": serve.section}
+            "symbolic": symbolic_verify.section, "serve": serve.section, "class": grading.section}
 """Sections by name, in the order they run."""
 
 
@@ -187,12 +187,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--serve-per-client", type=int, default=40, help="requests each client sends (40)")
     parser.add_argument("--serve-requests", type=int, default=10_000,
                         help="requests of the server memory run (10,000)")
+    parser.add_argument("--students", type=int, default=1000, help="simulated students judged (1,000)")
+    parser.add_argument("--class-files", type=int, default=1000,
+                        help="answers files of the seed problem checked with --summary (1,000)")
+    parser.add_argument("--class-repeats", type=int, default=3, help="timed class checks, best kept (3)")
+    parser.add_argument("--scaling-students", type=int, default=20,
+                        help="students per network size in the cost-by-size figures (20)")
     parser.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "results" / "bench.json"),
                         help="JSON file to write (bench/results/bench.json)")
     args = parser.parse_args(argv)
     for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats", "variants",
-                 "train_repeats", "serve_per_client", "serve_requests"):
+                 "train_repeats", "serve_per_client", "serve_requests", "students", "class_files", "class_repeats",
+                 "scaling_students"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.train_epochs is not None and args.train_epochs < 1:

@@ -15,7 +15,8 @@ def test_bench_run_tiny(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run"), "--points", "6", "--hidden", "3", "--repeats", "1",
          "--min-time", "0", "--chain", "3000", "--chain-repeats", "1", "--train-epochs", "2", "--train-repeats", "1",
-         "--serve-clients", "1,2", "--serve-per-client", "2", "--serve-requests", "40", "-o", str(out)],
+         "--serve-clients", "1,2", "--serve-per-client", "2", "--serve-requests", "40",
+         "--students", "2", "--class-files", "3", "--class-repeats", "1", "--scaling-students", "1", "-o", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "every implementation matched micrograd's losses" in result.stdout
@@ -28,10 +29,13 @@ def test_bench_run_tiny(tmp_path):
     assert step["compiled"]["compile_seconds"] > 0
     assert report["figures"]["chain"]["tracegrad"]["nodes"] == 3000
     assert report["figures"]["train"]["compiled"]["iterations"] == report["figures"]["train"]["engine"]["iterations"]
+    grading = report["figures"]["class"]
+    assert grading["simulated"]["students"] == 2 and grading["seed_summary"]["files"] == 3
+    assert {f"size_{'-'.join(map(str, s))}" for s in ((2, 2, 1), (4, 32, 32, 2))} <= set(grading)
     assert {t["target"] for t in report["targets"]} >= {
         "recording off vs micrograd (×)", "recording on / recording off (×)", "compiled replay vs micrograd (×)",
         "compiled replay / hand-written floor (×)", "numpy batched replay vs micrograd (×)",
-        "chain peak bytes per node"}
+        "chain peak bytes per node", "first diagnosis names the slip (%)"}
     serve = report["figures"]["serve"]
     assert serve["derive_cached_2"]["requests"] == 4 and serve["check_distinct_1"]["p95_seconds"] > 0
     assert serve["memory"]["requests"] == 40

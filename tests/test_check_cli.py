@@ -25,7 +25,7 @@ def test_exit_0_when_everything_is_correct_or_carried(tmp_path, capsys):
     path = answers(tmp_path, "[answers]\nz2 = 1.1844\nloss = 0.0353\n")
     assert main(["check", str(SEED), str(path)]) == 0
     out = capsys.readouterr().out
-    assert "z2 = 1.1844: correct" in out and "Summary: 2 correct, 0 carried, 0 wrong." in out
+    assert "z2 = 1.1844: correct" in out and "Summary: 2 correct, 0 carried, 0 imprecise, 0 wrong." in out
 
 
 def test_exit_1_when_something_is_wrong(capsys):
@@ -47,14 +47,15 @@ def test_chinese_report(capsys):
     out = capsys.readouterr().out
     assert "a1[1] = 0.9084：错误（正确值 0.9168）" in out
     assert "可能的错误：∂L/∂W₁ 被转置（布局混淆：行列互换）" in out
-    assert "汇总：正确 25 个（其中末位差一 1 个），承前 13 个（其中末位差一 3 个），错误 5 个。" in out
+    assert "汇总：正确 24 个（其中末位差一 1 个），承前 13 个（其中末位差一 3 个），精度不足 1 个，错误 5 个。" in out
+    assert "loss = 0.035：精度不足（正确值 0.0353）" in out
 
 
 def test_json_report(capsys):
     main(["check", str(SEED), str(PRINTED), "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert [(c["verdict"], c["count"], c["last_digit"]) for c in data["counts"]] == \
-        [("correct", 25, 1), ("carried", 13, 3), ("wrong", 5, 0)]
+        [("correct", 24, 1), ("carried", 13, 3), ("imprecise", 1, 0), ("wrong", 5, 0)]
     rows = {row["key"]: row for row in data["rows"]}
     assert rows["step_W1[0][1]"]["mistakes"][0]["key"] == "gradient_transposed"
     assert rows["a1[1]"]["step"]["text"] == "a₁[1] = σ(2.4) ≈ 0.9168"
@@ -102,8 +103,8 @@ def test_quantities_lists_every_name_with_value_and_formula(capsys):
     out = capsys.readouterr().out
     names = [line.split("  (")[0] for line in out.splitlines() if "  (" in line and not line.startswith(" ")]
     assert names == ["z1", "a1", "z2", "a2", "y_hat", "loss", "dL/dy_hat", "da2/dz2", "delta2", "dL/dW2", "dL/db2",
-                     "dL/da1", "da1/dz1", "delta1", "dL/dW1", "dL/db1", "step_W1", "W1_new", "step_b1", "b1_new",
-                     "step_W2", "W2_new", "step_b2", "b2_new"]
+                     "dL/da1", "da1/dz1", "delta1", "dL/dW1", "dL/db1", "dL/dx", "step_W1", "W1_new", "step_b1",
+                     "b1_new", "step_W2", "W2_new", "step_b2", "b2_new"]
     assert "    a₁ = σ(z₁) ≈ [0.8808, 0.9168]" in out  # σ(2) = 0.880797, σ(2.4) = 0.916827
     assert "    z₁ = X·W₁ + b₁ = [2.0, 2.4]" in out  # exact values get =
     assert "dL/dW2  (2×1)" in out
@@ -125,7 +126,7 @@ def test_an_expression_problem_file_with_its_own_answers(capsys):
     for line in ("v3 = 3: correct", "f = -12: correct", "df/dv3 = -4: correct", "df/dx = 4: wrong",
                  "df/dy = -4: correct", "df/dz = 3: correct"):
         assert line in out
-    assert "Summary: 5 correct, 0 carried, 1 wrong." in out
+    assert "Summary: 5 correct, 0 carried, 0 imprecise, 1 wrong." in out
 
 
 def test_an_expression_problem_file_with_an_answers_file(tmp_path, capsys):
@@ -133,7 +134,7 @@ def test_an_expression_problem_file_with_an_answers_file(tmp_path, capsys):
     problem.write_text('expression = "x * x + y"\n[at]\nx = 3\ny = -1\n', encoding="utf-8")
     # f = x² + y = 8; ∂f/∂x = 2x = 6 (two edges of 3 each), ∂f/∂y = 1
     assert main(["check", str(problem), str(answers(tmp_path, '[answers]\nf = 8\n"df/dx" = 6\n"df/dy" = 1\n'))]) == 0
-    assert "Summary: 3 correct, 0 carried, 0 wrong." in capsys.readouterr().out
+    assert "Summary: 3 correct, 0 carried, 0 imprecise, 0 wrong." in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
     bad.write_text('expression = "x *"\n[at]\nx = 3\n', encoding="utf-8")
     assert main(["check", str(bad), str(answers(tmp_path, "[answers]\nf = 1\n"))]) == 2

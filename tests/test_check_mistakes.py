@@ -62,12 +62,18 @@ def seed():
 
 
 def test_activation_derivative_forgotten(seed):
-    # δ₂ without σ′(z₂) is ∂L/∂ŷ = ŷ − y = 0.2657; δ₁ without σ′(z₁) is ∂L/∂a₁ = [0.0429, 0.0048]
-    r = verdicts(seed, {"delta2": S["dy"][0, 0], "delta1": S["da1"][0]})
+    # δ₂ without σ′(z₂) is ∂L/∂ŷ = ŷ − y = 0.2657; from the student's own δ₂, δ₁ without σ′(z₁) is
+    # ∂L/∂a₁ = 0.2657·W₂ = [0.23913, 0.02657]
+    delta1 = 0.2657 * W2[:, 0]
+    r = verdicts(seed, {"delta2": S["dy"][0, 0], "delta1": delta1})
     assert round(S["dy"][0, 0], 4) == 0.2657
     assert "act_grad_forgotten" in named(r, "delta2") and "act_grad_forgotten" in named(r, "delta1[0]")
     assert dict(r["delta2"].mistakes[0].args) == {"f": "σ", "k": "₂"}
     assert "activation derivative forgotten: σ′(z₂) left out" in r.render("text")
+    # δ₁ = ∂L/∂a₁ of the *correct* δ₂ ([0.0429, 0.0048]) does not follow from this student's δ₂ by the
+    # mistake: the student's own numbers rule it out
+    r = verdicts(seed, {"delta2": S["dy"][0, 0], "delta1": S["da1"][0]})
+    assert "act_grad_forgotten" not in named(r, "delta1[0]")
 
 
 def test_sigma_prime_taken_as_sigma(seed):

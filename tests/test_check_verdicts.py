@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from tests.golden import SEED
 from tracegrad.workflows.check import check
 from tracegrad.checker import load_subject, parse_answers
+from tracegrad.checker.policy import parse_policy
 from tracegrad.checker.tolerance import Tolerance
 
 # The seed example by hand (x = [1, 2], W₁ = [[0.5, 0.6], [0.7, 0.8]], b₁ = [0.1, 0.2], W₂ = [0.9, 0.1]ᵀ,
@@ -24,11 +25,11 @@ def seed():
     return load_subject(SEED)
 
 
-def judge(seed, answers, tolerance=None):
+def judge(seed, answers, grading=None):
+    """The answers judged under the seed's policy, or under the ``[grading]`` table ``grading``."""
     data = {"answers": {k: _dec(v) for k, v in answers.items()}}
-    if tolerance:
-        data["tolerance"] = tolerance
-    return check(seed, parse_answers(data))
+    policy = parse_policy(grading, "policy.toml") if grading is not None else None
+    return check(seed, parse_answers(data), policy)
 
 
 def _dec(v):
@@ -127,9 +128,9 @@ def test_wrong_value_without_a_known_mistake(seed):
     assert "a₁[1] = σ(2.4) ≈ 0.9168" in text  # the step with its numbers
 
 
-def test_a_tolerance_replaces_the_precision_rule(seed):
+def test_a_policy_tolerance_replaces_the_precision_rule(seed):
     answers = {"a1": ["0.8808", "0.9084"]}
-    assert judge(seed, answers, {"absolute": Decimal("0.01")})["a1[1]"].verdict == "correct"  # |0.0084| ≤ 0.01
+    assert judge(seed, answers, {"absolute": 0.01})["a1[1]"].verdict == "correct"  # |0.0084| ≤ 0.01
     assert judge(seed, answers, {"decimals": 2})["a1[1]"].verdict == "wrong"  # 0.91 ≠ 0.92
     near = judge(seed, {"a1": ["0.8808", "0.9167"]}, {"decimals": 4})["a1[1]"]
     assert (near.verdict, near.last_digit) == ("wrong", False)  # no last-digit leniency with a tolerance
@@ -139,10 +140,11 @@ def test_summary_counts_and_exit_code(seed):
     r = judge(seed, {"a1": ["0.8808", "0.9167"], "z2": "1.1836", "loss": "0.0353", "dL/dy_hat": "0.1"})
     # a₁[1] = 0.9167 one off → correct (last digit); z₂ = 1.1836: correct is 1.1844, the student's own a₁ gives
     # 0.8808·0.9 + 0.9167·0.1 + 0.3 = 1.18439 → wrong; L = ½(0.765738 − 0.5)² = 0.035308 → correct; 0.1 wrong
-    assert r.counts() == {"correct": 3, "carried": 0, "wrong": 2}
-    assert r.exit_code == 1 and not r.passed
-    assert "Summary: 3 correct (1 to the last digit), 0 carried, 2 wrong." in r.render("text")
-    assert "汇总：正确 3 个（其中末位差一 1 个），承前 0 个，错误 2 个。" in r.render("text", lang="zh")
+    assert r.counts() == {"correct": 3, "carried": 0, "imprecise": 0, "wrong": 2}
+    assert r.exit_code == 1 and not r.passed and r.score == 3 / 5
+    assert "Summary: 3 correct (1 to the last digit), 0 carried, 0 imprecise, 2 wrong. Score 60.0 %." in r.render("text")
+    assert "汇总：正确 3 个（其中末位差一 1 个），承前 0 个，精度不足 0 个，错误 2 个。得分 60.0%。" in \
+        r.render("text", lang="zh")
 
 
 def test_json_view_is_stable_and_complete(seed):
@@ -152,14 +154,15 @@ def test_json_view_is_stable_and_complete(seed):
     data = json.loads(first)
     row = data["rows"][1]
     assert (row["key"], row["written"], row["verdict"], row["expected_text"]) == ("a1[1]", "0.9084", "wrong", "0.9168")
-    assert data["passed"] is False and [c["count"] for c in data["counts"]] == [1, 0, 1]
+    assert data["passed"] is False and [c["count"] for c in data["counts"]] == [1, 0, 0, 1]
+    assert data["policy"]["minimum"] == {"decimals": 4} and data["score"] == 0.5
 
 
 def test_python_api(seed):
     import tracegrad
 
     r = tracegrad.check(SEED, {"z1": [2.0, 2.4]})
-    assert r.passed and repr(r) == "Report(2 correct, 0 carried, 0 wrong)"
+    assert r.passed and repr(r) == "Report(2 correct, 0 carried, 0 imprecise, 0 wrong)"
     assert r._repr_markdown_().startswith("# ")
     with pytest.raises(KeyError):
         r["z9"]
@@ -176,7 +179,7 @@ def test_a_students_value_outside_an_ops_domain_is_no_crash():
         "layers": [{"weights": [[0.5], [0.2]], "bias": [0.1], "activation": "sigmoid"}],
         "data": {"x": [1.0, 2.0], "y": 1.0}, "loss": "bce"}))
     # ŷ = σ(0.5 + 0.4 + 0.1) = σ(1) = 0.731; written as 1.0, ∂L/∂ŷ = (ŷ − y)/(ŷ(1 − ŷ)) would be 0/0
-    r = check(subject, parse_answers({"answers": {"y_hat": Decimal("1.0"), "dL/dy_hat": Decimal("-1.37")}}))
+    r = check(subject, parse_answers({"answers": {"y_hat": Decimal("1.0"), "dL/dy_hat": Decimal("-1.3679")}}))
     assert r["y_hat"].verdict == "wrong" and r["dL/dy_hat"].carried is None
     assert r["dL/dy_hat"].verdict == "correct"  # (0.731059 − 1)/(0.731059·0.268941) = −1.3679
     assert "your own earlier answers give" not in r.render("text")

@@ -51,3 +51,15 @@ def test_variants_are_byte_identical_across_hash_seeds(tmp_path):
         assert r.returncode == 0, r.stderr.decode()
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0] == outputs[1]
+
+
+def test_check_reports_and_class_summaries_are_byte_identical_across_hash_seeds(tmp_path):
+    printed = str(ROOT / "examples" / "seed_printed.toml")
+    key = tmp_path / "key.toml"
+    key.write_text('[answers]\nz1 = [2.0, 2.4]\n"delta2" = -0.0477\n', encoding="utf-8")
+    for args in (["check", SEED, printed, "--format", "json"], ["check", SEED, printed, "--lang", "zh"],
+                 ["check", SEED, printed, str(key), "--format", "markdown"],
+                 ["check", SEED, printed, str(key), "--summary", "-"]):
+        first, second = run(args, 5), run(args, 6)
+        assert first.returncode == 1, (args, first.stderr.decode())
+        assert first.stdout == second.stdout and first.stdout, args

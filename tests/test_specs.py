@@ -125,7 +125,8 @@ def _quartic(p, y):
 QUARTIC = Loss("quartic", False, _quartic, sums_outputs=True,
                formula=lambda p, y, n, k: Frac(Num(1), Num(4)) * (p - y) ** 4 if k == 1
                else Total(Frac(Num(1), Num(4)) * (p - y) ** 4, "units", "i"),
-               derivative=lambda p, y, n, k: (p - y) ** 3)
+               derivative=lambda p, y, n, k: (p - y) ** 3,
+               derivative_slips=(("loss_grad_doubled", lambda n: 2.0),))
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ def test_a_new_loss_is_one_entry(quartic, tmp_path):
     report = tg.check(problem, {k: [round(x, 6) for x in v] if isinstance(v, tuple) else round(v, 6)
                                 for k, v in key.items()})
     assert report.passed
-    wrong = tg.check(problem, {"dL/dy_hat": [round(2 * (y_hat - 0.5) ** 3, 6)]})
+    wrong = tg.check(problem, {"dL/dy_hat": [round(2 * (y_hat - 0.5) ** 3, 6)]})  # the entry's derivative slip
     assert not wrong.passed and any(m.key == "loss_grad_doubled" for m in wrong["dL/dy_hat[0]"].mistakes)
 
 

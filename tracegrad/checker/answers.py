@@ -6,11 +6,12 @@
     [answers]
     z1 = [2.0, 2.4]
     "dL/dy_hat" = 0.2657             # names with '/' are quoted
-    [tolerance]                      # optional; replaces the written-precision rule
+    [tolerance]                      # refused, unless the teacher's grading policy lets it narrow
     decimals = 3                     # or sig_figs, or absolute and/or relative
     [layout]
     transposed = ["dL/dW1"]          # matrices written transposed (rows = units for in_out)
 
+A key names a quantity (``z1``) or one of its elements or rows (``"z1[0]"``).
 Numbers are kept as the decimal text the file wrote (TOML and JSON floats go
 through :class:`~decimal.Decimal`), so ``0.0430`` keeps its four decimals. A
 vector of one element may be written as a number, a matrix with one row or one
@@ -22,6 +23,7 @@ file, the key and the valid names and shapes.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -108,7 +110,7 @@ def parse_answers(data, source: str = "<answers>") -> Answers:
 
 
 def _key(name: str) -> str:
-    return f'answers."{name}"' if "/" in name or "." in name else f"answers.{name}"
+    return f'answers."{name}"' if any(c in name for c in "/.[@") else f"answers.{name}"
 
 
 MAX_DEPTH = 4
@@ -161,51 +163,97 @@ def _squeeze(shape: tuple) -> tuple:
     return tuple(n for n in shape if n != 1)
 
 
-def _positions(nested, prefix=()):
-    if isinstance(nested, (list, tuple)):
-        for i, item in enumerate(nested):
-            yield from _positions(item, prefix + (i,))
-    else:
-        yield prefix
-
-
-def _regular(nested) -> bool:
-    """Every list at one depth has the same length and holds the same kind of thing."""
+def _layout(nested):
+    """``(shape, numbers, positions)`` of nested lists, in reading order; None when they are not
+    regular (every list at one depth the same length, holding the same kind of thing)."""
     if not isinstance(nested, list):
-        return True
-    kinds = {shape_of(item) for item in nested}
-    return len(kinds) == 1 and all(_regular(item) for item in nested)
+        return (), [nested], [()]
+    parts = [_layout(item) for item in nested]
+    if any(part is None for part in parts) or len({part[0] for part in parts}) != 1:
+        return None
+    return ((len(nested),) + parts[0][0], [x for part in parts for x in part[1]],
+            [(i,) + pos for i, part in enumerate(parts) for pos in part[2]])
+
+
+_ELEMENT = re.compile(r"^(?P<name>.+?)(?P<index>(?:\[\d+\])+)$")
+
+
+def _element(key: str, quantities: dict, source: str):
+    """``(quantity name, index)`` of an element key such as ``z1[0]`` or ``dL/dW1[0][1]``, or None."""
+    m = _ELEMENT.match(key)
+    if m is None or m.group("name") not in quantities:
+        return None
+    name, index = m.group("name"), tuple(int(i) for i in re.findall(r"\d+", m.group("index")))
+    nodes = quantities[name]
+    for depth, i in enumerate(index):
+        if not isinstance(nodes, tuple):
+            raise InputError(f"{name} has {depth} ax{'i' if depth == 1 else 'e'}s, this key indexes {len(index)}",
+                             file=source, key=_key(key))
+        if i >= len(nodes):
+            raise InputError(f"index {i} out of range: axis {depth} of {name} has {len(nodes)} element"
+                             f"{'s' * (len(nodes) != 1)} (0 to {len(nodes) - 1})", file=source, key=_key(key))
+        nodes = nodes[i]
+    return name, index
 
 
 def bind(answers: Answers, subject) -> tuple:
-    """Every written number as an :class:`Answer`, in the subject's order of quantities."""
+    """Every written number as an :class:`Answer`, in the subject's order of quantities. A key
+    may name a quantity (``z1``) or one of its elements or rows (``"z1[0]"``, ``"dL/dW1[1]"``)."""
     quantities = subject.quantities
-    valid = "; ".join(f"{name} ({describe_shape(shape_of(nodes))})" for name, nodes in quantities.items())
-    for name in answers.values:
-        if name not in quantities:
-            raise InputError(f"unknown quantity {name!r}; valid names: {valid}", file=answers.source, key=_key(name))
+    keyed: dict = {name: [] for name in quantities}  # quantity -> [(answers key, index)]
+    for key in answers.values:
+        if key in quantities:
+            keyed[key].append((key, ()))
+            continue
+        element = _element(key, quantities, answers.source)
+        if element is None:
+            valid = "; ".join(f"{name} ({describe_shape(shape_of(nodes))})" for name, nodes in quantities.items())
+            raise InputError(f"unknown quantity {key!r}; valid names: {valid} (an element: name[i], e.g. z1[0])",
+                             file=answers.source, key=_key(key))
+        if element[0] in answers.transposed:
+            raise InputError(f"{element[0]} is answered element by element; give element keys in the problem's "
+                             "layout and remove it from [layout] transposed", file=answers.source, key=_key(key))
+        keyed[element[0]].append((key, element[1]))
+    layouts = getattr(subject, "layouts", None)
     bound = []
     for name, nodes in quantities.items():
-        if name not in answers.values:
-            continue
-        written = answers.values[name]
-        key = _key(name)
-        if not _regular(written):
-            raise InputError("lists of different lengths or depths", file=answers.source, key=key)
-        shape = shape_of(nodes)
-        if name in answers.transposed:
-            if len(shape) != 2:
-                raise InputError(f"{name} is not a matrix ({describe_shape(shape)}); remove it from "
-                                 "[layout] transposed", file=answers.source, key="layout.transposed")
-            nodes = tuple(zip(*nodes))
-            shape = shape[::-1]
-        got = shape_of(written)
-        if _squeeze(got) != _squeeze(shape):
-            hint = ""
-            if len(shape) == 2 and got == shape[::-1] and name not in answers.transposed:
-                hint = f'; if it is written transposed, add [layout] transposed = ["{name}"]'
-            got_text = "a number" if not got else "×".join(map(str, got))
-            raise InputError(f"expected {describe_shape(shape)}, got {got_text}{hint}", file=answers.source, key=key)
-        for position, value, node in zip(_positions(written), flatten(written), flatten(nodes)):
-            bound.append(Answer(name, position, value, node))
+        written = {}  # element node -> (answers key, Answer), in the file's order
+        for key, index in keyed[name]:
+            whole = layouts[name] if layouts is not None and not index and name not in answers.transposed else None
+            for a in _bind_one(answers, name, key, index, nodes, whole):
+                if a.node in written:
+                    raise InputError(f"{a.key} is answered twice, here and by {written[a.node][0]!r}",
+                                     file=answers.source, key=_key(key))
+                written[a.node] = (key, a)
+        bound += sorted((a for _, a in written.values()), key=lambda a: a.position)
     return tuple(bound)
+
+
+def _bind_one(answers: Answers, name: str, answer_key: str, index: tuple, nodes, whole=None) -> list:
+    """The numbers written under one key: the quantity ``name``, or its element or row ``index``;
+    ``whole`` is the quantity's layout when the key names all of it in the problem's layout."""
+    written = answers.values[answer_key]
+    key = _key(answer_key)
+    laid_out = _layout(written)
+    if laid_out is None:
+        raise InputError("lists of different lengths or depths", file=answers.source, key=key)
+    got, values, positions = laid_out
+    if whole is not None and _squeeze(got) == whole[1]:
+        return [Answer(name, position, value, node) for position, value, node in zip(positions, values, whole[2])]
+    for i in index:
+        nodes = nodes[i]
+    shape = shape_of(nodes)
+    if name in answers.transposed:
+        if len(shape) != 2:
+            raise InputError(f"{name} is not a matrix ({describe_shape(shape)}); remove it from "
+                             "[layout] transposed", file=answers.source, key="layout.transposed")
+        nodes = tuple(zip(*nodes))
+        shape = shape[::-1]
+    if _squeeze(got) != _squeeze(shape):
+        hint = ""
+        if len(shape) == 2 and got == shape[::-1] and name not in answers.transposed:
+            hint = f'; if it is written transposed, add [layout] transposed = ["{name}"]'
+        got_text = "a number" if not got else "×".join(map(str, got))
+        raise InputError(f"expected {describe_shape(shape)}, got {got_text}{hint}", file=answers.source, key=key)
+    return [Answer(name, index + position, value, node)
+            for position, value, node in zip(positions, values, flatten(nodes))]

@@ -4,15 +4,17 @@ in ``.py``). A new kind of problem is recognised here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from os import PathLike
 from pathlib import Path
 
 from ..core.errors import InputError
 from ..expressions.program import read_program
 from .expression import expression_subject, program_subject
+from .policy import parse_policy
 from .subject import Subject, network_subject
 
-EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout")
+EXPRESSION_KEYS = ("title", "expression", "at", "answers", "tolerance", "layout", "grading")
 
 
 def is_program(path) -> bool:
@@ -47,5 +49,8 @@ def load_subject(path) -> Subject:
             raise InputError("expected a finite number", file=source, key=f"at.{name}")
     if not isinstance(title, str):
         raise InputError("expected a text", file=source, key="title")
-    return expression_subject(text, {k: float(v) for k, v in at.items()}, title=title, source=source,
-                              file=source)
+    subject = expression_subject(text, {k: float(v) for k, v in at.items()}, title=title, source=source,
+                                 file=source)
+    if "grading" in data:
+        subject = replace(subject, policy=parse_policy(data["grading"], source, subject.precision))
+    return subject

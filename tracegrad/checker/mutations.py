@@ -1,12 +1,16 @@
 """Likely mistakes, each a *mutated computation*.
 
 A :class:`Mutation` changes how the graph computes: some nodes get another rule
-(``overrides``: the activation derivative replaced by 1, the loss derivative
-doubled, the update fed the transposed gradient …), or the whole problem is
-solved again with a slipped optimizer (no bias correction, ε inside the square
-root …). The checker replays each mutation, alone and with the student's own
-earlier answers pinned, and names it when it reproduces a wrong number at the
-written precision. Nothing here is a table of wrong numbers.
+(``overrides``: δ without the activation derivative, the loss derivative doubled,
+z without its bias, the update fed the transposed gradient …), or the whole problem
+is solved again with a slipped optimizer (no bias correction, ε inside the square
+root …). The checker replays each mutation from the student's own earlier answers and
+names it only when it reproduces the student's number at the precision it was written
+with (:mod:`~tracegrad.checker.verdicts`). Nothing here is a table of wrong numbers, and
+nothing names a loss or an optimizer: what applies is read from the spec tables.
+
+The list is in order of preference: specific mistakes of a network first, then the
+slips any written number can suffer (a sign, a decimal point, rounding too early).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.errors import TraceGradError
+from ..core.nested import flatten
 from ..core.ops import OPS
 from ..core.notation import sub
 from ..core.numbers import NumberFormat
@@ -28,7 +33,10 @@ class Mutation:
     ``args`` fill the message's placeholders. ``overrides`` replace nodes' rules
     (``f(values) -> float``), ``pins`` fix nodes' values (a number or ``f(computed)``),
     ``reads`` say which node's value an answer at a node is compared with. A mutation of
-    the whole problem brings its own ``trace`` and ``quantities`` (same names)."""
+    the whole problem brings its own ``trace`` and ``quantities`` (same names).
+    ``signature`` identifies the computation (two mutations with one signature are the
+    same mistake under two names; the first, the more specific, is kept), and ``quantity``
+    names the quantity a slip of one quantity is in."""
 
     key: str
     args: tuple = ()
@@ -37,15 +45,38 @@ class Mutation:
     reads: dict = field(default_factory=dict)
     trace: Trace | None = None
     quantities: dict | None = None
+    signature: tuple | None = None
+    quantity: str | None = None
 
 
-def _scaled(trace, indices, factor: float) -> dict:
-    """Overrides multiplying each node's own result by ``factor`` (a constant's: its value)."""
+def scaled(trace, indices, factor: float, key: str, args: tuple = (), quantity: str | None = None) -> Mutation:
+    """Each node's own result multiplied by ``factor`` (a constant's: its value)."""
     nodes = trace.nodes
-    return {i: (lambda v, rec=nodes[i]: factor * (rec.data if rec.is_leaf else op_value(rec, v))) for i in indices}
+    overrides = {i: (lambda v, rec=nodes[i]: factor * (rec.data if rec.is_leaf else op_value(rec, v)))
+                 for i in indices}
+    return Mutation(key, args, overrides=overrides, signature=("scaled", tuple(indices), factor), quantity=quantity)
 
 
 # --- generic: any trace with named quantities --------------------------------------
+
+DECIMAL_SHIFTS = (1, -1, 2, -2)
+"""Decimal points moved by this many places (×10, ×0.1, ×100, ×0.01)."""
+
+
+def slip_mutations(subject) -> tuple:
+    """The slips of one written quantity: its sign flipped, its decimal point moved."""
+    out, records = [], subject.trace.nodes
+    for name, nodes in subject.quantities.items():
+        indices = [i for i in flatten(nodes) if not records[i].is_leaf]
+        if not indices:
+            continue
+        q = subject.symbols[name].text if name in subject.symbols else name
+        out.append(scaled(subject.trace, indices, -1.0, "sign_slip", (("q", q),), name))
+        for places in DECIMAL_SHIFTS:
+            factor = 10.0 ** places
+            out.append(scaled(subject.trace, indices, factor, "decimal_moved",
+                              (("q", q), ("factor", f"{factor:g}")), name))
+    return tuple(out)
 
 
 def rounding_mutations(subject, decimals) -> tuple:
@@ -59,43 +90,71 @@ def rounding_mutations(subject, decimals) -> tuple:
 # --- networks ---------------------------------------------------------------------
 
 def network_mutations(worked, optimizer_factory=None) -> tuple:
-    """Every diagnosis that applies to a worked network problem."""
-    return (*_activation_derivative(worked), *_loss_derivative(worked), *_transposed(worked),
-            *_overwritten(worked), *_optimizer(worked, optimizer_factory))
+    """Every diagnosis that applies to a worked network problem, in order of preference."""
+    return (*_activation_derivative(worked), *_loss_derivative(worked), *_bias_left_out(worked),
+            *_transposed(worked), *_overwritten(worked), *_update(worked), *_optimizer(worked, optimizer_factory))
 
 
 def _activation_derivative(worked):
-    qs = worked.quantities
+    qs, nodes = worked.quantities, worked.trace.nodes
     for k, layer in enumerate(worked.layers, start=1):
         name = f"da{k}/dz{k}"
         if name not in qs:
             continue
         grads, zs, acts = qs[name].indices(), qs[f"z{k}"].indices(), qs[f"a{k}"].indices()
         args = (("f", layer.spec.symbol(layer.alpha).text), ("k", sub(k)))
-        yield Mutation("act_grad_forgotten", args, overrides={i: (lambda v: 1.0) for i in grads})
+        # δ = ∂L/∂a ⊙ f′(z) written without its second factor: each δ node is its upstream alone
+        deltas = [i for i in qs[f"delta{k}"].indices() if nodes[i].op == "mul" and nodes[i].inputs[1] in grads]
+        yield Mutation("act_grad_forgotten", args, overrides={i: (lambda v, up=nodes[i].inputs[0]: v[up])
+                                                              for i in deltas})
         yield Mutation("act_grad_as_f", args, overrides={i: (lambda v, a=a: v[a]) for i, a in zip(grads, acts)})
         if layer.spec.from_output:  # derivatives written in terms of the output
-            spec = OPS[layer.spec.op]
-            at_z = {i: (lambda v, z=z, spec=spec: spec.partials((v[z],), v[z], ())[0]) for i, z in zip(grads, zs)}
+            spec, params = OPS[layer.spec.op], nodes[acts[0]].params
+            at_z = {i: (lambda v, z=z, spec=spec, params=params: spec.partials((v[z],), v[z], params)[0])
+                    for i, z in zip(grads, zs)}
             yield Mutation("act_grad_at_z", args, overrides=at_z)
+            # f′ evaluated at a instead of z: σ′(a) = σ(a)(1 − σ(a))
+            of_a = {i: (lambda v, a=a, spec=spec, params=params:
+                        spec.partials((v[a],), spec.forward((v[a],), params), params)[0]) for i, a in zip(grads, acts)}
+            yield Mutation("act_grad_of_a", args, overrides=of_a)
+
+
+def _first_backward(worked):
+    """The first backward quantity: ∂L/∂ŷ, or δ of the output layer for a loss on logits."""
+    qs = worked.quantities
+    return "dL/dy_hat" if "dL/dy_hat" in qs else f"delta{worked.depth}"
 
 
 def _loss_derivative(worked):
     qs, trace, p = worked.quantities, worked.trace, worked.problem
-    first = qs["dL/dy_hat"] if "dL/dy_hat" in qs else qs[f"delta{worked.depth}"]
-    nodes = first.indices()
-    yield Mutation("loss_grad_doubled", overrides=_scaled(trace, nodes, 2.0))
-    yield Mutation("loss_grad_halved", overrides=_scaled(trace, nodes, 0.5))
-    yield Mutation("loss_grad_sign", overrides=_scaled(trace, nodes, -1.0))
+    loss = LOSSES[p.loss]
+    first = _first_backward(worked)
+    nodes = qs[first].indices()
+    outputs = len(p.y[0])
+    for key, factor in loss.derivative_slips:
+        yield scaled(trace, nodes, factor(outputs), key)
+    yield scaled(trace, nodes, -1.0, "loss_grad_sign")
     if p.batch:
         n = len(p.x)
-        yield Mutation("batch_summed", (("n", n),), overrides=_scaled(trace, nodes, float(n)))
-    outputs = len(p.y[0])
+        yield scaled(trace, nodes, float(n), "batch_summed", (("n", n),))
+        total = trace.nodes[qs["loss"].indices()[0]]
+        if total.op == "div" and not trace.nodes[total.inputs[0]].is_leaf:  # (1/N)·Σₛ Lₛ: the sum kept
+            yield Mutation("loss_batch_summed", (("n", n),), overrides={total.index: lambda v, s=total.inputs[0]: v[s]})
     if outputs > 1:
-        if LOSSES[p.loss].sums_outputs:
-            yield Mutation("outputs_averaged", (("n", outputs),), overrides=_scaled(trace, nodes, 1.0 / outputs))
+        if loss.sums_outputs:
+            yield scaled(trace, nodes, 1.0 / outputs, "outputs_averaged", (("n", outputs),))
         else:
-            yield Mutation("outputs_summed", (("n", outputs),), overrides=_scaled(trace, nodes, float(outputs)))
+            yield scaled(trace, nodes, float(outputs), "outputs_summed", (("n", outputs),))
+
+
+def _bias_left_out(worked):
+    """z = x·W without + b: each z node is its weighted sum alone."""
+    nodes = worked.trace.nodes
+    for k in range(1, worked.depth + 1):
+        zs = [i for i in worked.quantities[f"z{k}"].indices() if nodes[i].op == "add"]
+        if zs:
+            yield Mutation("bias_left_out", (("k", sub(k)),), overrides={i: (lambda v, w=nodes[i].inputs[0]: v[w])
+                                                                          for i in zs})
 
 
 def _transposed(worked):
@@ -128,6 +187,20 @@ def _overwritten(worked):
         yield Mutation("accumulation_overwritten", overrides=overrides)
 
 
+def _update(worked):
+    """p + step instead of p − step, where the update has that form (the step is a quantity)."""
+    nodes = worked.trace.nodes
+    overrides = {}
+    for q in worked.quantities.values():
+        if q.kind == "new" and f"step_{q.parameter}{q.layer}" in worked.quantities:
+            for i in q.indices():
+                if nodes[i].op == "sub":
+                    a, b = nodes[i].inputs
+                    overrides[i] = lambda v, a=a, b=b: v[a] + v[b]
+    if overrides:
+        yield Mutation("update_sign", overrides=overrides)
+
+
 # --- optimizer slips: the problem solved again with a mutated optimizer -------------
 
 
@@ -136,7 +209,9 @@ def _optimizer(worked, base_factory):
     from ..problem.solve import solve
 
     problem, opt = worked.problem, worked.optimizer
-    slips = [("update_sign", _set("lr", lambda o: -o.lr)), ("lr_twice", _set("lr", lambda o: o.lr ** 2))]
+    slips = [("lr_twice", _set("lr", lambda o: o.lr ** 2))]
+    if not any(q.kind == "step" for q in worked.quantities.values()):  # else the update_sign override above
+        slips.insert(0, ("update_sign", _set("lr", lambda o: -o.lr)))
     if opt.lr != 1:
         slips.append(("lr_missing", _set("lr", lambda o: 1.0)))
     if getattr(opt, "momentum", 0):

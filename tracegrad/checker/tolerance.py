@@ -2,8 +2,9 @@
 
 The default rule is the **written precision**: ``0.0430`` was written to four
 decimals, so it equals every value that rounds to it (either rounding of a tie
-included), and it is *near* a value one unit away in its last digit. A
-``[tolerance]`` table replaces that rule with one of: ``decimals = n``
+included), and it is *near* a value one unit away in its last digit. A grading
+policy (:mod:`~tracegrad.checker.policy`, or an answers file's ``[tolerance]`` where
+the policy lets it narrow) replaces that rule with one of: ``decimals = n``
 (equal after rounding to n decimals), ``sig_figs = n`` (the same with n
 significant figures of the computed value), ``absolute = a`` and/or
 ``relative = r`` (``|written − value| ≤ max(a, r·|value|)``). Explicit
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 from ..core.errors import InputError
 from ..problem.schema import is_finite_number
@@ -27,7 +29,43 @@ _ONE_AND_HALF = Decimal("1.5") + Decimal(NOISE)
 
 def decimals_written(written: Decimal) -> int:
     """Decimals as written: 4 for ``0.0430``, 0 for ``2`` (and for ``1e2``)."""
-    return max(0, -written.as_tuple().exponent)
+    return max(0, -_exponent(str(written)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _exponent(text: str) -> int:
+    return Decimal(text).as_tuple().exponent
+
+
+@lru_cache(maxsize=64)
+def _format(decimals, sig_figs) -> NumberFormat:
+    return NumberFormat(decimals=decimals, sig_figs=sig_figs)
+
+
+@lru_cache(maxsize=1 << 16)
+def _floats(text: str) -> tuple:
+    written = Decimal(text)
+    exponent = written.as_tuple().exponent
+    return float(written), 10.0 ** exponent if exponent < 300 else math.inf
+
+
+def _as_float(written: Decimal) -> tuple:
+    """``(float, one unit in the last written place)`` of a written number (by its text: 0.0430 and
+    0.043 are equal Decimals with different last places)."""
+    return _floats(str(written))
+
+
+def _clearly(written: Decimal, value: float, units: float):
+    """Whether ``written`` is within ``units`` units of its last place of ``value``, decided in
+    floats when the distance is far from the bound (``None``: too close to tell, use decimals)."""
+    w, unit = _as_float(written)
+    distance, bound = abs(w - value), units * unit
+    slack = 1e-6 * bound + 1e-12 * (abs(w) + abs(value))
+    if distance > bound + slack:
+        return False
+    if distance < bound - slack:
+        return True
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,10 +84,10 @@ class Tolerance:
     def format_for(self, written: Decimal) -> NumberFormat:
         """The precision a value is shown (and carry-rounded) at next to this written number."""
         if self.sig_figs is not None:
-            return NumberFormat(decimals=None, sig_figs=self.sig_figs)
+            return _format(None, self.sig_figs)
         if self.decimals is not None:
-            return NumberFormat(decimals=self.decimals)
-        return NumberFormat(decimals=decimals_written(written))
+            return _format(self.decimals, None)
+        return _format(decimals_written(written), None)
 
     def _quantum(self, written: Decimal, value: Decimal) -> Decimal:
         if self.sig_figs is not None:
@@ -63,6 +101,10 @@ class Tolerance:
         """``written`` equals ``value`` under this rule."""
         if not math.isfinite(value):
             return False
+        if self.is_written:
+            quick = _clearly(written, value, 0.5)
+            if quick is not None:
+                return quick
         v = Decimal(repr(value))
         if self.absolute is not None or self.relative is not None:
             bound = max(self.absolute or 0.0, (self.relative or 0.0) * abs(value))
@@ -76,6 +118,9 @@ class Tolerance:
         """One unit off in the last written digit (written precision only)."""
         if not self.is_written or not math.isfinite(value):
             return False
+        quick = _clearly(written, value, 1.5)
+        if quick is not None:
+            return quick
         q = self._quantum(written, Decimal(0))
         return _distance(written, Decimal(repr(value))) <= q * _ONE_AND_HALF
 
@@ -99,35 +144,36 @@ def _distance(a: Decimal, b: Decimal) -> Decimal:
     return abs(_CONTEXT.subtract(a, b))
 
 
-def parse_tolerance(raw, source: str) -> Tolerance:
-    """The ``[tolerance]`` table of an answers file (absent: the written precision)."""
+def parse_tolerance(raw, source: str, key: str = "tolerance") -> Tolerance:
+    """The ``[tolerance]`` table of an answers file (absent: the written precision); ``key``
+    names the table in messages (``grading`` for a policy's comparison)."""
     if raw is None:
         return Tolerance()
     if not isinstance(raw, dict):
         raise InputError("expected a table: [tolerance] with decimals, sig_figs, absolute or relative",
-                         file=source, key="tolerance")
+                         file=source, key=key)
     allowed = ("absolute", "relative", "decimals", "sig_figs")
-    for key in raw:
-        if key not in allowed:
-            raise InputError(f"unknown key; expected one of {', '.join(allowed)}", file=source, key=f"tolerance.{key}")
+    for name in raw:
+        if name not in allowed:
+            raise InputError(f"unknown key; expected one of {', '.join(allowed)}", file=source, key=f"{key}.{name}")
     if not raw:
         raise InputError("empty: give decimals, sig_figs, absolute or relative (or leave the table out "
-                         "to judge each number at the precision it was written with)", file=source, key="tolerance")
+                         "to judge each number at the precision it was written with)", file=source, key=key)
     given = [k for k in allowed if k in raw]
     if len(given) > 1 and not set(given) <= {"absolute", "relative"}:
         raise InputError(f"give one of decimals, sig_figs, or absolute/relative; got {', '.join(given)}",
-                         file=source, key="tolerance")
+                         file=source, key=key)
     values = {}
-    for key in given:
-        v = raw[key]
-        if key in ("decimals", "sig_figs"):
-            low, high = (0, 15) if key == "decimals" else (1, 17)
+    for name in given:
+        v = raw[name]
+        if name in ("decimals", "sig_figs"):
+            low, high = (0, 15) if name == "decimals" else (1, 17)
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 raise InputError(f"expected a whole number from {low} to {high}, got {v!r}",
-                                 file=source, key=f"tolerance.{key}")
-            values[key] = v
+                                 file=source, key=f"{key}.{name}")
+            values[name] = v
         else:
             if not is_finite_number(v) or v < 0:
-                raise InputError(f"expected a number ≥ 0, got {v!r}", file=source, key=f"tolerance.{key}")
-            values[key] = float(v)
+                raise InputError(f"expected a number ≥ 0, got {v!r}", file=source, key=f"{key}.{name}")
+            values[name] = float(v)
     return Tolerance(**values)

@@ -15,34 +15,44 @@ from typing import Mapping
 from .ops import OPS
 
 
-def replay_floats(trace, pins: Mapping | None = None, overrides: Mapping | None = None) -> tuple:
+def replay_floats(trace, pins: Mapping | None = None, overrides: Mapping | None = None, start: int = 0,
+                  prefix: tuple = ((), ())) -> tuple:
     """The value each node computes from its inputs, *before* its own pin.
 
     ``pins`` maps a node to a number, or to ``f(computed value)``: later nodes use
     the pinned value. ``overrides`` maps a node to ``f(values) -> float`` that
     replaces its op (``values`` holds every earlier node's value, pins applied).
     A node whose op leaves its domain (a mutation that cannot happen, a student's
-    value outside it) is NaN, and so is everything computed from it.
+    value outside it) is NaN, and so is everything computed from it. With ``start``,
+    the nodes before it are not recomputed: ``prefix`` gives their values before and
+    after their pins.
     """
     pins = pins or {}
     overrides = overrides or {}
-    after: list = []
-    before: list = []
-    for rec in trace.nodes:
-        override = overrides.get(rec.index)
-        try:
-            if override is not None:
-                x = float(override(after))
-            elif rec.is_leaf:
-                x = rec.data
-            else:
-                x = float(OPS[rec.op].forward(tuple(after[i] for i in rec.inputs), rec.params))
-        except (ArithmeticError, ValueError):
-            x = math.nan
+    before, after = list(prefix[0][:start]), list(prefix[1][:start])
+    for rec in trace.nodes[start:]:
+        x = node_value(rec, after, overrides.get(rec.index))
         before.append(x)
-        pin = pins.get(rec.index)
-        after.append(x if pin is None else float(pin(x) if callable(pin) else pin))
+        after.append(pinned(x, pins.get(rec.index)))
     return tuple(before)
+
+
+def node_value(rec, values, override=None) -> float:
+    """What node ``rec`` computes from ``values`` (indexable by node; pins applied): its override
+    ``f(values)``, its data for a leaf, else its op; NaN where that leaves the op's domain."""
+    try:
+        if override is not None:
+            return float(override(values))
+        if rec.is_leaf:
+            return rec.data
+        return float(OPS[rec.op].forward(tuple(values[i] for i in rec.inputs), rec.params))
+    except (ArithmeticError, ValueError):
+        return math.nan
+
+
+def pinned(x: float, pin) -> float:
+    """A computed value after its pin: unchanged (``None``), a number, or ``pin(x)``."""
+    return x if pin is None else float(pin(x) if callable(pin) else pin)
 
 
 def op_value(rec, values, inputs=None) -> float:

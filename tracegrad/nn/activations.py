@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..core.errors import InputError
-from ..core.formula import Cases, Formula, Indicator, Num, odot
+from ..core.formula import Cases, Formula, Indicator, Num, Total, odot
 from ..core.functional import softmax as _softmax
 from ..core.notation import Math
 from ..core.numbers import exact_text
@@ -30,7 +30,9 @@ class ActivationSpec:
     ``derivative(z, a, alpha)`` is f′ as a :class:`~tracegrad.core.formula.Formula` over the
     layer's symbols, ``None`` when the derivative is not elementwise (softmax) or trivial
     (identity); ``from_output`` says the derivative is written with ``a`` (σ, tanh), so
-    computing it from ``z`` is a mistake a student can make."""
+    computing it from ``z`` is a mistake a student can make. ``jacobian(g, a)`` is δ = ∂L/∂z from
+    the upstream ``g`` = ∂L/∂a for an activation that is not elementwise (softmax:
+    a ⊙ (g − Σⱼ gⱼaⱼ))."""
 
     name: str
     latex: str
@@ -41,6 +43,7 @@ class ActivationSpec:
     from_output: bool = False
     op: str | None = None  # the op-table op of an elementwise activation
     params: tuple = ()  # keyword parameters it takes, with problem-file keys of the same names
+    jacobian: Callable[[Formula, Formula], Formula] | None = None
 
     def symbol(self, alpha: float = 0.01) -> Math:
         """f as written: σ, tanh, ReLU, LeakyReLU₀.₀₁ …"""
@@ -84,7 +87,8 @@ _SPECS = (
                    lambda z, a, alpha: Cases(z, Num(1), Num(alpha)), op="leaky_relu", params=("alpha",)),
     ActivationSpec("softmax", r"\operatorname{softmax}", "softmax", lambda z, alpha: _softmax(z),
                    Math(r"\operatorname{softmax}\left(z\right)_{i} = \frac{e^{z_{i}}}{\sum_{j} e^{z_{j}}}",
-                        "softmax(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ)")),
+                        "softmax(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ)"),
+                   jacobian=lambda g, a: odot(a, g - Total(odot(g, a), "units", "j"))),
     ActivationSpec("identity", r"\operatorname{id}", "id", lambda z, alpha: list(z)),
 )
 

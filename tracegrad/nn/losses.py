@@ -159,7 +159,10 @@ class Loss:
     as :class:`~tracegrad.core.formula.Formula` s over the output vector ``p``, the target
     ``y`` and the number of outputs ``n``; ``simplified`` maps an output activation to the
     textbook δ = ∂L/∂z it gives with this loss (softmax with cross-entropy, σ with BCE:
-    δ = ŷ − y): a :class:`Simplification`."""
+    δ = ŷ − y): a :class:`Simplification`. ``derivative_slips`` are the constant factors of the
+    derivative a student drops or doubles: ``(message key check.mistake.<key>, factor(n))``, the
+    factor the slip multiplies ∂L/∂ŷ by for ``n`` outputs (dropping the ½ of ½(ŷ − y)² doubles it;
+    dropping MSE's 2/n scales it by n/2)."""
 
     name: str
     from_logits: bool
@@ -171,6 +174,7 @@ class Loss:
     formula: Callable | None = None
     derivative: Callable | None = None
     simplified: dict = field(default_factory=dict)
+    derivative_slips: tuple = ()
 
     @property
     def classification(self) -> bool:
@@ -238,10 +242,13 @@ def _shape(predictions, targets):
 LOSSES = {loss.name: loss for loss in (
     Loss("half_se", False, half_se, sums_outputs=True,
          formula=lambda p, y, n, k: _sum(half() * (p - y) ** 2, k),
-         derivative=lambda p, y, n, k: p - y),
+         derivative=lambda p, y, n, k: p - y,
+         derivative_slips=(("loss_grad_doubled", lambda n: 2.0), ("loss_grad_halved", lambda n: 0.5))),
     Loss("mse", False, mse,
          formula=lambda p, y, n, k: _mean((p - y) ** 2, n, k),
-         derivative=lambda p, y, n, k: (Num(2) if k == 1 else Frac(Num(2), n)) * (p - y)),
+         derivative=lambda p, y, n, k: (Num(2) if k == 1 else Frac(Num(2), n)) * (p - y),
+         derivative_slips=(("loss_grad_two_over_n_dropped", lambda n: n / 2.0),
+                           ("loss_grad_two_dropped", lambda n: 0.5))),
     Loss("mae", False, mae,
          formula=lambda p, y, n, k: _mean(Bars(p - y), n, k),
          derivative=lambda p, y, n, k: _per_output(call("sign", _SGN, p - y), n, k)),

@@ -191,6 +191,7 @@ def symbol(worked: Worked, q) -> Math:
         "mu": Math(rf"\mu_{{{k}}}", f"μ{sub(k)}"), "var": Math(rf"\sigma^{{2}}_{{{k}}}", f"σ²{sub(k)}"),
         "zhat": Math(rf"\hat{{z}}_{{{k}}}", f"ẑ{sub(k)}"), "bn": Math(rf"\tilde{{z}}_{{{k}}}", f"z̃{sub(k)}"),
         "d": var("d", k), "grad_norm": Math(r"\left\lVert g \right\rVert", "‖g‖"), "clip_scale": Math("c", "c"),
+        "sample_loss": Math("L_{s}", "Lₛ"), "loss_term": Math("L_{o}", "Lₒ"), "dL/dx": partial(L, Math("x", "x")),
     }
     if kind in simple:
         return simple[kind]
@@ -202,6 +203,8 @@ def symbol(worked: Worked, q) -> Math:
         return partial(L, parameter_symbol(kind[4:], k))
     if kind in ("dL/da", "dL/dd", "dL/dbn", "dL/dzhat"):
         return partial(L, symbol(worked, _like(q, kind[4:])))
+    if kind == "dL/da_via":  # [j][i]: the part through unit i of the next layer
+        return partial(L, var("a", k)) + Math(r"\big|_{\delta_{%d}}" % (k + 1), f"|δ{sub(k + 1)}")
     if kind == "step":
         return ETA + Math(r" \cdot ", "·") + partial(L, parameter_symbol(q.parameter, k))
     if kind == "new":
@@ -292,6 +295,11 @@ def formula(worked: Worked, q) -> Formula | None:
         delta = Total(s.delta(k), "samples", "s") if s.batched else s.delta(k)
         delta = Total(delta, "units", "j") if worked.layers[k - 1].shared_bias else delta
         return _penalized(s, "b", k, delta)
+    if kind == "dL/dx":  # the input of layer 1 (before any scaling: none is written for it)
+        if p.scale is not None:
+            return None
+        d, w = s.delta(1), s.param("W", 1)
+        return d @ w.T if in_out else w.T @ d
     if kind in ("dL/da", "dL/dd"):
         if kind == "dL/da" and s.ref(f"d{k}") in worked.quantities:
             keep = Sym(rf"m_{{{k}}}", f"m{sub(k)}", s.ref(f"mask{k}"))
@@ -341,32 +349,38 @@ def _bn_eps(k: int) -> Sym:
     return Sym(r"\epsilon", "ε", f"bn_eps{k}")
 
 
-def _upstream_times_derivative(s: _Step, k: int) -> Formula:
+def _upstream_times_derivative(s: _Step, k: int, simplify: bool = True) -> Formula:
     """∂L/∂(the activation's input): for the output layer the loss's derivative by the logits,
-    or its textbook simplification (softmax with cross-entropy: ŷ − y); otherwise upstream ⊙ f′
-    (the softmax's Jacobian-vector product for a softmax layer)."""
+    or (``simplify``) its textbook simplification (softmax with cross-entropy: ŷ − y); otherwise
+    upstream ⊙ f′ (the activation's Jacobian form for a softmax layer)."""
     worked = s.worked
     p, layer, last = worked.problem, worked.layers[k - 1], k == worked.depth
     loss = _loss(worked)
     y, n, outputs = s.y(), s.n(), len(p.y[0])
     if last and loss.from_logits:
         return s.per_batch(loss.derivative(s.activation_input(k), y, n, outputs))
-    simplified = loss.simplified.get(layer.spec.name) if last else None
+    simplified = loss.simplified.get(layer.spec.name) if last and simplify else None
     if simplified is not None and simplified.replaces_chain and simplified.applies(p.y):
         return s.per_batch(simplified.formula(s.y_hat(), y, n, outputs))
     upstream = s.sym(partial(L, Y_HAT), "dL/dy_hat") if last else s.grad_of(f"a{k}", var("a", k))
     if layer.spec.is_identity:
         return upstream
     if layer.spec.derivative is None:  # softmax: the Jacobian-vector product
-        a = s.a(k)
-        return odot(a, upstream - Total(odot(a, upstream), "units", "j"))
+        return layer.spec.jacobian(upstream, s.a(k))
     return odot(upstream, s.act_grad(k))
 
 
-def _delta_formula(s: _Step, k: int) -> Formula:
+def _delta_formula(s: _Step, k: int, simplify: bool = True) -> Formula:
     if s.ref(f"bn{k}") in s.worked.quantities:
         return _batchnorm_backward(s, k)
-    return _upstream_times_derivative(s, k)
+    return _upstream_times_derivative(s, k, simplify)
+
+
+def delta_chain(worked: Worked, k: int, step: int | None = None) -> Formula:
+    """δ of layer k (at ``step``) by the chain rule from the quantities before it: ∂L/∂a ⊙ f′(z),
+    the activation's Jacobian form (softmax), or the loss's derivative by the logits; never a
+    loss's simplified form (δ = ŷ − y)."""
+    return _delta_formula(_Step(worked, step), k, simplify=False)
 
 
 def _batchnorm_backward(s: _Step, k: int) -> Formula:
@@ -441,8 +455,9 @@ def _update(s: _Step, parameter: str, k: int, key: str = "new") -> Formula:
 # --- evaluating formulas on a trace -------------------------------------------------------
 
 
-def environment(worked: Worked, trace=None) -> dict:
-    """Every value a formula can name, read from ``trace`` (default: the exact one), as numpy
+def environment(worked: Worked, trace=None, values: dict | None = None) -> dict:
+    """Every value a formula can name, read from ``trace`` (default: the exact one) or given as
+    ``values`` (name → nested floats), as numpy
     arrays oriented for :class:`~tracegrad.core.formula.Axes` of the problem's layout: a
     layer's values of one sample are a row (``in_out``) or a column (``out_in``), a batch
     stacks them; matrices are as given. Keys: every quantity name; the given values (``x@t``,
@@ -453,7 +468,7 @@ def environment(worked: Worked, trace=None) -> dict:
 
     p = worked.problem
     in_out = p.layout == "in_out"
-    values = worked.values(trace)
+    values = worked.values(trace) if values is None else values
     from .quantity import KINDS
 
     def oriented(v, per_sample: bool, batched: bool):

@@ -20,8 +20,9 @@ from ..core.nested import flatten, shape_of
 class Kind:
     """How a kind of quantity is named and where it is printed. ``pattern`` is filled with
     ``k`` (the layer), ``p`` (the parameter) and ``s`` (the optimizer state). A kind that is
-    not ``printed`` has no line of its own (its arithmetic is written inside another line),
-    so carry rounding does not round it."""
+    not ``printed`` has no line of its own in the layer view (its arithmetic is written inside
+    another line, or only a published walkthrough prints it: per-output loss terms, per-path
+    contributions): nameable in answers files, never carry-rounded."""
 
     pattern: str
     section: str
@@ -44,17 +45,21 @@ KINDS = {
     "data_loss": Kind("data_loss", "loss"),
     "penalty": Kind("penalty", "loss"),
     "loss": Kind("loss", "loss"),
+    "sample_loss": Kind("sample_loss", "loss", True, printed=False),
+    "loss_term": Kind("loss_terms", "loss", True, printed=False),
     "dL/dy_hat": Kind("dL/dy_hat", "backward", True),
     "act_grad": Kind("da{k}/dz{k}", "backward", True),
     "delta": Kind("delta{k}", "backward", True),
     "dL/dW": Kind("dL/dW{k}", "backward"),
     "dL/db": Kind("dL/db{k}", "backward"),
     "dL/dd": Kind("dL/dd{k}", "backward", True),
+    "dL/da_via": Kind("dL/da{k}_via", "backward", True, printed=False),
     "dL/da": Kind("dL/da{k}", "backward", True),
     "dL/dbn": Kind("dL/dbn{k}", "backward", True),
     "dL/dgamma": Kind("dL/dgamma{k}", "backward"),
     "dL/dbeta": Kind("dL/dbeta{k}", "backward"),
     "dL/dzhat": Kind("dL/dzhat{k}", "backward", True),
+    "dL/dx": Kind("dL/dx", "backward", True, printed=False),
     "grad_norm": Kind("grad_norm", "update"),
     "clip_scale": Kind("clip_scale", "update"),
     "clipped": Kind("clipped_{p}{k}", "update"),
@@ -88,6 +93,10 @@ class Quantity:
     @property
     def section(self) -> str:
         return KINDS[self.kind].section
+
+    @property
+    def printed(self) -> bool:
+        return KINDS[self.kind].printed
 
     @property
     def shape(self) -> tuple:

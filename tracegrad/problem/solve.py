@@ -91,7 +91,11 @@ class Worked:
 
     def printed_indices(self) -> list:
         """Every node a derivation prints on a line of its own, in execution order."""
-        return sorted({i for q in self.quantities.values() if KINDS[q.kind].printed for i in q.indices()})
+        return sorted({i for q in self.quantities.values() if q.printed for i in q.indices()})
+
+    def named_indices(self) -> list:
+        """Every node a quantity names (printed or not), in execution order."""
+        return sorted({i for q in self.quantities.values() for i in q.indices()})
 
     def carry(self, rounder: Callable[[float], float]) -> Trace:
         """The trace replayed with every printed node rounded by ``rounder`` as it is
@@ -285,12 +289,12 @@ class _Solver:
             return values if it.batched else values[0]
 
         labels = [self.sample_label(s) for s in it.samples]
-        h = [xs[s] for s in it.samples]
+        h = h_in = [xs[s] for s in it.samples]
         record_ = []  # per layer: {"z": rows, "a": rows, "out": rows, ...}
         for k, layer in enumerate(self.layers, start=1):
             dense = layer if step == 1 else layer.with_parameters(params[("W", k)], params[("b", k)])
             z = [dense.weighted_sums(x, s, label_step) for x, s in zip(h, labels)]
-            r = {"z": z}
+            r = {"z": z, "dense": dense}
             pre = z
             if k in self.norms:
                 bn = self.norms[k]
@@ -361,6 +365,12 @@ class _Solver:
             name("data_loss", data_loss)
             name("penalty", penalty)
         name("loss", loss)
+        sample_losses = list(data_loss._prev[0]._prev) if it.batched else [data_loss]
+        if it.batched:
+            name("sample_loss", sample_losses)
+        per_output = [_loss_terms(ls, len(targets[0])) for ls in sample_losses]
+        if all(per_output):
+            name("loss_term", rows(per_output))
 
         # --- backward quantities, from the output layer down
         simplified = self.simplified()
@@ -373,6 +383,9 @@ class _Solver:
             else:
                 if "d" in r:
                     name("dL/dd", rows([[grad_of(v) for v in row] for row in r["d"]]), k)
+                elif self.layers[k].n_out > 1:  # ∂L/∂a_k[j] adds one contribution per unit i of the next layer
+                    above = record_[k]["dense"]
+                    name("dL/da_via", rows([_contributions(row, above, grads) for row in r["a"]]), k)
                 name("dL/da", rows([[grad_of(v) for v in row] for row in r["a"]]), k)
             skip_act = outermost and (self.loss_fn.from_logits or simplified)
             if not layer.spec.is_identity and layer.spec.elementwise and not skip_act:
@@ -387,6 +400,8 @@ class _Solver:
                 name("dL/dW", [[grad_of(w) for w in row] for row in params[("W", k)]], k)
             if not self._frozen(("b", k)):
                 name("dL/db", _bias_shape(layer, [grad_of(b) for b in params[("b", k)]]), k)
+
+        name("dL/dx", rows([[grad_of(v) for v in x] for x in h_in]))
 
         # --- clipping and the update
         keys = self.trainable
@@ -488,6 +503,35 @@ def _lists(nested):
 def _bias_shape(layer, values: list):
     """A shared bias is one scalar; otherwise a vector."""
     return values[0] if layer.shared_bias else values
+
+
+def _loss_terms(sample_loss: Value, outputs: int):
+    """The per-output terms of one sample's loss (½(ŷₖ − yₖ)² …) when it adds or averages one term
+    per output, else None."""
+    node = sample_loss
+    if node._op == "div" and node._prev[0]._op == "sum":
+        node = node._prev[0]
+    if outputs > 1 and node._op == "sum" and len(node._prev) == outputs:
+        return list(node._prev)
+    return None
+
+
+def _contributions(activations: list, next_layer, grads: dict) -> list:
+    """``[j][i]``: the part of ∂L/∂a[j] that comes through unit i of the next layer, δ[i]·W[j][i]
+    (the node the backward pass added; ∂L/∂a[j] itself when only one path reaches it)."""
+    m = next_layer.weight_matrix
+    unit = {id(w): (j if next_layer.layout == "out_in" else i) for j, row in enumerate(m) for i, w in enumerate(row)}
+    out = []
+    for a in activations:
+        parts, stack = {}, ([grads[a]] if grads.get(a) is not None else [])
+        while stack:
+            g = stack.pop()
+            if g._op == "add":
+                stack.extend(g._prev)
+            elif g._op == "mul" and id(g._prev[1]) in unit:
+                parts[unit[id(g._prev[1])]] = g
+        out.append([parts.get(i, const(0.0)) for i in range(next_layer.n_out)])
+    return out
 
 
 def _step_node(new: Value, old: Value):

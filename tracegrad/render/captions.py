@@ -15,6 +15,8 @@ def caption(worked, q) -> tuple:
         return ("caption.y_hat", {}) if k == worked.depth else ("caption.a", {"k": k})
     if kind == "dL/da":
         return "caption.dL/da", {"k": k}
+    if kind == "dL/da_via":
+        return "caption.dL/da_via", {"k": k, "next": k + 1}
     if kind == "act_grad":
         layer = worked.layers[k - 1]
         return "caption.act_grad", {"f": layer.spec.symbol(layer.alpha).text}

@@ -21,8 +21,12 @@ FORMATS = ("text", "markdown", "json")
 
 @dataclass(frozen=True)
 class Mistake:
+    """A diagnosed mistake; ``likely`` for the first group (the mutations giving the same
+    numbers as the best explanation), else it is only consistent with the numbers too."""
+
     key: str
     text: str
+    likely: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class CheckRow:
     key: str  # as the answers file addresses it: a1[1]
     label: Math  # a₁[1]
     written: str
-    verdict: str  # correct | carried | wrong
+    verdict: str  # correct | carried | imprecise | wrong
     last_digit: bool
     by_carry: bool
     verdict_text: str
@@ -44,6 +48,8 @@ class CheckRow:
     step: Math | None  # how the correct value is computed, with the numbers (wrong answers)
     formula: Math | None  # the quantity's formula
     mistakes: tuple  # Mistake
+    credit: float = 1.0
+    degenerate: tuple = ()  # keys of the degenerate earlier answers a carried value follows from
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Count:
     text: str
     count: int
     last_digit: int
+    degenerate: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,14 @@ class CheckView:
     problem: str
     answers: str
     rule: str
+    policy: dict
     header: tuple
     rows: tuple
     counts: tuple
     summary: str
     passed: bool
+    score: float
+    score_text: str
 
 
 def _label(subject, answer) -> Math:
@@ -76,11 +86,11 @@ def _label(subject, answer) -> Math:
     return Math(symbol.latex + index, symbol.text + index)
 
 
-def _row(subject, v, tol, msg) -> CheckRow:
+def _row(subject, v, policy, msg) -> CheckRow:
     a = v.answer
-    fmt = tol.format_for(a.written)
+    fmt = policy.format_for(a.written)
     label = _label(subject, a)
-    expected_text = fmt.text(v.expected)
+    expected_text = (policy.minimum if v.verdict == "imprecise" else fmt).text(v.expected)
     carried_text = fmt.text(v.carried) if v.carried is not None else ""
     verdict_text = msg(f"check.verdict.{v.verdict}")
     if v.last_digit:
@@ -90,6 +100,12 @@ def _row(subject, v, tol, msg) -> CheckRow:
         notes.append(msg("check.note.by_carry", precision=fmt.describe(msg)))
     if v.verdict == "carried":
         notes.append(msg("check.note.carried", value=carried_text))
+    if v.degenerate:
+        notes.append(msg("check.note.degenerate", answers=msg("check.list_separator").join(v.degenerate)))
+    if v.verdict == "imprecise":
+        notes.append(msg("check.note.imprecise", precision=policy.minimum.describe(msg)))
+    if (v.verdict == "carried" and v.credit < 1) or (v.verdict == "imprecise" and v.credit > 0):
+        notes.append(msg("check.note.credit", credit=f"{v.credit:g}"))
     step = formula = None
     if v.verdict == "wrong":
         if v.carried is not None and carried_text != expected_text:
@@ -101,9 +117,11 @@ def _row(subject, v, tol, msg) -> CheckRow:
         else:
             formula = None
         step = _step(subject, a, v.expected, fmt, label)
-    mistakes = tuple(Mistake(m.key, msg(f"check.mistake.{m.key}", **dict(m.args))) for m in v.mistakes)
+    mistakes = tuple(Mistake(m.key, msg(f"check.mistake.{m.key}", **dict(m.args)), k < v.equivalent)
+                     for k, m in enumerate(v.mistakes))
     return CheckRow(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
-               expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes)
+                    expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes, v.credit,
+                    v.degenerate)
 
 
 def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> Math:
@@ -126,34 +144,46 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
     from .environment import Catalog
 
     msg = Catalog(lang or report.subject.lang, template_dir)
-    tol = report.answers.tolerance
-    rows = tuple(_row(report.subject, v, tol, msg) for v in report.verdicts)
+    policy = report.policy
+    rows = tuple(_row(report.subject, v, policy, msg) for v in report.verdicts)
     counts = []
     for name in VERDICTS:
         of_kind = [v for v in report.verdicts if v.verdict == name]
-        counts.append(Count(name, msg(f"check.verdict.{name}"), len(of_kind), sum(v.last_digit for v in of_kind)))
+        counts.append(Count(name, msg(f"check.verdict.{name}"), len(of_kind), sum(v.last_digit for v in of_kind),
+                            sum(bool(v.degenerate) for v in of_kind)))
     parts = []
     for c in counts:
         part = msg("check.count", n=c.count, verdict=c.text)
         if c.last_digit:
             part += msg("check.count_last_digit", n=c.last_digit)
+        if c.degenerate:
+            part += msg("check.count_degenerate", n=c.degenerate)
         parts.append(part)
-    summary = msg("check.summary", counts=msg("check.list_separator").join(parts))
-    summary += " " + msg("check.passed" if report.passed else "check.failed")
+    score_text = msg("check.score", score=f"{100 * report.score:.1f}")
+    failed = "check.failed" if any(v.verdict == "wrong" for v in report.verdicts) else "check.short"
+    summary = msg("sentence_separator").join((msg("check.summary", counts=msg("check.list_separator").join(parts)),
+                                              score_text, msg("check.passed" if report.passed else failed)))
     header = tuple(msg(f"check.column.{c}") for c in ("answer", "written", "verdict", "correct", "details"))
     title = report.answers.title or report.subject.title or msg("check.title")
-    return CheckView(title, msg.lang, report.subject.source, report.answers.source, tol.describe(msg), header, rows,
-                     tuple(counts), summary, report.passed)
+    rule = msg("sentence_separator").join(policy.describe(msg))
+    return CheckView(title, msg.lang, report.subject.source, report.answers.source, rule, policy.to_dict(), header,
+                     rows, tuple(counts), summary, report.passed, report.score, score_text)
 
 
 def render_check(report, format: str = "text", lang: str | None = None, template_dir=None) -> str:
     """The report as ``text``, ``markdown`` or ``json``."""
+    return render_view("check", "a check report", check_view, report, format, lang, template_dir)
+
+
+def render_view(template: str, what: str, view_of, report, format: str, lang, template_dir) -> str:
+    """``view_of(report, lang, template_dir)`` as JSON, or laid out by ``<template>.<ext>.j2`` (which
+    reads the view as ``r``)."""
     from .environment import Catalog, render
     from .model import to_json
 
     if format not in FORMATS:
-        raise InputError(f"unknown format {format!r} for a check report; choose one of {', '.join(FORMATS)}")
-    view = check_view(report, lang, template_dir)
+        raise InputError(f"unknown format {format!r} for {what}; choose one of {', '.join(FORMATS)}")
+    view = view_of(report, lang, template_dir)
     if format == "json":
         return to_json(view)
-    return render("check", format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))
+    return render(template, format, template_dir, view.lang, r=view, msg=Catalog(view.lang, template_dir))

@@ -18,9 +18,13 @@ def number(x: float, fmt: NumberFormat | None) -> Math:
 
 
 def grid(nested, cell) -> Math:
-    """A scalar, a vector ``[a, b]`` or a matrix, each cell written by ``cell(x) -> Math``."""
+    """A scalar, a vector ``[a, b]`` or a matrix, each cell written by ``cell(x) -> Math``; deeper
+    nesting (a batch of matrices) as a list of them."""
     if not isinstance(nested, (list, tuple)):
         return cell(nested)
+    if nested and isinstance(nested[0], (list, tuple)) and nested[0] and isinstance(nested[0][0], (list, tuple)):
+        parts = [grid(item, cell) for item in nested]
+        return Math(r"\left[" + ", ".join(m.latex for m in parts) + r"\right]", "[" + ", ".join(m.text for m in parts) + "]")
     if nested and isinstance(nested[0], (list, tuple)):
         rows = [[cell(x) for x in row] for row in nested]
         latex = r"\begin{bmatrix}" + r" \\ ".join(" & ".join(c.latex for c in row) for row in rows) + r"\end{bmatrix}"

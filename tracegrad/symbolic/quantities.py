@@ -25,6 +25,8 @@ def _targets(worked, quantity):
     """The forward nodes (trace indices, same nesting) that ``quantity`` differentiates."""
     q, k, t = worked.quantities, quantity.layer, worked.trace
     kind = quantity.kind
+    if not quantity.printed:  # not in a derivation (per-path contributions, ∂L/∂x): nothing printed to confirm
+        return None
     if kind == "dL/dy_hat":
         return q["y_hat"].nodes
     if kind in ("dL/da", "act_grad"):

@@ -15,7 +15,8 @@ expansion reads, shown at the display precision) and its answers:
   value within the tolerance of a right one is dropped; mistakes giving the same
   value share one answer.
 
-Every tolerance comes from :func:`answer_tolerance` (the display precision today);
+Every tolerance comes from :func:`answer_tolerance`, the problem's grading policy (what
+``tracegrad check`` accepts);
 the writers in :mod:`tracegrad.render.banks` lay the data out as Moodle XML, Canvas
 QTI 1.2 or GIFT.
 """
@@ -24,9 +25,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
+from ..checker.policy import problem_policy
 from ..checker.subject import network_subject
 from ..core.errors import InputError
 from ..core.notation import Math, Y, var
@@ -50,21 +51,20 @@ SETTING_SYMBOLS = {
 """Symbols of optimizer settings shown beside an update question."""
 
 
-# --- the one tolerance rule ---------------------------------------------------------
+# --- the one tolerance rule: the teacher's grading policy ------------------------------
 
 
 def answer_format(problem: Problem) -> NumberFormat:
-    """The precision answers are asked for (the problem's display precision)."""
-    return number_format(problem=problem)
+    """The precision answers are asked for: the grading policy's (:mod:`tracegrad.checker.policy`;
+    by default the problem's display precision)."""
+    return problem_policy(problem).answer_format
 
 
 def answer_tolerance(problem: Problem, value: float) -> float:
-    """The ± an answer of ``value`` is accepted within: half a unit in the last place of
-    :func:`answer_format` (0.00005 at 4 decimals; at 3 significant figures 0.00005 for 0.0477).
-    Every bank takes its tolerances from here, the one place to re-point to a grading policy."""
-    fmt = answer_format(problem)
-    exponent = fmt.round_decimal(value).as_tuple().exponent
-    return float(Decimal(5).scaleb(exponent - 1))
+    """The ± an answer of ``value`` is accepted within, by the problem's grading policy: what
+    ``tracegrad check`` accepts (by default half a unit in the last place, one and a half
+    units from three significant figures, where one unit off in the last digit counts)."""
+    return problem_policy(problem).tolerance_for(value)
 
 
 # --- the data ------------------------------------------------------------------------
@@ -176,11 +176,12 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
     worked = solve(problem)
     subject = network_subject(worked)
     fmt = answer_format(problem)
+    display = number_format(problem=problem)  # the numbers a question shows, as the derivation prints them
     elements = _elements(worked)
     asked = {node for _, _, node in elements}
     names = {node: qname for qname, _, node in elements}  # the quantity a question's node is asked under
     exact = [rec.data for rec in worked.trace.nodes]
-    shown = replay_floats(worked.trace, pins={i: fmt.round(exact[i]) for i in asked})
+    shown = replay_floats(worked.trace, pins={i: display.round(exact[i]) for i in asked})
     mistaken = [(m, _mistake_values(worked, m, asked)) for m in subject.mutations()]
     groups = _given_groups(worked)
     questions = []
@@ -192,20 +193,21 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
         formula = subject.formulas.get(qname)
         statement = symbol + Math(" = ", " = ") + formula if formula is not None and formula.text != symbol.text \
             else None
-        givens = _givens(worked, node, names, subject, fmt, groups)
+        givens = _givens(worked, node, names, subject, display, groups)
         answers = _answers(problem, exact[node], shown[node], [(m, values[node]) for m, values in mistaken],
                            mistake_credit)
         questions.append(Question(_key(qname, position), label, _caption_of(worked, q), indexed, statement,
-                                  givens, _step(worked, node, asked, label, fmt), answers))
+                                  givens, _step(worked, node, asked, label, display), answers))
     return Category(name, fmt, _problem_givens(worked, groups), tuple(questions))
 
 
 def _elements(worked: Worked) -> list:
-    """``(name, position, node)`` of every question, in the order of the derivation; a
-    value already asked under an earlier name (∂L/∂b = δ) is not asked again."""
+    """``(name, position, node)`` of every question: each value the derivation prints on a line
+    of its own, in its order; a value already asked under an earlier name (∂L/∂b = δ) is not
+    asked again."""
     out, seen = [], set()
     for name, q in worked.quantities.items():
-        if q.kind == "step" or (q.kind == "a" and q.layer == worked.depth and "y_hat" in worked.quantities):
+        if not q.printed or (q.kind == "a" and q.layer == worked.depth and "y_hat" in worked.quantities):
             continue
         for position, node in _positions(q.nodes):
             if node not in seen and not worked.trace.nodes[node].is_leaf:
@@ -261,11 +263,12 @@ def _accepts(choices, value: float) -> bool:
 
 
 def _mistake_values(worked: Worked, m, asked: set) -> tuple:
-    """What each node computes under mutation ``m`` from the right values of the asked nodes
-    (those the mutation itself overrides excepted): a step's own value under the mistake."""
+    """What each node computes under mutation ``m`` from the right values of the asked nodes:
+    a step's own value under the mistake, from the numbers its question shows (a mistake made
+    in an earlier step does not reach it)."""
     exact = worked.trace.nodes
     if m.trace is None:
-        pins = {i: exact[i].data for i in asked if i not in m.overrides}
+        pins = {i: exact[i].data for i in asked}
         values = replay_floats(worked.trace, {**pins, **m.pins}, m.overrides)
         return tuple(values[m.reads.get(i, i)] for i in range(len(values)))
     where = {}  # subject node → the same element's node in the mutation's own trace

@@ -162,7 +162,7 @@ def generate(path, count: int, seed: int) -> list:
     fmt = number_format(problem=problem)
     leaves = _leaf_indices(worked)
     varied = [i for name in ranges for i in leaves[name]]
-    printed = sorted({i for q in worked.quantities.values() for i in q.indices()})  # every answer of the key
+    printed = worked.named_indices()
     # the graph is the same for every variant: compile it once, replay it with new leaves
     compiled = compile_trace(worked.trace, inputs=varied, outputs=printed, wrt=())
     rng = random.Random(seed)
