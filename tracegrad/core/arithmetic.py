@@ -127,7 +127,19 @@ def render(cell, fmt: str):
             head = render(cell.args[0], fmt)[0]
             body = rf"\left({inner[0]}\right)" if fmt == "latex" else f"({inner[0]})"
             return head + body, nt.MUL
-    return OPS[cell.op].render([render(a, fmt) for a in cell.args], cell.params, fmt)
+    args = [render(a, fmt) for a in cell.args]
+    if cell.op in _INFIX:  # a negative operand after the first reads in parentheses: 1 × (−0.3), a + (−0.1)
+        args = args[:1] + [(nt.parenthesize((a[0], 0), nt.ADD, fmt), ATOM) if _negative(a[0]) else a
+                           for a in args[1:]]
+    return OPS[cell.op].render(args, cell.params, fmt)
+
+
+_INFIX = ("add", "sub", "mul", "div", "sum", "dot", "half_sq_err", "sq_err")
+"""Ops written with infix operators between their operands."""
+
+
+def _negative(text: str) -> bool:
+    return text.startswith(("-", "−"))
 
 
 def write(cell) -> Math:

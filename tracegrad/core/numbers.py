@@ -45,11 +45,11 @@ class NumberFormat:
         if self.decimals is not None:
             places = self.decimals
             if self.min_sig_figs and x != 0 and math.isfinite(x):
-                places = max(places, self.min_sig_figs - 1 - Decimal(repr(abs(x))).adjusted())
+                places = max(places, self.min_sig_figs - 1 - Decimal(repr(abs(float(x)))).adjusted())
             return Decimal(1).scaleb(-places)
         if x == 0:
             return Decimal(1).scaleb(-(self.sig_figs - 1))
-        exponent = Decimal(repr(abs(x))).adjusted()
+        exponent = Decimal(repr(abs(float(x)))).adjusted()
         return Decimal(1).scaleb(exponent - self.sig_figs + 1)
 
     def round_decimal(self, x: float) -> Decimal:
@@ -78,7 +78,7 @@ class NumberFormat:
         """``x`` as printed: its text, the value carried, whether it is exact, and half a unit in
         its last place (remembered: a derivation prints the same values many times)."""
         if not math.isfinite(x):
-            return Printed(x, repr(x), True, 0.0)
+            return Printed(x, repr(x), True, 0.0, repr(x))
         return _printed(self, float(x))
 
     def describe(self, catalog) -> str:
@@ -98,12 +98,15 @@ class NumberFormat:
 @dataclass(frozen=True)
 class Printed:
     """A value as printed: ``value`` is what a person carries to the next step; ``half`` is
-    half a unit in the last printed place (0 for an exact value)."""
+    half a unit in the last printed place (0 for an exact value). ``full`` is the text with
+    every digit of the display precision (``0.0090`` where ``text`` is the short ``0.009``):
+    how an exact value is written beside rounded ones."""
 
     value: float
     text: str
     exact: bool
     half: float
+    full: str
 
 
 @lru_cache(maxsize=1 << 16)
@@ -112,9 +115,22 @@ def _printed(fmt: NumberFormat, x: float) -> Printed:
     quantum = fmt.quantum(x)
     if abs(float(d) - x) <= NOISE * float(quantum):
         short = exact_text(float(d))
-        return Printed(float(d), short if "." in short or "e" in short else short + ".0", True, 0.0)
+        short = short if "." in short or "e" in short else short + ".0"
+        return Printed(float(d), short, True, 0.0, _padded(short, fmt))
     text = _scientific(d) if d != 0 and abs(d) < SCIENTIFIC_BELOW else _plain(d)
-    return Printed(float(d), text, False, float(quantum) / 2)
+    return Printed(float(d), text, False, float(quantum) / 2, text)
+
+
+def _padded(short: str, fmt: NumberFormat) -> str:
+    """An exact value's short text with zeros up to the display precision (``0.009`` → ``0.0090``
+    at four decimals, ``0.5`` → ``0.500`` at three significant figures), never fewer digits."""
+    if "e" in short:
+        return short
+    whole, _, decimals = short.partition(".")
+    if fmt.decimals is not None:
+        return short + "0" * max(0, fmt.decimals - len(decimals))
+    figures = len((whole.lstrip("-") + decimals).lstrip("0"))
+    return short + "0" * max(0, fmt.sig_figs - figures) if figures else short
 
 
 def exact_text(x: float) -> str:

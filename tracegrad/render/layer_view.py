@@ -31,7 +31,6 @@ from . import mathtext as mt
 from .captions import caption
 from .model import Block, DerivationView, GradientRow, Line, Section, Table
 
-GIVEN_DIGITS = 10  # a given number with more digits than this is shown in the display precision
 DEEP = 3  # networks with this many layers or more end with their gradient norms per layer
 
 
@@ -59,6 +58,10 @@ class LayerView:
         self.given = given_names(worked, self.env)
         self.axes = Axes.of(worked.problem.layout)
         self.seen: set = set()  # nodes already printed under an earlier name
+        # a quantity some of whose values need every digit of the precision writes its exact ones so too
+        # (not as printed: a document's numbers are shown as it wrote them)
+        self.full = set() if as_printed else {name for name, values in self.reference.items()
+                                              if any(_needs_every_digit(fmt.printed(v)) for v in flatten(values))}
         self.decay = ""  # the note comparing L2 with weight decay, when the workflow adds it
 
     # --- numbers ----------------------------------------------------------------------
@@ -66,12 +69,13 @@ class LayerView:
         """A number of an expansion: given ones as written, computed ones in the display precision."""
         if ref in self.given:
             return ar.given(value)
-        return self.shown(value)
+        return self.shown(value, ref in self.full)
 
-    def shown(self, value: float) -> ar.Number:
-        """A computed value as printed, and the interval it stands for."""
+    def shown(self, value: float, full: bool = False) -> ar.Number:
+        """A computed value as printed (``full``: every digit of the precision), and the interval
+        it stands for."""
         p = self.fmt.printed(value)
-        return ar.Number(value if p.exact else p.value, p.text, p.half)
+        return ar.Number(value if p.exact else p.value, p.full if full else p.text, p.half)
 
     # --- lines ------------------------------------------------------------------------
     def line(self, name: str, connector: str | None = None) -> Line:
@@ -97,7 +101,8 @@ class LayerView:
         self.seen.update(flat)
         exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
         shown = values if self.checks else self.reference[name]  # as printed: the pinned numbers themselves
-        value = mt.grid(shown, lambda x: mt.number(x, self.fmt))
+        full = name in self.full
+        value = mt.grid(shown, lambda x: mt.number(x, self.fmt, full))
         f = formula(self.worked, q)
         written = f
         step = at(f"step_{q.parameter}{q.layer}", q.step) if q.kind == "new" else None
@@ -108,7 +113,7 @@ class LayerView:
         expansion = mt.grid(cells, ar.write) if cells is not None else None
         if expansion is not None and expansion.text == value.text:
             expansion = cells = None
-        texts = map_nested(shown, lambda x: self.shown(x).text)
+        texts = map_nested(shown, lambda x: self.shown(x, full).text)
         return Line(name, caption_text, symbol(self.worked, q), f.math() if f is not None else None, expansion,
                     "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector,
                     cells=cells, texts=texts)
@@ -143,7 +148,7 @@ class LayerView:
     def given_line(self, name: str, caption_text: str, symbol_math: Math, values) -> Line:
         """A given number as written; one with more digits than a person writes (weights
         after training steps) in the display precision, with ≈."""
-        long = [x for x in flatten(values) if len(exact_text(x).lstrip("-").replace(".", "")) > GIVEN_DIGITS]
+        long = [x for x in flatten(values) if mt.is_long(x)]
         value = mt.grid(values, lambda x: mt.number(x, self.fmt if x in long else None))
         exact = not any(not self.fmt.is_exact(x) for x in long)
         return Line(name, caption_text, symbol_math, None, None, "=" if exact else "≈", value, values, exact)
@@ -314,7 +319,7 @@ class LayerView:
                     continue
                 values = self.values[name] if self.checks else self.reference[name]
                 exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
-                grid = mt.grid(values, lambda x: mt.number(x, self.fmt))
+                grid = mt.grid(values, lambda x, full=name in self.full: mt.number(x, self.fmt, full))
                 rows.append(GradientRow(parameter_symbol(parameter, k), grid, "=" if exact else "≈"))
                 rel = Math("= " if exact else r"\approx ", " = " if exact else " ≈ ")
                 table_rows.append((parameter_symbol(parameter, k), rel + grid))
@@ -431,6 +436,12 @@ def _grid(nested, cell):
             return [walk(item, position + (i,)) for i, item in enumerate(level)]
         return cell(position)
     return walk(nested, ())
+
+
+def _needs_every_digit(p) -> bool:
+    """A printed value written with every digit of the precision: a rounded one, or an exact
+    one whose short form has them all (0.0045 at four decimals)."""
+    return not p.exact or p.text == p.full
 
 
 def _array_position(position: tuple, shape: tuple, per_sample: bool, batch: bool, axes: Axes) -> tuple:

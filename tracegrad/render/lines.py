@@ -4,7 +4,7 @@ A line ``symbol = formula = expansion ≈ value`` makes three claims, and each i
 
 * the **formula** is the one for this step: evaluated on the quantities' values (exact, or
   carried under carry rounding) it gives the line's value before display rounding
-  (:func:`tracegrad.problem.formulas.formula`, checked by :meth:`LayerView.formula_problems`);
+  (:func:`tracegrad.problem.formulas.formula`, checked by :func:`formula_problems`);
 * the **expansion** is that formula with these numbers, and the **result** is its arithmetic:
   the expansion's cells (:mod:`tracegrad.core.arithmetic`) evaluated on the printed operands
   give the printed result, exactly at its digits under carry rounding (the operands are the
@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from ..core import arithmetic as ar
 from ..core.nested import flatten
-from ..core.numbers import half_unit
+from ..core.numbers import NOISE, half_unit
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ class LineCheck:
 
 
 def shown_number(text: str, rounded: bool) -> ar.Number:
-    """A printed result as a number and the interval it stands for."""
-    return ar.Number(float(Decimal(text)), text, float(half_unit(text)) if rounded else 0.0)
+    """A printed result as a number and the interval it stands for (an exact one: float noise)."""
+    half = float(half_unit(text))
+    return ar.Number(float(Decimal(text)), text, half if rounded else half * 2 * NOISE)
 
 
 def verify_lines(view, carried: bool, extra=()) -> LineCheck:
@@ -73,3 +74,44 @@ def verify_lines(view, carried: bool, extra=()) -> LineCheck:
                         problems.append(LineProblem(line.name, k, "arithmetic", f"{ar.write(cell).text} ≈ {text}",
                                                     repr(got)))
     return LineCheck(lines, numbers, tuple(problems))
+
+
+def formula_problems(worked, trace, fmt, carried: bool) -> list:
+    """The quantities whose formula, evaluated on the values of ``trace`` (exact, or carried),
+    does not give the quantity's value: exactly up to float noise, or under carry rounding
+    within the rounding of the printed value."""
+    import numpy as np
+
+    from ..core.formula import Axes, is_close
+    from ..problem.formulas import environment, formula
+
+    env = environment(worked, trace)
+    axes = Axes.of(worked.problem.layout)
+    problems = []
+    for name, q in worked.quantities.items():
+        f = formula(worked, q)
+        if f is None:
+            continue
+        got = np.asarray(f.evaluate(env, axes), dtype=float)
+        want = np.asarray(env[name], dtype=float)
+        if got.shape != want.shape and got.size == want.size:
+            got = got.reshape(want.shape)
+        if carried and got.shape == want.shape:
+            half = np.vectorize(lambda v: float(fmt.quantum(v)) / 2)(want)
+            ok = bool(np.all(np.abs(got - want) <= half * (1 + 1e-9) + 1e-12))
+        else:
+            ok = is_close(got, want)
+        if not ok:
+            problems.append(LineProblem(name, 0, "formula", f.math().text, repr(got.tolist())))
+    return problems
+
+
+def summary(check: LineCheck, msg) -> tuple:
+    """What the verifier found, as sentences from the catalog ``msg``: one when everything
+    holds, else one per problem after the count."""
+    if check.ok:
+        return (msg("verify.lines_ok", lines=check.lines, numbers=check.numbers),)
+    out = [msg("verify.lines_bad", n=len(check.problems), lines=check.lines)]
+    for p in check.problems:
+        out.append(msg(f"verify.line_{p.kind}", name=p.line, printed=p.printed, found=p.found))
+    return tuple(out)

@@ -12,9 +12,22 @@ from ..core.numbers import NumberFormat, exact_text, written
 # --- numbers, vectors and matrices ---------------------------------------------------
 
 
-def number(x: float, fmt: NumberFormat | None) -> Math:
-    """A computed value in the display format (``fmt``), or a given one as written (``fmt`` None)."""
-    return Math(*written(exact_text(x) if fmt is None else fmt.text(x)))
+def number(x: float, fmt: NumberFormat | None, full: bool = False) -> Math:
+    """A computed value in the display format (``fmt``; ``full``: an exact one with every digit of
+    the precision, 0.0090 beside 0.0045), or a given one as written (``fmt`` None)."""
+    if fmt is None:
+        return Math(*written(exact_text(x)))
+    return Math(*written(fmt.printed(x).full if full else fmt.text(x)))
+
+
+GIVEN_DIGITS = 10
+"""A given number with more significant digits than this (a weight after training steps, a
+softmax's shift) is shown in the display precision, not as written."""
+
+
+def is_long(x: float) -> bool:
+    """Whether ``x`` has more digits than a person writes (:data:`GIVEN_DIGITS`)."""
+    return len(exact_text(x).lstrip("-").replace(".", "").lstrip("0")) > GIVEN_DIGITS
 
 
 def grid(nested, cell) -> Math:

@@ -108,7 +108,7 @@ class DerivationView:
     summary: tuple = ()  # (caption, Math) pairs
     extra: dict = field(default_factory=dict)  # rendered sections added by options (--graph)
     confirmations: tuple = ()  # --verify
-    checked: str = ""  # --verify: what the line verifier found (every line's arithmetic as printed)
+    checked: tuple = ()  # --verify: what the line verifier found, as sentences (every line true as printed)
 
 
 def to_json(model) -> str:

@@ -8,13 +8,14 @@ gradient of every leaf.
 
 from __future__ import annotations
 
+from ..core import arithmetic as ar
 from ..core import notation as nt
+from ..core.notation import Math, partial
+from ..core.numbers import NumberFormat
 from ..core.ops import OPS
 from ..core.trace import Trace
 from . import mathtext as mt
-from ..core.notation import Math, partial
 from .model import Block, DerivationView, Line, Section
-from ..core.numbers import NumberFormat
 
 
 def node_name(trace: Trace, i: int) -> Math:
@@ -23,7 +24,13 @@ def node_name(trace: Trace, i: int) -> Math:
 
 
 class NodeView:
-    """Builds the node-view :class:`~tracegrad.render.model.DerivationView` of a trace."""
+    """Builds the node-view :class:`~tracegrad.render.model.DerivationView` of a trace.
+
+    Under carry rounding every computed value is rounded as it is printed and the rounded
+    value is what the next step uses, in the backward pass too: the upstream gradient and
+    the local derivative are the printed ones, each contribution is rounded, and so is each
+    running total. Every forward and backward line keeps its arithmetic as data
+    (:mod:`tracegrad.core.arithmetic`) for the line verifier."""
 
     def __init__(self, trace: Trace, fmt: NumberFormat, catalog, rounding: str = "exact"):
         if rounding == "carry":
@@ -32,27 +39,41 @@ class NodeView:
         self.fmt = fmt
         self.msg = catalog
         self.rounding = rounding
+        self.carried = rounding == "carry"
+        self._steps = self._backward_steps()
+
+    # --- numbers ----------------------------------------------------------------------
+    def _printed(self, x: float) -> ar.Number:
+        """A computed value as printed, and the interval it stands for; the same value is
+        written the same everywhere."""
+        p = self.fmt.printed(x)
+        return ar.Number(x if p.exact else p.value, p.text, p.half)
 
     def _number(self, x: float) -> Math:
         return mt.number(x, self.fmt)
 
-    def _operand(self, i: int, names: bool) -> tuple:
-        rec = self.trace.nodes[i]
-        if names and not rec.is_const:
-            m = node_name(self.trace, i)
-            prec = nt.name_precedence(m.text)
-        else:
-            m = mt.number(rec.data, None if rec.is_leaf else self.fmt)
-            prec = mt.NUMBER_NEGATIVE if m.text.startswith("−") else nt.ATOM
-        return (m.latex, prec), (m.text, prec)
+    def _numbers(self, i: int) -> tuple:
+        """``(operands, result)`` of node ``i`` as printed cells: leaves as written (in the display
+        precision when they have more digits than a person writes, such as a softmax's shift),
+        computed values as printed."""
+        nodes = self.trace.nodes
+        rec = nodes[i]
+        raw = float(OPS[rec.op].forward(tuple(nodes[j].data for j in rec.inputs), rec.params))
+        operands = [self._printed(nodes[j].data) if not nodes[j].is_leaf or mt.is_long(nodes[j].data)
+                    else ar.given(nodes[j].data) for j in rec.inputs]
+        return operands, self._printed(raw)
 
-    def _op(self, i: int, names: bool) -> Math:
+    def _names(self, i: int) -> Math:
+        """Node ``i``'s op written with its operands' names (constants as numbers)."""
         rec = self.trace.nodes[i]
+        cells = self._numbers(i)[0]
+        args = [ar.write(c) if self.trace.nodes[j].is_const else node_name(self.trace, j)
+                for j, c in zip(rec.inputs, cells)]
         spec = OPS[rec.op]
-        args = [self._operand(j, names) for j in rec.inputs]
-        return Math(spec.render([a[0] for a in args], rec.params, "latex")[0],
-                    spec.render([a[1] for a in args], rec.params, "text")[0])
+        return Math(spec.render([(a.latex, nt.name_precedence(a.text)) for a in args], rec.params, "latex")[0],
+                    spec.render([(a.text, nt.name_precedence(a.text)) for a in args], rec.params, "text")[0])
 
+    # --- sections ---------------------------------------------------------------------
     def forward(self) -> Section:
         lines = []
         for rec in self.trace.nodes:
@@ -62,22 +83,41 @@ class NodeView:
             if rec.is_leaf:
                 lines.append(Line(name.text, "", name, None, None, "=", mt.number(rec.data, None), rec.data, True))
                 continue
-            formula = self._op(rec.index, names=True)
-            expansion = self._op(rec.index, names=False)
+            formula = self._names(rec.index)
+            operands, result = self._numbers(rec.index)
             # under carry the node holds its rounded value; = or ≈ and the digits come from its own step
-            raw = OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params)
-            exact = self.fmt.is_exact(raw)
-            if expansion.text in (formula.text, self._number(raw).text):
-                expansion = None  # nothing to substitute, or the substitution is the value itself
-            lines.append(Line(name.text, rec.op, name, formula, expansion, "=" if exact else "≈",
-                              self._number(raw), rec.data, exact))
+            exact = result.half == 0
+            cell = ar.Apply(rec.op, tuple(operands), tuple(rec.params))
+            expansion, value = ar.write(cell), ar.write(result)
+            if expansion.text in (formula.text, value.text):
+                expansion = cell = None  # nothing to substitute, or the substitution is the value itself
+            lines.append(Line(name.text, rec.op, name, formula, expansion, "=" if exact else "≈", value, rec.data,
+                              exact, cells=cell, texts=result.text if cell is not None else None))
         return Section("node_forward", self.msg("section.node_forward"), (), (Block("", tuple(lines)),))
+
+    def _backward_steps(self) -> list:
+        """``(step, upstream, local, contribution, accumulated)`` of every backward edge, as
+        printed: the recorded values, or under carry the rounded values a person carries."""
+        if not self.carried:
+            return [(s, s.upstream, s.local, s.contribution, s.accumulated) for s in self.trace.steps]
+        r = self.fmt.round
+        totals = {i: 1.0 for i in self.trace.roots}
+        out = []
+        for s in self.trace.steps:
+            upstream, local = totals.get(s.node, 0.0), r(s.local)
+            contribution = r(upstream * local)
+            totals[s.input] = r(totals.get(s.input, 0.0) + contribution)
+            out.append((s, upstream, local, contribution, totals[s.input]))
+        self.totals = totals
+        return out
 
     def backward(self) -> Section:
         blocks = []
         current, lines = None, []
         out = self.trace.output
-        for step in self.trace.steps:
+        formula = Math(r"\text{" + self.msg("node.upstream") + r"} \times \text{" + self.msg("node.local") + "}",
+                       f"{self.msg('node.upstream')} × {self.msg('node.local')}")
+        for step, upstream, local, contribution, accumulated in self._steps:
             if self.trace.nodes[step.input].is_const:
                 continue  # a constant's gradient is never used
             if step.node != current:
@@ -86,26 +126,20 @@ class NodeView:
                 current, lines = step.node, []
             target = node_name(self.trace, step.input)
             symbol = partial(node_name(self.trace, out.index), target)
-            formula = Math(r"\text{" + self.msg("node.upstream") + r"} \times \text{" + self.msg("node.local") + "}",
-                           f"{self.msg('node.upstream')} × {self.msg('node.local')}")
-            expansion = Math(rf"{self._number(step.upstream).latex} \times {self._paren(step.local).latex}",
-                             f"{self._number(step.upstream).text} × {self._paren(step.local).text}")
-            exact = self.fmt.is_exact(step.contribution)
+            up, loc, result = self._printed(upstream), self._printed(local), self._printed(upstream * local)
+            cell = ar.Apply("mul", (up, loc))
+            exact = result.half == 0
             caption = (f"{self.msg('node.contribution')} → {target.text}; "
-                       f"{self.msg('node.accumulated')} {self._number(step.accumulated).text}")
-            lines.append(Line(target.text, caption, symbol, formula, expansion, "=" if exact else "≈", self._number(step.contribution),
-                              step.contribution, exact))
+                       f"{self.msg('node.accumulated')} {self._number(accumulated).text}")
+            lines.append(Line(target.text, caption, symbol, formula, ar.write(cell), "=" if exact else "≈",
+                              ar.write(result), contribution, exact, cells=cell, texts=result.text))
         if lines:
             blocks.append(Block(self._gate(current), tuple(lines)))
         return Section("node_backward", self.msg("section.node_backward"), (), tuple(blocks))
 
-    def _paren(self, x: float) -> Math:
-        m = self._number(x)
-        return Math(rf"\left({m.latex}\right)", f"({m.text})") if m.text.startswith("−") else m
-
     def _gate(self, i: int) -> str:
         name = node_name(self.trace, i)
-        return f"{name.text} = {self._op(i, names=True).text}"
+        return f"{name.text} = {self._names(i).text}"
 
     def gradients(self) -> Section:
         out = self.trace.output
@@ -113,9 +147,10 @@ class NodeView:
         for rec in self.trace.nodes:
             if rec.is_leaf and not rec.is_const:
                 symbol = partial(node_name(self.trace, out.index), node_name(self.trace, rec.index))
-                exact = self.fmt.is_exact(rec.grad)
+                grad = self.totals.get(rec.index, 0.0) if self.carried else rec.grad
+                exact = self.fmt.is_exact(grad)
                 lines.append(Line(self.trace.key(rec.index), "", symbol, None, None, "=" if exact else "≈",
-                                  self._number(rec.grad), rec.grad, exact))
+                                  self._number(grad), grad, exact))
         return Section("node_gradients", self.msg("section.node_gradients"), (), (Block("", tuple(lines)),))
 
     def build(self, title: str = "") -> DerivationView:
@@ -123,4 +158,4 @@ class NodeView:
         precision = self.fmt.describe(m)
         sections = (self.forward(), self.backward(), self.gradients())
         return DerivationView(title or m("node_title"), m.lang, "node", self.rounding, precision,
-                          m(f"note.{self.rounding}", precision=precision), sections)
+                              m(f"note.{self.rounding}", precision=precision), sections)

@@ -57,8 +57,9 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     (an answers file) pins a document's printed numbers where it printed them and shows
     the correct arithmetic beside each one that departs from it (layer view). ``graph``
     appends the computation graph as a Mermaid diagram (Markdown only). ``verify``
-    appends a table confirming every printed derivative with SymPy (``Derivation.ok``
-    says whether all agree); ``symbolic`` shows each backward quantity's general
+    appends a table confirming every printed derivative with SymPy and the line verifier's
+    finding (:mod:`tracegrad.render.lines`: every line's formula and arithmetic as printed);
+    ``Derivation.ok`` says whether all of it holds; ``symbolic`` shows each backward quantity's general
     formula, derived by SymPy, before the numbers (layer view; Markdown, LaTeX, JSON).
     """
     from ..problem.solve import Worked, solve
@@ -121,12 +122,16 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
                                       mermaid=diagram)
     ok = True
     if verify:
+        from ..render.lines import formula_problems, summary, verify_lines
         from ..symbolic.quantities import verification_rows
 
         with in_file(worked.problem.source):
             rows = verification_rows(worked)
-        ok = all(row.agree for row in rows)
-        model = replace(model, confirmations=tuple(
+        carried = rounding == "carry"
+        found = () if view == "node" or as_printed is not None else formula_problems(worked, trace, fmt, carried)
+        lines = verify_lines(model, carried, found)
+        ok = all(row.agree for row in rows) and lines.ok
+        model = replace(model, checked=summary(lines, catalog), confirmations=tuple(
             Confirmation(r.name, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree)
             for r in rows))
     if format == "json":
