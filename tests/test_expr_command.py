@@ -34,7 +34,7 @@ def test_circuit_text_by_hand():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # forward: x + y = −2 + 5 = 3, f = 3·(−4) = −12
-    assert "v₃ = x + y = (−2) + 5 = 3.0" in out
+    assert "v₃ = x + y = −2 + 5 = 3.0" in out
     assert "f = v₃ × z = 3.0 × (−4) = −12.0" in out
     # backward, gate f: upstream 1; to v₃: 1 × z = −4; to z: 1 × (x + y) = 3
     assert "∂f/∂v₃ = upstream × local = 1.0 × (−4.0) = −4.0" in out
@@ -49,7 +49,7 @@ def test_circuit_text_by_hand():
 def test_gates_in_backward_order_each_opened_by_its_upstream_gradient():
     out = run(*CIRCUIT).stdout
     backward = out.split("2. Backward pass")[1].split("3. Gradients")[0]
-    assert backward.index("f = v₃ × z = 3.0 × (−4) = −12.0") < backward.index("v₃ = x + y = (−2) + 5 = 3.0")
+    assert backward.index("f = v₃ × z = 3.0 × (−4) = −12.0") < backward.index("v₃ = x + y = −2 + 5 = 3.0")
     assert backward.count("upstream gradient into this gate") == 2
 
 

@@ -24,8 +24,8 @@ def test_expr_file_derives_micrograds_readme_example():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     # c is assigned three times: c, c₂, c₃; c₂ = c + (c + 1) with c = a + b = −2
-    assert "c = a + b = (−4) + 2 = −2.0" in out
-    assert "c₂ = c + v₇ = (−2.0) + (−1.0) = −3.0" in out  # v₇ = c + 1, a value the program never names
+    assert "c = a + b = −4 + 2 = −2.0" in out
+    assert "c₂ = c + v₇ = −2.0 + (−1.0) = −3.0" in out  # v₇ = c + 1, a value the program never names
     gradients = out.split("3. Gradients")[1]
     assert "∂g₂/∂a ≈ 138.8338" in gradients and "∂g₂/∂b ≈ 645.5773" in gradients  # micrograd's README
 

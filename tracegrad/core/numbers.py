@@ -79,7 +79,7 @@ class NumberFormat:
         its last place (remembered: a derivation prints the same values many times)."""
         if not math.isfinite(x):
             return Printed(x, repr(x), True, 0.0, repr(x))
-        return _printed(self, float(x))
+        return _printed(self, 0.0 if abs(x) < ZERO_BELOW else float(x))
 
     def describe(self, catalog) -> str:
         """The precision in words, from a message catalog: "4 decimals", "1 decimal", "3 significant figures"."""
@@ -143,6 +143,10 @@ def exact_text(x: float) -> str:
     d = Decimal(repr(x))
     return _scientific(d) if abs(d) < SCIENTIFIC_BELOW else _plain(d)
 
+
+ZERO_BELOW = 1e-14
+"""A computed value smaller than this in magnitude is float noise around zero (the bias
+gradient before a BatchNorm, Σδ = 0): it is printed, and carried, as 0."""
 
 SCIENTIFIC_BELOW = Decimal("1e-5")
 """Nonzero numbers smaller than this are written in scientific notation."""

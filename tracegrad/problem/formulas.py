@@ -18,6 +18,7 @@ from __future__ import annotations
 from ..core.formula import (Axes, Binary, Formula, Frac, Num, Root, Sym, Total, Where, call, is_close, maximum,
                             minimum, odot, sym)
 from ..core.notation import ETA, L, Math, Y_HAT, partial, sub, var
+from ..core.nested import map_nested
 from .solve import Worked
 
 PARAMETER_SYMBOLS = {"W": ("W", "W"), "b": ("b", "b"), "gamma": (r"\gamma", "γ"), "beta": (r"\beta", "β")}
@@ -567,3 +568,36 @@ def formula_mismatches(worked: Worked, trace=None) -> list:
         if not is_close(got, env[name], rel=1e-9, abs_=1e-12):
             bad.append((name, f.math().text, got, env[name]))
     return bad
+
+
+def simplified_deltas(worked: Worked) -> dict:
+    """``{node: f(nodes)}`` for each element of an output δ written as a loss's
+    simplification (δ = ŷ − y), which the graph computes another way: the formula evaluated
+    on the numbers of ``nodes`` (rebuilt nodes or trace records) before it."""
+    import numpy as np
+
+    name = f"delta{worked.depth}"
+    if "dL/dy_hat" in worked.quantities or name not in worked.quantities:
+        return {}
+    axes = Axes.of(worked.problem.layout)
+    exact = worked.values()
+    derived = {}
+    for step in range(1, worked.steps + 1):
+        q = worked.quantities[name if step == 1 else f"{name}@{step}"]
+        f = formula(worked, q)
+        # where each element sits in the formula's (oriented) array: evaluate on its own index
+        order = environment(worked, values={**exact, q.name: map_nested(q.nodes, float)})[q.name]
+        place = {int(i): k for k, i in enumerate(order.ravel())}
+        reads = [r for r in f.refs() if r in worked.quantities]
+        computed: dict = {}
+
+        def element(nodes, i, f=f, q=q, reads=reads, place=place, shape=order.shape, computed=computed):
+            if not computed:
+                values = {**exact, **{r: map_nested(worked.quantities[r].nodes, lambda j: nodes[j].data)
+                                      for r in reads}}
+                got = np.asarray(f.evaluate(environment(worked, values=values), axes), dtype=float)
+                computed["all"] = np.broadcast_to(got, shape).ravel()
+            return float(computed["all"][place[i]])
+        for i in q.indices():
+            derived[i] = (lambda nodes, i=i, element=element: element(nodes, i))
+    return derived

@@ -97,11 +97,14 @@ class Worked:
         """Every node a quantity names (printed or not), in execution order."""
         return sorted({i for q in self.quantities.values() for i in q.indices()})
 
-    def carry(self, rounder: Callable[[float], float]) -> Trace:
+    def carry(self, rounder: Callable[[float], float], derived: dict | None = None) -> Trace:
         """The trace replayed with every printed node rounded by ``rounder`` as it is
-        computed, so each later step uses the rounded value (as by hand)."""
+        computed, so each later step uses the rounded value (as by hand). ``derived`` fixes
+        nodes written by another formula than the graph's (``{node: f(nodes)}``, as
+        :func:`tracegrad.problem.formulas.simplified_deltas` gives) from the rounded numbers."""
         given = {i for i, rec in enumerate(self.trace.nodes) if rec.is_leaf}
-        return self.trace.replay(pins={i: rounder for i in self.printed_indices() if i not in given})
+        pins = {i: rounder for i in self.printed_indices() if i not in given}
+        return self.trace.replay(pins=pins, derived=derived)
 
     def node_trace(self, step: int = 1) -> Trace:
         """The forward graph of one iteration down to its loss, its parameters as leaves,

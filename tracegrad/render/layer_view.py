@@ -24,10 +24,11 @@ from ..core.notation import L, Math, Y, sub
 from ..core.numbers import NumberFormat, exact_text
 from ..core.ops import OPS
 from ..problem.formulas import (activation_symbol, at, environment, formula, given_names, loss_formula,
-                                parameter_symbol, symbol)
+                                parameter_symbol, simplified_deltas, symbol)
 from ..problem.quantity import KINDS
 from ..problem.solve import Worked
 from . import mathtext as mt
+from .breaking import laid_out, table_rows as table_rows_of
 from .captions import caption
 from .model import Block, DerivationView, GradientRow, Line, Section, Table
 
@@ -51,6 +52,7 @@ class LayerView:
         if rounding == "carry" and as_printed is None:
             # a carried value is rounded; what is printed, and whether it reads = or ≈, comes from the
             # step's own arithmetic on the carried inputs, before its rounding
+            self.by_formula = simplified_deltas(worked)
             self.reference = {name: map_nested(q.nodes, self._unrounded) for name, q in worked.quantities.items()}
         self.checks = {name: self._check(items) for name, items in as_printed.checks.items()} if as_printed else {}
         self.pinned = as_printed.pinned if as_printed else frozenset()
@@ -114,9 +116,10 @@ class LayerView:
         if expansion is not None and expansion.text == value.text:
             expansion = cells = None
         texts = map_nested(shown, lambda x: self.shown(x, full).text)
-        return Line(name, caption_text, symbol(self.worked, q), f.math() if f is not None else None, expansion,
+        line = Line(name, caption_text, symbol(self.worked, q), f.math() if f is not None else None, expansion,
                     "=" if exact else "≈", value, values, exact, check=self.checks.get(name), connector=connector,
                     cells=cells, texts=texts)
+        return laid_out(line, map_nested(shown, lambda x: mt.number(x, self.fmt, full)))
 
     def _cells(self, q, f):
         """The formula of ``q`` written out element by element with the printed numbers."""
@@ -133,6 +136,8 @@ class LayerView:
         rec = self.trace.nodes[i]
         if rec.is_leaf:
             return rec.data
+        if i in self.by_formula:  # written by a simplification (δ = ŷ − y) of the carried numbers
+            return self.by_formula[i](self.trace.nodes)
         return float(OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params))
 
     def _check(self, items) -> Math:
@@ -149,9 +154,11 @@ class LayerView:
         """A given number as written; one with more digits than a person writes (weights
         after training steps) in the display precision, with ≈."""
         long = [x for x in flatten(values) if mt.is_long(x)]
-        value = mt.grid(values, lambda x: mt.number(x, self.fmt if x in long else None))
+        number = (lambda x: mt.number(x, self.fmt if x in long else None))
         exact = not any(not self.fmt.is_exact(x) for x in long)
-        return Line(name, caption_text, symbol_math, None, None, "=" if exact else "≈", value, values, exact)
+        line = Line(name, caption_text, symbol_math, None, None, "=" if exact else "≈", mt.grid(values, number), values,
+                    exact)
+        return laid_out(line, map_nested(values, number))
 
     def note_line(self, name: str, caption_text: str, symbol_math: Math, formula_math: Math) -> Line:
         """A formula without numbers (a definition, an update rule)."""
@@ -319,10 +326,11 @@ class LayerView:
                     continue
                 values = self.values[name] if self.checks else self.reference[name]
                 exact = all(self.fmt.is_exact(v) for v in flatten(self.reference[name]))
-                grid = mt.grid(values, lambda x, full=name in self.full: mt.number(x, self.fmt, full))
+                elements = map_nested(values, lambda x, full=name in self.full: mt.number(x, self.fmt, full))
+                grid = mt.grid(elements, lambda m: m)
                 rows.append(GradientRow(parameter_symbol(parameter, k), grid, "=" if exact else "≈"))
                 rel = Math("= " if exact else r"\approx ", " = " if exact else " ≈ ")
-                table_rows.append((parameter_symbol(parameter, k), rel + grid))
+                table_rows += table_rows_of(parameter_symbol(parameter, k), rel, elements)
         self.seen = set()  # the update lines print the gradients again, as the document does
         lines = self.lines(("grad_norm", "clip_scale"), step)
         states = [s.key for s in w.optimizer.state_names]
@@ -387,7 +395,10 @@ class LayerView:
                          mt.number(weights, self.fmt) if weights is not None else Math("", ""),
                          Math(ratio, ratio)))
             above = weights
-        header = (m("norms.layer"), m("norms.delta"), m("norms.weights"), m("norms.ratio"))
+        header = (m("norms.layer"), Math(r"\lVert \delta_{k} \rVert", "‖δₖ‖"),
+                  Math(r"\lVert \partial L / \partial W_{k} \rVert", "‖∂L/∂Wₖ‖"),
+                  Math(r"\lVert \partial L / \partial W_{k} \rVert \,/\, \lVert \partial L / \partial W_{k+1} \rVert",
+                       "‖∂L/∂Wₖ‖ / ‖∂L/∂Wₖ₊₁‖"))
         return Section("norms", m("section.norms"), (m("norms.intro"),), (), Table("", header, tuple(rows)))
 
     def summary(self) -> tuple:

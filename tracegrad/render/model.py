@@ -30,6 +30,7 @@ class Line:
     closed: Math | None = None  # the general formula SymPy derived (--symbolic)
     cells: object = None  # the expansion as data: per element an arithmetic tree (op, args) over printed numbers
     texts: object = None  # the printed result, per element
+    rows: tuple = ()  # the line laid out in rows no wider than a page, when it is too wide (render.breaking.Row)
 
     def chain(self) -> list:
         """``[(None, symbol), (connector, formula), ("=", closed form), ("=", expansion), (relation, value)]``,
@@ -54,7 +55,7 @@ class Block:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of ready cells: ``header`` strings, ``rows`` of Math."""
+    """A table of ready cells: ``header`` of strings (words) and Math (symbols), ``rows`` of Math."""
 
     heading: str
     header: tuple

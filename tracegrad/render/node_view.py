@@ -15,6 +15,7 @@ from ..core.numbers import NumberFormat
 from ..core.ops import OPS
 from ..core.trace import Trace
 from . import mathtext as mt
+from .breaking import laid_out
 from .model import Block, DerivationView, Line, Section
 
 
@@ -91,8 +92,8 @@ class NodeView:
             expansion, value = ar.write(cell), ar.write(result)
             if expansion.text in (formula.text, value.text):
                 expansion = cell = None  # nothing to substitute, or the substitution is the value itself
-            lines.append(Line(name.text, rec.op, name, formula, expansion, "=" if exact else "≈", value, rec.data,
-                              exact, cells=cell, texts=result.text if cell is not None else None))
+            lines.append(laid_out(Line(name.text, rec.op, name, formula, expansion, "=" if exact else "≈", value,
+                                       rec.data, exact, cells=cell, texts=result.text if cell is not None else None)))
         return Section("node_forward", self.msg("section.node_forward"), (), (Block("", tuple(lines)),))
 
     def _backward_steps(self) -> list:

@@ -96,7 +96,9 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         trace = problem if isinstance(problem, Trace) else worked.node_trace()
         model = NodeView(trace, fmt, catalog, rounding).build(worked.problem.title if worked else "")
     else:
-        trace = worked.carry(fmt.round) if rounding == "carry" else worked.trace
+        from ..problem.formulas import simplified_deltas
+
+        trace = worked.carry(fmt.round, simplified_deltas(worked)) if rounding == "carry" else worked.trace
         from ..render.layer_view import LayerView
 
         printed = None
