@@ -127,7 +127,8 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
             rows = verification_rows(worked)
         ok = all(row.agree for row in rows)
         model = replace(model, confirmations=tuple(
-            Confirmation(r.name, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree)
+            Confirmation(r.of_text, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree,
+                         r.name)
             for r in rows))
     if format == "json":
         return Derivation(to_json(model), format, model, ok)
