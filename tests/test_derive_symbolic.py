@@ -15,9 +15,10 @@ from tracegrad.workflows.derive import derive
 def test_verify_appends_a_table_that_agrees_and_matches_the_printed_values():
     d = derive(SEED, verify=True)
     assert d.ok and len(d.model.confirmations) == 18  # the seed's printed backward elements
-    rows = {c.name: c for c in d.model.confirmations}
+    rows = {c.key: c for c in d.model.confirmations}
     # δ₂ = (ŷ − y)·ŷ(1 − ŷ) with ŷ = σ(1.1844001…) = 0.76573803…: 0.0476689646… (by hand, as in test_derive)
     assert rows["delta2[0]"].symbolic.startswith("0.04766896") and rows["delta2[0]"].agree
+    assert (rows["delta2[0]"].name, rows["delta2[0]"].of) == ("δ₂[0]", r"\delta_{2}[0]")  # the derivation's δ₂
     assert "| ✓ |" in d.text and "✗" not in d.text
     assert katex_errors(markdown_math(d.text)) == []
 
@@ -50,7 +51,7 @@ def test_latex_with_verify_and_symbolic_compiles(tmp_path, lang, engine):
 def test_cli_exit_codes():
     r = subprocess.run([sys.executable, "-m", "tracegrad", "derive", str(SEED), "--verify", "--format", "text"],
                        capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0 and "✓ dL/dW1[1][1]" in r.stdout
+    assert r.returncode == 0 and "✓ ∂L/∂W₁[1][1] = " in r.stdout
     code = ("import sys\nfrom dataclasses import replace\nimport tracegrad.core.ops as ops\n"
             "ops.OPS['sigmoid'] = replace(ops.OPS['sigmoid'], partials=lambda x, o, p: (o * (1 + o),))\n"
             "from tracegrad.cli import main\n"

@@ -163,3 +163,30 @@ def test_python_api_displays_in_jupyter():
     d = explain("x * y", {"x": 3, "y": -2}, format="markdown")
     assert d._repr_markdown_() == d.text and "∂f/∂x" not in d.text  # Markdown writes LaTeX
     assert r"\frac{\partial \text{f}}{\partial \text{x}} = -2.0" in d.text  # ∂(xy)/∂x = y
+
+
+@pytest.mark.parametrize("args", [
+    ["(x + y) * z", "--at", "x=-2", "y=5", "z=-4"],
+    ["--at", "x=-2", "y=5", "z=-4", "(x + y) * z"],
+    ["--at", "x=-2", "--at", "y=5", "z=-4", "(x + y) * z"],
+    ["(x + y) * z", "--at", "x=-2", "--at", "y=5", "--at", "z=-4"],
+    ["--at", "x=-2", "y=5", "z=-4", "--", "(x + y) * z"],
+])
+def test_the_expression_and_at_come_in_either_order(capsys, args):
+    assert main(["expr", "--format", "json", *args]) == 0
+    data = json.loads(capsys.readouterr().out)
+    got = {line["name"]: line["values"] for line in sections(data)["node_gradients"]["blocks"][0]["lines"]}
+    assert got == {"x": -4.0, "y": -4.0, "z": 3.0}  # f = (x + y)·z at (−2, 5, −4): ∂f/∂x = ∂f/∂y = z, ∂f/∂z = x + y
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--at", "x=1", "x", "y"], "'x', 'y': only one of these can be the expression"),
+    (["--at", "x=1", "2*x", "--at", "y"], "'2*x', 'y': only one of these can be the expression"),
+    (["--at", "x=1"], "give an expression or --file PROGRAM.py"),
+    (["2*x", "--at", "x=1", "y"], "'y' is not NAME=NUMBER"),
+    (["--at", "x=one", "2*x"], "'one' is not a number"),
+])
+def test_an_ambiguous_or_malformed_at_is_one_line_and_exit_2(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -148,9 +148,55 @@ def test_expr_api_is_the_command_json(client, capsys):
     assert values == {"x": -4.0, "y": -4.0, "z": 3.0}  # ∂f/∂x = ∂f/∂y = z, ∂f/∂z = x + y
 
 
-def test_expr_api_program_is_not_supported_yet(client):
-    r = client.post("/api/expr", json={"program": "def f(x): return x"})
-    assert r.status_code == 400 and "not supported yet" in r.json()["error"]
+PROGRAM = """from micrograd.engine import Value
+a = Value(2.0)
+b = Value(-3.0)
+c = Value(10.0)
+e = a * b
+d = e + c
+f = Value(-2.0)
+L = d * f
+L.backward()
+"""
+
+
+def test_expr_api_derives_a_program_as_the_command_does(client, capsys, tmp_path):
+    r = client.post("/api/expr", json={"program": PROGRAM})
+    assert r.status_code == 200
+    path = tmp_path / "program.py"
+    path.write_text(PROGRAM, encoding="utf-8")
+    expected = command_output(capsys, "expr", "--file", str(path), "--format", "json")
+    assert r.text == expected.replace(str(path), "program")  # the program is named "program", not a path
+    gradients = next(s for s in r.json()["sections"] if s["key"] == "node_gradients")
+    values = {line["name"]: line["values"] for b in gradients["blocks"] for line in b["lines"]}
+    # L = (a·b + c)·f at a = 2, b = −3, c = 10, f = −2: ∂L/∂a = f·b, ∂L/∂b = f·a, ∂L/∂c = f, ∂L/∂f = a·b + c
+    assert values == {"a": 6.0, "b": -4.0, "c": -2.0, "f": 4.0}
+    text = client.post("/api/expr", json={"program": PROGRAM, "options": {"format": "text", "of": "d",
+                                                                               "verify": True}})
+    assert text.status_code == 200 and text.headers["X-Tracegrad-Exit-Code"] == "0"
+    assert "All 3 derivatives" in text.text and "∂d/∂c = 1" in text.text  # d = a·b + c
+
+
+def test_graph_api_draws_a_program(client):
+    graph = client.post("/api/graph", json={"program": PROGRAM}).json()
+    nodes = {n["name"]: n for n in graph["nodes"]}
+    assert nodes["L"]["data"] == -8.0 and nodes["a"]["grad"] == 6.0 and graph["output"] == nodes["L"]["index"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"program": "import os\nos.system('id')"}, "program:1:1: not allowed: importing os"),
+    ({"program": "def f(x): return x"}, "program:1:1: not allowed in a program: function definitions"),
+    ({"program": "a = Value(2.0)\nb = a *"}, "program:2:8: not valid Python"),
+    ({"program": PROGRAM, "at": {"a": 1}}, "at: a program gives its values in Value(…)"),
+    ({"program": PROGRAM, "expression": "x", "at": {"x": 1}}, "give an expression and its point, or a program"),
+    ({"program": 42}, "program: expected the program's Python source as a string"),
+    ({"program": PROGRAM, "options": {"of": "nothing"}}, "nothing"),
+    ({"expression": "x", "at": {"x": 1}, "options": {"of": "x"}}, "options.of: names a program's output"),
+])
+def test_expr_api_refuses_a_bad_program_in_one_line(client, body, message):
+    r = client.post("/api/expr", json=body)
+    error = r.json()["error"]
+    assert r.status_code == 400 and message in error and "\n" not in error, error
 
 
 def test_graph_api_edges_are_upstream_times_local(client):

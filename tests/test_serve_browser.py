@@ -216,6 +216,36 @@ def test_expression_and_variants_pages(server, browser, path, text):
     browser.save_screenshot(str(ARTIFACTS / f"serve-{path.strip('/')}.png"))
 
 
+def test_the_expression_page_derives_a_program(server, browser):
+    from selenium.webdriver.support.select import Select
+
+    open_page(browser, server + "/expr")
+    Select(browser.find_element(By.CSS_SELECTOR, "select.source")).select_by_value("program")
+    title = "program: backpropagation through L"
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#output h2").text == title and typeset(d))
+    # the page's program: L = (a·b + c)·f at a = 2, b = −3, c = 10, f = −2, so ∂L/∂a = f·b = 6
+    gradient = browser.find_elements(By.CSS_SELECTOR, ".section-node_gradients .line[data-name='a'] annotation")
+    assert gradient[0].get_attribute("textContent").split("=")[-1].strip() == "6.0"
+    editor = browser.find_element(By.NAME, "program")
+    editor.send_keys("b.label = b.label +")  # not a program: the error shows inline, one line
+    error = browser.find_element(By.CSS_SELECTOR, "form .error")
+    wait(browser, lambda d: error.is_displayed())
+    assert error.text.startswith("program:") and "\n" not in error.text
+    assert_clean(browser)
+    browser.save_screenshot(str(ARTIFACTS / "serve-expr-program.png"))
+
+
+def test_the_graph_page_draws_an_expression_without_sending_the_hidden_problem(server, browser):
+    from selenium.webdriver.support.select import Select
+
+    open_page(browser, server + "/graph")
+    Select(browser.find_element(By.CSS_SELECTOR, "select.source")).select_by_value("expression")
+    # f = (x + y)·z: 5 nodes (x, y, z, the sum, the product) and 4 edges, each with its tooltip
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#output [data-tip]")) == 9)
+    assert not browser.find_element(By.CSS_SELECTOR, "form .error").is_displayed()
+    assert_clean(browser)
+
+
 def test_an_error_is_shown_inline_with_its_key_path(server, browser):
     open_page(browser, server + "/")
     type_over(browser, '"sigmoid"', '"sigmod"')

@@ -12,7 +12,8 @@ import tracegrad as tg
 from tests.conftest import ROOT
 from tracegrad import InputError, Role, Value, tag
 from tracegrad.symbolic import from_sympy, latex, to_sympy
-from tracegrad.symbolic.names import symbol_latex
+from tracegrad.core.notation import Math
+from tracegrad.symbolic.convert import text as symbolic_text
 
 
 def real(*names):
@@ -27,29 +28,30 @@ def test_expression_has_one_real_symbol_per_leaf_named_from_labels():
     assert e.to_sympy() == to_sympy(e)
 
 
-@pytest.mark.parametrize("label,expected", [
-    ("W1[0][1]", "w^{(1)}_{12}"),
-    ("x[0]", "x_{1}"),
-    ("b2[0]", "b^{(2)}_{1}"),
-    ("b2", "b_{2}"),
-    ("x1", "x_{1}"),
-    ("W2[10][0]", "w^{(2)}_{11,1}"),
-    ("z1[0]@3", "z^{(1),[4]}_{1}"),
-    ("y_hat", r"\hat{y}"),
-    ("loss", "L"),
-    ("eta", r"\eta"),
-    ("x'", "{x}'"),
-    ("a_b c$", r"\text{a\_b c\$}"),
+@pytest.mark.parametrize("label,latex_name,text_name", [
+    ("W1[0][1]", r"\text{W1[0][1]}", "W1[0][1]"),
+    ("z1[0]@3", r"\text{z1[0]@3}", "z1[0]@3"),
+    ("α₂", r"\alpha _{2}", "α₂"),
+    ("x1*w1", r"\left(\text{x1*w1}\right)", "(x1*w1)"),  # a label that reads as a formula: one operand
 ])
-def test_latex_names_follow_the_document(label, expected):
-    assert symbol_latex(label) == expected
+def test_a_graph_symbol_is_printed_as_the_node_view_writes_its_label(label, latex_name, text_name):
+    x, y = Value(2.0, label=label), Value(3.0, label="y")
+    expr = to_sympy(x * y)
+    assert latex(expr) in (rf"{latex_name} \text{{y}}", rf"\text{{y}} {latex_name}")
+    assert symbolic_text(expr) in (f"{text_name}·y", f"y·{text_name}")
 
 
-def test_roles_give_the_latex_names_through_sympy_latex():
+def test_text_writes_the_derivations_operators_around_any_symbol_text():
+    a, b = sp.symbols("a b", real=True)
+    names = {a: Math("a", "x*-1"), b: Math("b", "β")}  # symbol text with operator characters stays as given
+    assert symbolic_text((a - b) ** 2 * sp.exp(-a) / b ** 0.5, names) == "((x*-1) − β)²·exp(−(x*-1))/β^0.5"
+
+
+def test_roles_do_not_change_how_a_value_graph_is_printed():
     w = tag(Value(0.5), Role("W", 1, (0, 1)))
     x = tag(Value(2.0), Role("x", None, (0,)))
     b = tag(Value(0.1), Role("b", 1, (1,)))
-    assert latex(to_sympy(w * x + b)) == "w^{(1)}_{12} x_{1} + b^{(1)}_{2}"
+    assert latex(to_sympy(w * x + b)) == r"\text{W1[0][1]} \text{x[0]} + \text{b1[1]}"
 
 
 def test_constants_are_numbers_and_unlabelled_or_repeated_leaves_stay_distinct():

@@ -36,7 +36,8 @@ def test_seed_verifies_and_json_carries_every_value():
     items = {i["name"]: i for i in data["items"]}
     y_hat = sig(sig(2.0) * 0.9 + sig(2.4) * 0.1 + 0.3)  # by hand
     assert math.isclose(items["delta2[0]"]["symbolic"], (y_hat - 0.5) * y_hat * (1 - y_hat), rel_tol=1e-12)
-    assert items["dL/dW2[1][0]"]["formula_text"] == "a1[1]*(a2[0] - y[0])*exp(-z2[0])/(1 + exp(-z2[0]))**2"
+    # ∂L/∂W₂[1][0] = a₁[1]·(ŷ − y)·σ′(z₂), σ′(z) = e^(−z)/(1 + e^(−z))², in the derivation's symbols
+    assert items["dL/dW2[1][0]"]["formula_text"] == "a₁[1]·(ŷ[0] − y[0])·exp(−z₂[0])/(1 + exp(−z₂[0]))²"
     assert all(i["agree"] for i in data["items"])
 
 

@@ -12,13 +12,15 @@ def register(sub) -> None:
                     "backward pass gate by gate (inputs and output, upstream gradient, upstream × local = "
                     "the gradient sent to each input) and the gradients.",
         epilog='examples: tracegrad expr "(x + y) * z" --at x=-2 y=5 z=-4 --verify   '
-               '(an expression starting with "-" goes after --: tracegrad expr --at x=1 -- -x); '
+               '(or --at first: tracegrad expr --at x=-2 y=5 z=-4 "(x + y) * z"; '
+               'an expression starting with "-" goes after --: tracegrad expr --at x=1 -- -x); '
                "tracegrad expr --file lecture.py --wrt a b")
     p.add_argument("expression", metavar="EXPR", nargs="?", help='an expression such as "(x + y) * z" (quote it)')
     p.add_argument("--file", metavar="PROGRAM.py",
                    help="a straight-line program instead of EXPR (- reads standard input); it is never run")
-    p.add_argument("--at", nargs="*", default=[], metavar="NAME=NUMBER",
-                   help="the value of every variable of EXPR, e.g. --at x=-2 y=5 z=-4")
+    p.add_argument("--at", nargs="*", action="extend", default=[], metavar="NAME=NUMBER",
+                   help="the value of every variable of EXPR, e.g. --at x=-2 y=5 z=-4 (before or after EXPR; "
+                        "may be repeated)")
     p.add_argument("--of", metavar="NAME", help="a program's output: this variable, instead of the one the "
                                                "program calls .backward() on (else its last Value)")
     add_options(p)
@@ -45,16 +47,34 @@ def subject(args):
     from ..expressions.parse import parse_point
     from ..expressions.program import read_program
 
-    if (args.expression is None) == (args.file is None):
+    expression, at = args.expression, args.at
+    if expression is None and args.file is None:
+        expression, at = _expression_among(at)
+    if (expression is None) == (args.file is None):
         raise InputError('give an expression or --file PROGRAM.py (not both), e.g. tracegrad expr "(x + y) * z" '
                          "--at x=-2 y=5 z=-4")
     if args.file is None:
         if args.of:
             raise InputError("--of names a program's output; an expression's output is the expression", key="--of")
-        return args.expression, parse_point(args.at)
+        return expression, parse_point(at)
     if args.at:
         raise InputError("a program gives its values in Value(…); --at is for expressions", key="--at")
     return read_program(args.file, args.of), {}
+
+
+def _expression_among(items: list) -> tuple:
+    """``(expression, NAME=NUMBER items)`` when ``--at`` came first and took the expression
+    too (``tracegrad expr --at x=1 "2*x"``): the one item that is not ``NAME=…``."""
+    from ..core.errors import InputError
+    from ..expressions.parse import assigned_name
+
+    loose = [item for item in items if assigned_name(item) is None]
+    if len(loose) > 1:
+        raise InputError(f"{', '.join(map(repr, loose))}: only one of these can be the expression; quote the "
+                         'expression as one argument, e.g. tracegrad expr "x + y" --at x=1 y=2', key="--at")
+    if not loose:
+        return None, items
+    return loose[0], [item for item in items if item is not loose[0]]
 
 
 def run(args) -> int:

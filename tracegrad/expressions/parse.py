@@ -350,13 +350,19 @@ def parse(text: str, at=None, *, name: str | None = None, file: str | None = Non
     return root
 
 
+def assigned_name(item: str) -> str | None:
+    """The NAME of a ``NAME=…`` item (normalized as Python reads identifiers), else None."""
+    name, sep, _ = item.partition("=")
+    name = unicodedata.normalize("NFKC", name.strip())
+    return name if sep and name.isidentifier() else None
+
+
 def parse_point(items, *, key: str = "--at") -> dict:
     """``["x=-2", "y=5"]`` → ``{"x": -2.0, "y": 5.0}`` (the command line's ``--at``)."""
     point: dict = {}
     for item in items:
-        name, sep, number = item.partition("=")
-        name = unicodedata.normalize("NFKC", name.strip())  # as Python reads identifiers
-        if not sep or not name.isidentifier():
+        name, number = assigned_name(item), item.partition("=")[2]
+        if name is None:
             raise InputError(f"{item!r} is not NAME=NUMBER; write it like y=5", key=key)
         try:
             value = float(number)

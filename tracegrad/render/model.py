@@ -82,15 +82,17 @@ class GradientRow:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """A row of the --verify table: a derivative, its symbolic form, SymPy's value and the engine's."""
+    """A row of the --verify table: a derivative, its symbolic form, SymPy's value and the engine's,
+    written in the derivation's notation."""
 
-    name: str
-    of: str  # LaTeX
+    name: str  # the derivative as text: ∂L/∂W₁[0][1]
+    of: str  # the same as LaTeX
     formula: str  # LaTeX
     formula_text: str
     symbolic: str
     engine: str
     agree: bool
+    key: str = ""  # its answers-file name: dL/dW1[0][1]
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ class VerifyRow:
 
     name: str
     latex: str  # "of = formula" for Markdown (table-safe)
-    text: str
+    text: str  # the formula as text
     sympy_value: str
     engine_value: str
     mark: str
     agree: bool
     detail: str = ""  # rules: the declared partials (LaTeX)
+    of: str = ""  # derivatives: what is differentiated, as text (∂L/∂W₁[0][1])
 
 
 def _table_safe(latex: str) -> str:
@@ -58,7 +59,7 @@ def view(report, catalog) -> dict:
     """Strings for the templates: summary lines, derivative rows, definitions, rules."""
     mark = {True: catalog("verify.agree"), False: catalog("verify.disagree")}
     rows = [VerifyRow(i.name, _table_safe(f"{i.of} = {i.formula}"), i.formula_text, _number(i.symbolic),
-                _number(i.engine), mark[i.agree], i.agree) for i in report.items]
+                      _number(i.engine), mark[i.agree], i.agree, of=i.of_text) for i in report.items]
     definitions = [VerifyRow(d.name, _table_safe(f"{d.symbol} = {d.formula}"), d.formula_text, _number(d.value), "",
                        "", True) for d in report.definitions]
     rules = []

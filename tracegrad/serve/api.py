@@ -2,7 +2,7 @@
 
 Every call into tracegrad's internals is made here, so that moving a module
 elsewhere in the package is a change to this file only. Each function takes
-the texts of a request (problem file, answers file, expression) and its
+the texts of a request (problem file, answers file, expression or program) and its
 options, by the names of the command-line options, and returns what the
 command prints (``*_output``) or the view model a page lays out (``*_view``).
 
@@ -32,6 +32,7 @@ from ..core.errors import InputError, TraceGradError
 from ..core.notation import partial
 from ..core.trace import trace
 from ..expressions.parse import OUTPUT_NAME, parse, parse_point
+from ..expressions.program import parse_program
 from ..problem import solve
 from ..problem.schema import FORMATS, LANGS, ROUNDINGS, VIEWS, load_problem, read_file
 from ..render import mathtext as mt
@@ -75,7 +76,7 @@ class Choice:
     values: tuple
 
 
-_INT, _BOOL, _NAMES = "a whole number", "true or false", "a list of variable names"
+_INT, _BOOL, _NAMES, _NAME = "a whole number", "true or false", "a list of variable names", "a variable name"
 OPTIONS = {
     "derive": {"format": Choice(FORMATS), "lang": Choice(LANGS), "decimals": _INT, "sig_figs": _INT,
                "rounding": Choice(ROUNDINGS), "view": Choice(VIEWS), "fragment": _BOOL, "graph": _BOOL,
@@ -84,7 +85,7 @@ OPTIONS = {
     "quantities": {"format": Choice(("json", "text", "markdown")), "lang": Choice(LANGS), "decimals": _INT,
                    "sig_figs": _INT},
     "expr": {"format": Choice(("json", "text", "markdown", "latex")), "lang": Choice(LANGS), "decimals": _INT,
-             "wrt": _NAMES, "verify": _BOOL, "fragment": _BOOL},
+             "wrt": _NAMES, "verify": _BOOL, "fragment": _BOOL, "of": _NAME},
     "graph": {"format": Choice(("json", "dot", "mermaid")), "lang": Choice(LANGS), "decimals": _INT},
     "variants": {"count": _INT, "seed": _INT},
 }
@@ -116,6 +117,9 @@ def _options(command: str, options) -> dict:
             expected = spec
         elif spec is _BOOL:
             ok = isinstance(value, bool)
+            expected = spec
+        elif spec is _NAME:
+            ok = isinstance(value, str)
             expected = spec
         else:
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
@@ -359,33 +363,49 @@ def _point(at) -> dict:
     return parse_point(items, key="at")
 
 
-def _check_expression(expression, program) -> None:
-    if program is not None:
-        raise ApiError("programs are not supported yet: send an expression and its point, "
-                       "{\"expression\": \"(x + y) * z\", \"at\": {\"x\": -2, \"y\": 5, \"z\": -4}}", key="program")
-    if not isinstance(expression, str):
-        raise ApiError("expected the expression as a string, e.g. \"(x + y) * z\"", key="expression")
+def _source(expression, at, program, output=None) -> tuple:
+    """What ``expr`` derives: ``(expression, point)``, or ``(Program, {})`` for a straight-line
+    program (micrograd code, interpreted, never run) whose output is ``output`` (``--of``) or the
+    node it calls ``.backward()`` on."""
+    if (expression is None) == (program is None):
+        raise ApiError("give an expression and its point, or a program (not both), e.g. {\"expression\": "
+                       "\"(x + y) * z\", \"at\": {\"x\": -2, \"y\": 5, \"z\": -4}}", key="expression")
+    if program is None:
+        if not isinstance(expression, str):
+            raise ApiError("expected the expression as a string, e.g. \"(x + y) * z\"", key="expression")
+        if output is not None:
+            raise ApiError("names a program's output; an expression's output is the expression", key="options.of")
+        return expression, _point(at)
+    if not isinstance(program, str):
+        raise ApiError("expected the program's Python source as a string, e.g. \"a = Value(2.0)\\nL = a * a\"",
+                       key="program")
+    if at:
+        raise ApiError("a program gives its values in Value(…); at is for expressions", key="at")
+    try:
+        return parse_program(program, output, source="program"), {}
+    except InputError as exc:  # its first line says where and what; the source excerpt stays the command's
+        raise ApiError(str(exc).partition("\n")[0]) from None
 
 
 def _expr(expression, at, options, program=None):
-    _check_expression(expression, program)
     opts = _options("expr", options)
+    source, point = _source(expression, at, program, opts.get("of"))
     fmt = opts.get("format", "json")
-    derivation, report = _explain(expression, _point(at), opts.get("wrt"), fmt, opts.get("lang", "en"),
+    derivation, report = _explain(source, point, opts.get("wrt"), fmt, opts.get("lang", "en"),
                                   opts.get("decimals", 4), opts.get("verify", False), None,
                                   opts.get("fragment", False))
     return derivation, report
 
 
-def expr_output(expression, at=None, options=None, program=None) -> tuple:
-    """``tracegrad expr EXPR --at …``: ``(text, media type, exit code)``."""
+def expr_output(expression=None, at=None, options=None, program=None) -> tuple:
+    """``tracegrad expr EXPR --at …`` (or ``--file PROGRAM.py``): ``(text, media type, exit code)``."""
     derivation, report = _expr(expression, at, options, program)
     return derivation.text, MEDIA_TYPES[derivation.format], 0 if report is None or report.ok else 1
 
 
-def expr_view(expression, at=None, options=None):
-    """The expression's derivation, gate by gate, as a view model."""
-    return _expr(expression, at, {**(options or {}), "format": "json", "verify": False})[0].model
+def expr_view(expression=None, at=None, options=None, program=None):
+    """The expression's (or program's) derivation, gate by gate, as a view model."""
+    return _expr(expression, at, {**(options or {}), "format": "json", "verify": False}, program)[0].model
 
 
 # --- graphs --------------------------------------------------------------------------------
@@ -396,8 +416,10 @@ def _graph_trace(problem, expression, at, program):
     if problem is not None:
         with _files(problem) as (path, _):
             return solve(load_problem(path)).node_trace()
-    _check_expression(expression, program)
-    return trace(parse(expression, _point(at), name=OUTPUT_NAME))
+    source, point = _source(expression, at, program)
+    if isinstance(source, str):
+        return trace(parse(source, point, name=OUTPUT_NAME))
+    return trace(source.output)  # a fresh program: its gradients are this backward pass's alone
 
 
 def graph_output(problem=None, expression=None, at=None, options=None, program=None) -> tuple:

@@ -68,13 +68,14 @@ def fragment(command: str, body: dict) -> str:
     if command == "derive":
         return render("fragment_derive", d=api.derive_view(body["problem"], options), msg=msg)
     if command == "expr":
-        return render("fragment_derive", d=api.expr_view(body.get("expression"), body.get("at"), options), msg=msg)
+        return render("fragment_derive", d=api.expr_view(body.get("expression"), body.get("at"), options,
+                                                         body.get("program")), msg=msg)
     if command == "check":
         answers = body.get("answers")
         result = api.check_view(body["problem"], answers if answers and answers.strip() else None, options)
         return render("fragment_check", c=result, d=result.derivation, msg=msg)
     if command == "graph":
-        data = api.graph_data(body.get("problem"), body.get("expression"), body.get("at"), options)
+        data = api.graph_data(body.get("problem"), body.get("expression"), body.get("at"), options, body.get("program"))
         return render("fragment_graph", g=layout(data), msg=msg)
     if command == "variants":  # the page's language is not an option of variants
         options = {k: v for k, v in options.items() if k != "lang"} if isinstance(options, dict) else options

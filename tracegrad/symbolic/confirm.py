@@ -20,8 +20,8 @@ import sympy as sp
 
 from ..core.limits import check
 from ..core.ops import OPS
+from ..core.notation import Math, partial, var
 from .convert import SymbolicGraph, as_expr, derivative, latex, numeric_value, text, too_deep
-from .names import symbol_latex
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
@@ -39,7 +39,8 @@ class Partial:
 
 @dataclass(frozen=True)
 class RuleCheck:
-    """The rule of op ``op`` (with ``params``, on ``arity`` inputs) against SymPy."""
+    """The rule of op ``op`` (with ``params``, on ``arity`` inputs) against SymPy; its inputs are
+    written x₀, x₁ … (x for one)."""
 
     op: str
     params: tuple
@@ -56,8 +57,9 @@ class RuleCheck:
 class Item:
     """One confirmed derivative: d(loss)/d(``name``) (or a local derivative for ``kind == "local"``)."""
 
-    name: str  # plain text: the node's label, or a quantity element such as dL/dW1[0][1]
-    of: str  # LaTeX of the quantity differentiated, e.g. \frac{\partial L}{\partial w^{(1)}_{12}}
+    name: str  # the node's label, or the answers-file key of a quantity's element such as dL/dW1[0][1]
+    of: str  # LaTeX of the derivative as the derivation writes it, e.g. \frac{\partial L}{\partial W_{1}}[0][1]
+    of_text: str  # the same as plain text: ∂L/∂W₁[0][1]
     formula: str  # LaTeX of the symbolic derivative
     formula_text: str
     symbolic: float
@@ -70,7 +72,7 @@ class Item:
 class Definition:
     """A named intermediate the formulas use: ``symbol = formula`` (value by SymPy)."""
 
-    name: str
+    name: str  # the symbol as plain text, as the derivation writes it (z₁[0])
     symbol: str  # LaTeX
     formula: str  # LaTeX
     formula_text: str
@@ -117,7 +119,8 @@ def check_rule(op: str, params: tuple = (), arity: int | None = None) -> RuleChe
     n = arity if spec.arity is None else spec.arity
     if n is None:
         raise ValueError(f"{op} is variadic: give the number of inputs")
-    slots = sp.symbols(f"x1:{n + 1}", real=True) if n > 1 else (sp.Symbol("x", real=True),)
+    slots = sp.symbols(f"x0:{n}", real=True) if n > 1 else (sp.Symbol("x", real=True),)
+    names = {s: var("x", k) for k, s in enumerate(slots)} if n > 1 else {}
     form = spec.sympy(sp, slots, params)
     # an integral parameter as an integer, as the SymPy form has it: the partial of x**3.0 is 3*x**2, not 3.0*x**2.0
     exact = tuple(sp.Integer(int(p)) if float(p).is_integer() else p for p in params)
@@ -127,8 +130,8 @@ def check_rule(op: str, params: tuple = (), arity: int | None = None) -> RuleChe
         d = as_expr(d)
         truth = sp.diff(form, s)
         difference = zero_almost_everywhere(truth - d)
-        checks.append(Partial(latex(d), latex(truth), text(difference), difference == 0))
-    return RuleCheck(op, tuple(params), n, latex(form), tuple(checks))
+        checks.append(Partial(latex(d, names), latex(truth, names), text(difference, names), difference == 0))
+    return RuleCheck(op, tuple(params), n, latex(form, names), tuple(checks))
 
 
 def zero_almost_everywhere(difference):
@@ -141,7 +144,7 @@ def _rules(graph: SymbolicGraph) -> tuple:
     seen: dict = {}
     for i in graph.below:
         rec = graph.trace.nodes[i]
-        if not rec.is_leaf:
+        if i in graph.definition:
             seen.setdefault((rec.op, rec.params, len(rec.inputs)), None)
     return tuple(check_rule(op, params, n) for op, params, n in seen)
 
@@ -160,22 +163,19 @@ class Confirmer:
         self.used: set = set()
         self._full = None
 
-    def _of(self, i: int) -> str:
+    def _of(self, i: int) -> Math:
+        """∂(root)/∂(node ``i``), both written as the derivation writes them."""
         g = self.graph
-        top = symbol_latex(g.symbol[g.root].name) if g.root in g.symbol else "L"
-        if i in g.expr:
-            bottom = latex(g.expr[i])
-        else:  # a node the loss does not use (a class with target 0 in cross-entropy)
-            label = g.trace.nodes[i].label
-            bottom = symbol_latex(str(label)) if label is not None else f"v_{{{i}}}"
-        return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+        return partial(g.trace.symbol(g.root) if g.root not in g.symbol else g.names[g.symbol[g.root]],
+                       g.names[g.symbol[i]] if i in g.symbol else g.trace.symbol(i))
 
-    def _item(self, name, of, formula, engine, kind) -> Item:
+    def _item(self, name, of: Math, formula, engine, kind) -> Item:
         value = float(numeric_value(formula, self.values))
         agree = math.isfinite(value) and math.isfinite(engine) and math.isclose(
             value, engine, rel_tol=self.rel_tol, abs_tol=self.abs_tol)
         self.used |= formula.free_symbols
-        return Item(name, of, latex(formula), text(formula), value, float(engine), agree, kind)
+        g = self.graph
+        return Item(name, of.latex, of.text, g.latex(formula), g.text(formula), value, float(engine), agree, kind)
 
     def _written(self, formula, leaf: int | None = None):
         """``formula`` as reported: over named intermediates, or with ``expand`` over the
@@ -192,15 +192,17 @@ class Confirmer:
         except RecursionError:
             raise too_deep() from None
 
-    def gradient(self, name: str, i: int, engine: float) -> Item:
-        """d(loss)/d(node ``i``) against the engine's ``engine``."""
+    def gradient(self, name: str, i: int, engine: float, of: Math | None = None) -> Item:
+        """d(loss)/d(node ``i``) against the engine's ``engine``; ``of`` writes the derivative
+        (default ∂loss/∂node)."""
         formula = self.adjoint.get(i, sp.S.Zero)
-        if i not in self.graph.expr:  # not below the loss: the derivative is 0 by construction
-            return self._item(name, self._of(i), formula, engine, "gradient")
-        leaf = i if self.graph.trace.nodes[i].is_leaf else None
-        return self._item(name, self._of(i), self._written(formula, leaf), engine, "gradient")
+        of = of or self._of(i)
+        if i not in self.graph.expr:  # not below the loss (a class with target 0 in cross-entropy): 0 by construction
+            return self._item(name, of, formula, engine, "gradient")
+        leaf = i if i not in self.graph.definition else None
+        return self._item(name, of, self._written(formula, leaf), engine, "gradient")
 
-    def local(self, name: str, out: int, position: int, engine: float, of: str) -> Item:
+    def local(self, name: str, out: int, position: int, engine: float, of: Math) -> Item:
         """d(node ``out``)/d(its input ``position``) against the engine's ``engine``."""
         formula = self.graph.local(out, self.partials)[position]
         return self._item(name, of, self._written(formula), engine, "local")
@@ -217,7 +219,8 @@ class Confirmer:
             s = g.symbol.get(i)
             if s is not None and i in g.definition and (s in wanted or i == g.root):
                 d = g.definition[i]
-                definitions.append(Definition(s.name, latex(s), latex(d), text(d), float(self.values[s])))
+                m = g.names[s]
+                definitions.append(Definition(m.text, m.latex, g.latex(d), g.text(d), float(self.values[s])))
         root = g.trace.nodes[g.root]
         return VerifyReport(str(root.label) if root.label is not None else "output", tuple(items), _rules(g),
                             tuple(definitions), self.rel_tol, self.abs_tol, title)

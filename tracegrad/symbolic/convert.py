@@ -2,11 +2,13 @@
 
 :class:`SymbolicGraph` folds the nodes below one root into SymPy, one node at a
 time through the op table (``OPS[op].sympy``), so nothing about an op is
-written here. Leaves become real symbols named from their labels
-(:mod:`.names`), constants become numbers, and every node is converted once
-(shared subexpressions stay shared, nothing is expanded). With ``named=True``
-each labelled intermediate (and each unlabelled one used more than once, or
-nested :data:`INLINE_DEPTH` deep) also gets a symbol of its own with its
+written here. Leaves become real symbols with unique internal names
+(:mod:`.names`), each printed as a derivation writes its node
+(:attr:`SymbolicGraph.names`: the node view's name, or for a worked problem the layer
+view's symbol), constants become numbers, and every node is converted once (shared
+subexpressions stay shared, nothing is expanded). With ``named=True`` each labelled
+intermediate (and each unlabelled one used more than once, or nested
+:data:`INLINE_DEPTH` deep) also gets a symbol of its own with its
 definition kept aside, which keeps the derivatives of deep networks small and
 shallow: see :meth:`SymbolicGraph.adjoints`.
 
@@ -17,16 +19,20 @@ point, by walking the expression tree over a whitelist of node types.
 from __future__ import annotations
 
 import math
+import re
 from numbers import Real
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from ..core.errors import InputError
+from ..core.escape import math_label
 from ..core.limits import check
+from ..core.notation import ATOM, Math, name_precedence
 from ..core.ops import OPS
 from ..core.trace import Trace, trace
 from ..core.value import Value, apply, const
-from .names import Namer, symbol_latex
+from .names import Namer
 
 PRECISION = 30
 """Decimal digits SymPy evaluates with (leaves are exact binary64 values)."""
@@ -60,15 +66,49 @@ def as_expr(x):
     return x if isinstance(x, sp.Basic) else number(x)
 
 
-def latex(expr) -> str:
-    """``sympy.latex`` with every symbol written from its name (``W1[0][1]`` → ``w^{(1)}_{12}``)."""
-    names = {s: symbol_latex(s.name) for s in expr.free_symbols if isinstance(s, sp.Symbol)}
-    return sp.latex(expr, symbol_names=names)
+def _shown(s, names: dict) -> Math:
+    """How symbol ``s`` is written: as ``names`` says, else its name as a derivation writes a label;
+    in parentheses when the name reads as a formula (a program's label ``x1*w1``)."""
+    m = names[s] if s in names else Math(math_label(s.name), s.name)
+    if name_precedence(m.text) < ATOM:
+        return Math(rf"\left({m.latex}\right)", f"({m.text})")
+    return m
 
 
-def text(expr) -> str:
-    """Plain-text form of ``expr`` (symbols by their names)."""
-    return sp.sstr(expr)
+def latex(expr, names: dict | None = None) -> str:
+    """``sympy.latex`` with each symbol written as ``names`` (symbol → :class:`Math`) says, else
+    as a derivation writes a label in math (``W1[0][1]`` → ``\\text{W1[0][1]}``)."""
+    symbols = {s: _shown(s, names or {}).latex for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+    return sp.latex(expr, symbol_names=symbols)
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy's plain-text printer with every symbol printed as a placeholder, so that the
+    operators can be rewritten without touching the symbols' own text."""
+
+    def __init__(self, slots: dict):
+        super().__init__()
+        self.slots = slots
+
+    def _print_Symbol(self, expr):
+        return self.slots.setdefault(expr, f"\x00{len(self.slots)}\x00")
+
+
+_OPERATOR = re.compile(r"\*\*(\d+)(?![\d.])|\*\*|\*|-")
+_GLYPH = {"**": "^", "*": "·", "-": "−"}
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SLOT = re.compile("\x00\\d+\x00")
+
+
+def text(expr, names: dict | None = None) -> str:
+    """Plain text of ``expr`` the way a derivation writes it: each symbol as ``names``
+    (symbol → :class:`Math`) says, else by its name; ``·`` for a product, ``²`` for a whole
+    power (``^`` for another), ``−`` for minus (``W₂[0][0]·(ŷ[0] − y[0])·exp(−z₂[0])``)."""
+    slots: dict = {}
+    written = _OPERATOR.sub(lambda m: m.group(1).translate(_SUPERSCRIPT) if m.group(1) else _GLYPH[m.group()],
+                            _TextPrinter(slots).doprint(expr))
+    shown = {placeholder: _shown(s, names or {}).text for s, placeholder in slots.items()}
+    return _SLOT.sub(lambda m: shown[m.group()], written)
 
 
 def as_trace(subject) -> tuple[Trace, int]:
@@ -88,16 +128,20 @@ class SymbolicGraph:
     is inside its consumers (its symbol, a number, or its inlined form);
     ``symbol[i]``: the symbol of a leaf or of a named intermediate;
     ``definition[i]``: the op's SymPy form over the inputs' ``expr`` for
-    every non-leaf node.
+    every non-leaf node; ``names[symbol]``: how each symbol is printed
+    (:class:`Math`), by default the node's name in the node view (its label, or v₁₂):
+    the internal SymPy names never are. The nodes in ``leaves`` count as leaves too (what
+    they are computed from is not followed): the parameters one step of training starts from.
     """
 
-    def __init__(self, trace_: Trace, root: int, named: bool = True):
+    def __init__(self, trace_: Trace, root: int, named: bool = True, leaves=frozenset()):
         nodes = trace_.nodes
         self.trace, self.root = trace_, root
         seen, stack = {root}, [root]
         uses: dict = {}
         while stack:
-            for j in nodes[stack.pop()].inputs:
+            i = stack.pop()
+            for j in nodes[i].inputs if i not in leaves else ():
                 uses[j] = uses.get(j, 0) + 1
                 if j not in seen:
                     seen.add(j)
@@ -106,6 +150,7 @@ class SymbolicGraph:
         self.symbol: dict = {}
         self.expr: dict = {}
         self.definition: dict = {}
+        self.names: dict = {}
         check("symbolic_nodes", len(self.below))
         namer = Namer()
         depth = {}  # nesting depth of each node's expr
@@ -113,22 +158,38 @@ class SymbolicGraph:
         for i in self.below:
             rec = nodes[i]
             depth[i] = 0
-            kinks[i] = max((kinks[j] for j in rec.inputs), default=0) + (not rec.is_leaf and _kinked(rec))
+            leaf = rec.is_leaf or i in leaves
+            kinks[i] = 0 if leaf else max((kinks[j] for j in rec.inputs), default=0) + _kinked(rec)
             if rec.is_const:
                 self.expr[i] = number(rec.data)
                 continue
-            if rec.is_leaf:
+            if leaf:
                 self.symbol[i] = self.expr[i] = sp.Symbol(namer.name(rec.label, "v"), real=True)
+                self.names[self.symbol[i]] = trace_.symbol(i)
                 continue
             form = OPS[rec.op].sympy(sp, [self.expr[j] for j in rec.inputs], rec.params)
             self.definition[i] = form
             depth[i] = 1 + max(depth[j] for j in rec.inputs)
             if named and (rec.label is not None or uses.get(i, 0) > 1 or depth[i] >= INLINE_DEPTH):
                 self.symbol[i] = self.expr[i] = sp.Symbol(namer.name(rec.label, "t"), real=True)
+                self.names[self.symbol[i]] = trace_.symbol(i)
                 depth[i] = 0
             else:
                 self.expr[i] = form
         self.kinks = max(kinks.values(), default=0)
+
+    # --- printing --------------------------------------------------------------------
+    def rename(self, names: dict) -> None:
+        """Print the symbols of nodes ``{index: Math}`` as given (a worked problem's symbols)."""
+        for i, m in names.items():
+            if i in self.symbol:
+                self.names[self.symbol[i]] = m
+
+    def latex(self, expr) -> str:
+        return latex(expr, self.names)
+
+    def text(self, expr) -> str:
+        return text(expr, self.names)
 
     # --- forms -----------------------------------------------------------------------
     def full(self, i: int):
@@ -138,7 +199,7 @@ class SymbolicGraph:
         def unfold(j):
             if j not in memo:
                 rec = self.trace.nodes[j]
-                if rec.is_leaf:
+                if j not in self.definition:  # a leaf (or a constant)
                     memo[j] = self.expr[j]
                 else:
                     memo[j] = OPS[rec.op].sympy(sp, [unfold(k) for k in rec.inputs], rec.params)
@@ -168,7 +229,7 @@ class SymbolicGraph:
         adj = {self.root: sp.Integer(1)}
         for i in reversed(self.below):
             rec = nodes[i]
-            if rec.is_leaf or i not in adj:
+            if i not in self.definition or i not in adj:
                 continue
             for j, d in zip(rec.inputs, self.local(i, partials)):
                 if not nodes[j].is_const:
@@ -194,7 +255,7 @@ class SymbolicGraph:
         values: dict = {}
         for i in self.below:
             if i in self.symbol:
-                if nodes[i].is_leaf:
+                if i not in self.definition:
                     values[self.symbol[i]] = sp.Float(nodes[i].data, PRECISION)
                 else:
                     values[self.symbol[i]] = numeric_value(self.definition[i], values)

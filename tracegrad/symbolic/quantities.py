@@ -1,15 +1,26 @@
 """Confirming a worked problem: every backward quantity a derivation prints.
 
 Each element of ``dL/dy_hat``, ``delta{k}``, ``dL/da{k}``, ``dL/dW{k}``,
-``dL/db{k}`` is the derivative of the loss with respect to a forward node
+``dL/db{k}`` is the derivative of its step's loss with respect to a forward node
 (ŷ, z, a, a weight, a bias); each element of ``da{k}/dz{k}`` is the local
-derivative of an activation. The engine's value is the printed gradient node.
+derivative of an activation. The engine's value is the printed gradient node. A
+step after the first starts from the parameters the previous one updated: they are
+that step's leaves.
+
+Everything is written in the derivation's own notation: each symbol as the layer view
+writes its element, with the element's 0-based position (W₁[0][1], ŷ[0], z₁[1][2] for
+sample 1 of a batch), each derivative by the quantity's symbol (∂L/∂W₁[0][1], δ₂[0],
+σ′(z₁)[1]).
 """
 
 from __future__ import annotations
 
-from .convert import SymbolicGraph, latex
+from dataclasses import replace
+
+from ..core.notation import Math
+from ..problem.formulas import parameter_symbol, symbol
 from .confirm import ABS_TOL, REL_TOL, Confirmer, VerifyReport
+from .convert import SymbolicGraph
 
 
 def _cells(nested, position=()):
@@ -21,58 +32,95 @@ def _cells(nested, position=()):
         yield position, nested
 
 
-def _targets(worked, quantity):
+def element(m: Math, position: tuple) -> Math:
+    """One element of a quantity written ``m``: ``W₁[0][1]``."""
+    index = "".join(f"[{p}]" for p in position)
+    return Math(m.latex + index, m.text + index)
+
+
+def _targets(worked, quantity, step: int):
     """The forward nodes (trace indices, same nesting) that ``quantity`` differentiates."""
     q, k, t = worked.quantities, quantity.layer, worked.trace
     kind = quantity.kind
     if not quantity.printed:  # not in a derivation (per-path contributions, ∂L/∂x): nothing printed to confirm
         return None
-    if kind == "dL/dy_hat":
-        return q["y_hat"].nodes
-    if kind in ("dL/da", "act_grad"):
-        return q[f"a{k}"].nodes if f"a{k}" in q else q[f"z{k}"].nodes
-    if kind == "delta":
-        return q[f"z{k}"].nodes
-    layer = worked.layers[k - 1]
-    if kind == "dL/dW":
-        return tuple(tuple(t.index(p) for p in row) for row in layer.weight_matrix)
-    if kind == "dL/db":
-        biases = tuple(t.index(b) for b in layer.bias_values)
-        return biases[0] if layer.shared_bias else biases
+    of = {"dL/dy_hat": "y_hat", "dL/da": f"a{k}", "act_grad": f"a{k}", "delta": f"z{k}"}.get(kind)
+    if of is not None:
+        if kind in ("dL/da", "act_grad") and _at(of, step) not in q:
+            of = f"z{k}"
+        return q[_at(of, step)].nodes
+    if kind in ("dL/dW", "dL/db"):
+        nodes = worked.parameters[step][(kind[-1], k)]
+        return nodes[0] if kind == "dL/db" and worked.layers[k - 1].shared_bias else nodes
     return None
 
 
+def _at(name: str, step: int) -> str:
+    return name if step == 1 else f"{name}@{step}"
+
+
+def notation(worked, step: int) -> dict:
+    """``{trace index: Math}``: every node step ``step`` computes with, as its derivation writes
+    it: the parameters it starts from, the inputs and targets of its samples, and each element
+    of its forward quantities (ŷ, not a₂, for the output)."""
+    names = {}
+    for (parameter, k), nodes in worked.parameters[step].items():
+        m = parameter_symbol(parameter, k)
+        if parameter == "b" and worked.layers[k - 1].shared_bias:
+            names[nodes[0]] = m
+            continue
+        names.update((i, element(m, position)) for position, i in _cells(nodes))
+    it = worked.iterations[step - 1]
+    given = {"x": Math("X", "X"), "y": Math("y", "y")}
+    for rec in worked.trace.nodes:
+        role = rec.role
+        if rec.is_leaf and role is not None and role.quantity in given and (role.sample or 0) in it.samples:
+            sample = (it.samples.index(role.sample or 0),) if it.batched else ()
+            names[rec.index] = element(given[role.quantity], sample + role.index)
+    for q in worked.of_step(step):
+        if q.section not in ("backward", "update"):
+            m = symbol(worked, q)
+            names.update((i, element(m, position)) for position, i in _cells(q.nodes))
+    return names
+
+
 def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL) -> VerifyReport:
-    """Confirm every backward quantity of ``worked`` (see the module docstring)."""
+    """Confirm every backward quantity of ``worked`` (see the module docstring); in a derivation
+    of several steps each derivative and definition of step t > 1 is marked (t = 2)."""
     t = worked.trace
-    root = worked.quantities["loss"].nodes
-    checker = Confirmer(SymbolicGraph(t, root), expand, rel_tol, abs_tol)
-    items = []
-    for name, quantity in worked.quantities.items():
-        if quantity.section != "backward":
-            continue
-        targets = _targets(worked, quantity)
-        if targets is None:
-            continue
-        for (position, shown), (_, target) in zip(_cells(quantity.nodes), _cells(targets)):
-            label = name + "".join(f"[{p}]" for p in position)
-            engine = t.nodes[shown].data
-            if quantity.kind == "act_grad":
-                g, z = checker.graph, t.nodes[target].inputs[0]
-                of = rf"\frac{{\partial {_symbol(g, target)}}}{{\partial {_symbol(g, z)}}}"
-                items.append(checker.local(label, target, 0, engine, of))
-            else:
-                items.append(checker.gradient(label, target, engine))
-    return checker.report(items, worked.problem.title)
-
-
-def _symbol(graph, i: int) -> str:
-    return latex(graph.symbol[i]) if i in graph.symbol else latex(graph.full(i))
+    reports = []
+    for step in range(1, worked.steps + 1):
+        root = worked.quantities[_at("loss", step)].nodes
+        starts = {i for nodes in worked.parameters[step].values() for _, i in _cells(nodes)}
+        graph = SymbolicGraph(t, root, leaves=starts)
+        graph.rename(notation(worked, step))
+        checker = Confirmer(graph, expand, rel_tol, abs_tol)
+        mark = Math("", "") if step == 1 else Math(rf"\;(t = {step})", f" (t = {step})")
+        items = []
+        for quantity in worked.of_step(step):
+            targets = _targets(worked, quantity, step) if quantity.section == "backward" else None
+            if targets is None:
+                continue
+            m = symbol(worked, quantity)
+            for (position, shown), (_, target) in zip(_cells(quantity.nodes), _cells(targets)):
+                label, of = quantity.element(position), element(m, position) + mark
+                engine = t.nodes[shown].data
+                if quantity.kind == "act_grad":
+                    items.append(checker.local(label, target, 0, engine, of))
+                else:
+                    items.append(checker.gradient(label, target, engine, of))
+        report = checker.report(items, worked.problem.title)
+        reports.append(replace(report, definitions=tuple(
+            replace(d, name=d.name + mark.text, symbol=d.symbol + mark.latex) for d in report.definitions)))
+    first = reports[0]
+    rules = {(r.op, r.params, r.arity): r for report in reports for r in report.rules}
+    return replace(first, items=tuple(i for r in reports for i in r.items), rules=tuple(rules.values()),
+                   definitions=tuple(d for r in reports for d in r.definitions))
 
 
 def verification_rows(worked, **tolerances) -> list:
     """The confirmation table of ``tracegrad derive --verify``: one
     :class:`~tracegrad.symbolic.verify.Item` per printed backward element (``name``
-    such as ``dL/dW1[0][1]``, ``of`` and ``formula`` as LaTeX, ``formula_text``,
-    ``symbolic`` and ``engine`` values, ``agree``)."""
+    its answers-file key such as ``dL/dW1[0][1]``, ``of`` and ``formula`` as LaTeX,
+    ``of_text`` and ``formula_text`` as text, ``symbolic`` and ``engine`` values, ``agree``)."""
     return list(verify_worked(worked, **tolerances).items)

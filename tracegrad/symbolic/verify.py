@@ -61,5 +61,5 @@ def engine_gradients(t, root: int) -> list:
 
 
 def _name(t, i: int) -> str:
-    rec = t.nodes[i]
-    return str(rec.label) if rec.label is not None else f"{rec.op or 'leaf'}#{i}"
+    """Node ``i`` as an answers file names it: its label, or ``v12`` (v₁₂ in the node view)."""
+    return t.key(i)

@@ -134,7 +134,8 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         lines = verify_lines(model, carried, found)
         ok = all(row.agree for row in rows) and lines.ok
         model = replace(model, checked=summary(lines, catalog), confirmations=tuple(
-            Confirmation(r.name, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree)
+            Confirmation(r.of_text, r.of, r.formula, r.formula_text, f"{r.symbolic:.12g}", f"{r.engine:.12g}", r.agree,
+                         r.name)
             for r in rows))
     if format == "json":
         return Derivation(to_json(model), format, model, ok)

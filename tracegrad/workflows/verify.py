@@ -38,9 +38,9 @@ def verify(problem=None, *, expr: str | None = None, at=None, intermediates: boo
     if (problem is None) == (expr is None):
         raise InputError('give a problem file or --expr (with --at), e.g. tracegrad verify examples/seed.toml')
     if expr is not None:
-        from ..expressions.parse import parse
+        from ..expressions.parse import OUTPUT_NAME, parse
 
-        root = parse(expr, at or {}, key=key)
+        root = parse(expr, at or {}, name=OUTPUT_NAME, key=key)
         with in_file(key):
             return Verification(confirm(root, intermediates=intermediates, expand=expand))
     from ..checker.load import is_program

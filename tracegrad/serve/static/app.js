@@ -32,7 +32,7 @@
     let digits = null;
     let kind = "decimals";
     form.querySelectorAll("[name]").forEach(function (control) {
-      if (control.disabled || control.type === "file") return;
+      if (control.matches(":disabled") || control.type === "file") return; // also inside a disabled fieldset
       const name = control.name;
       let value = control.type === "checkbox" ? control.checked : control.value;
       if (name === "precision.digits") { digits = value; return; }
