@@ -320,6 +320,38 @@ def test_view_model_numbers_agree_with_the_reference_at_display_precision(case):
     assert checked >= 20
 
 
+def _update_notes(text: str, lang: str = "en") -> list:
+    model = json.loads(derive(solved(text), format="json", lang=lang).text)
+    return [block["note"] for section in model["sections"] if section["key"] == "update"
+            for block in section["blocks"]]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("case,lam", [("l2", 0.01), ("sgd_decoupled_decay", 0.1)])
+def test_the_l2_and_weight_decay_note_works_the_problems_own_numbers(case, lam, lang):
+    notes = _update_notes(PROBLEMS[case], lang)
+    assert notes[0] and not any(notes[1:])  # the first step's update, once
+    w, lr = 0.5, 0.1  # W₁[0][0] and η of the seed
+    reference = work(PROBLEMS[case])
+    g = reference["dL/dW1"][0][0] - (lam * w if case == "l2" else 0.0)  # the data gradient
+    coupled = g + lam * w
+    expected = [g, w - lr * coupled, (1 - lr * lam) * w - lr * g,  # SGD: L2, then weight decay
+                w - lr * coupled / (abs(coupled) + 1e-8),  # Adam's first step: m̂ = g, v̂ = g²
+                w - lr * g / (abs(g) + 1e-8) - lr * lam * w]  # AdamW
+    expected.append(expected[3] - expected[4])
+    shown = re.findall(r"≈ (−?\d+\.\d+)", notes[0])
+    assert len(shown) == len(expected), notes[0]
+    for text, value in zip(shown, expected):
+        number, half = _number(text)
+        assert abs(number - value) <= half * (1 + 1e-9), (text, value)
+    assert shown[1] == shown[2] and shown[3] != shown[4]  # the same SGD update; not the same Adam update
+    assert f"λ = {lam}" in notes[0] and "W₁[0][0] = 0.5" in notes[0]
+
+
+def test_no_note_without_l2_or_weight_decay():
+    assert not any(_update_notes(PROBLEMS["adam_3_steps"]))
+
+
 @pytest.mark.parametrize("case,lang", [("everything", "en"), ("everything", "zh")])
 def test_the_derivation_renders_in_every_format(case, lang):
     worked = solved(PROBLEMS[case])
