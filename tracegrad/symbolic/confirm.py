@@ -147,22 +147,24 @@ def _rules(graph: SymbolicGraph) -> tuple:
 
 
 class Confirmer:
-    """Builds the items of one report over one :class:`SymbolicGraph`."""
+    """Builds the items of one report over one :class:`SymbolicGraph`, as derivatives of its root
+    (or of ``root``, another root of the graph: a later step's loss)."""
 
-    def __init__(self, graph: SymbolicGraph, expand: bool, rel_tol: float, abs_tol: float):
+    def __init__(self, graph: SymbolicGraph, expand: bool, rel_tol: float, abs_tol: float, root: int | None = None):
         if expand:  # written over the leaves alone, nested piecewise forms multiply out
             check("symbolic_kinks", graph.kinks)
         self.graph, self.expand = graph, expand
+        self.root = graph.root if root is None else root
         self.rel_tol, self.abs_tol = rel_tol, abs_tol
         self.partials: dict = {}
-        self.adjoint = graph.adjoints(self.partials)
+        self.adjoint = graph.adjoints(self.partials, self.root)
         self.values = graph.point()
         self.used: set = set()
         self._full = None
 
     def _of(self, i: int) -> str:
         g = self.graph
-        top = symbol_latex(g.symbol[g.root].name) if g.root in g.symbol else "L"
+        top = symbol_latex(g.symbol[self.root].name) if self.root in g.symbol else "L"
         if i in g.expr:
             bottom = latex(g.expr[i])
         else:  # a node the loss does not use (a class with target 0 in cross-entropy)
@@ -186,7 +188,7 @@ class Confirmer:
         try:
             if leaf is not None:
                 if self._full is None:
-                    self._full = g.full(g.root)
+                    self._full = g.full(self.root)
                 return derivative(self._full, g.symbol[leaf])
             return g.expand(formula)
         except RecursionError:

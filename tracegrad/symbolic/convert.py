@@ -91,10 +91,10 @@ class SymbolicGraph:
     every non-leaf node.
     """
 
-    def __init__(self, trace_: Trace, root: int, named: bool = True):
+    def __init__(self, trace_: Trace, root: int, named: bool = True, also: tuple = ()):
         nodes = trace_.nodes
         self.trace, self.root = trace_, root
-        seen, stack = {root}, [root]
+        seen, stack = {root, *also}, [root, *also]  # also: further roots (the losses of later steps)
         uses: dict = {}
         while stack:
             for j in nodes[stack.pop()].inputs:
@@ -154,8 +154,8 @@ class SymbolicGraph:
         return expr
 
     # --- calculus --------------------------------------------------------------------
-    def adjoints(self, partials=None) -> dict:
-        """``{i: d root / d node i}`` for every node below the root.
+    def adjoints(self, partials=None, root: int | None = None) -> dict:
+        """``{i: d root / d node i}`` for every node below the root (``root``, default the graph's).
 
         The chain rule runs over the graph in reverse: each node's local partial
         derivatives are ``sympy.diff`` of its op's SymPy form (``partials``
@@ -165,7 +165,7 @@ class SymbolicGraph:
         """
         partials = {} if partials is None else partials
         nodes = self.trace.nodes
-        adj = {self.root: sp.Integer(1)}
+        adj = {self.root if root is None else root: sp.Integer(1)}
         for i in reversed(self.below):
             rec = nodes[i]
             if rec.is_leaf or i not in adj:

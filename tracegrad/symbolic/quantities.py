@@ -8,6 +8,7 @@ derivative of an activation. The engine's value is the printed gradient node.
 
 from __future__ import annotations
 
+from ..problem.formulas import at
 from .convert import SymbolicGraph, latex
 from .confirm import ABS_TOL, REL_TOL, Confirmer, VerifyReport
 
@@ -22,31 +23,32 @@ def _cells(nested, position=()):
 
 
 def _targets(worked, quantity):
-    """The forward nodes (trace indices, same nesting) that ``quantity`` differentiates."""
-    q, k, t = worked.quantities, quantity.layer, worked.trace
+    """The forward nodes (trace indices, same nesting) that ``quantity`` differentiates, in its own step."""
+    q, k, step = worked.quantities, quantity.layer, quantity.step or 1
     kind = quantity.kind
     if not quantity.printed:  # not in a derivation (per-path contributions, ∂L/∂x): nothing printed to confirm
         return None
     if kind == "dL/dy_hat":
-        return q["y_hat"].nodes
+        return q[at("y_hat", step)].nodes
     if kind in ("dL/da", "act_grad"):
-        return q[f"a{k}"].nodes if f"a{k}" in q else q[f"z{k}"].nodes
+        return q[at(f"a{k}", step)].nodes if f"a{k}" in q else q[at(f"z{k}", step)].nodes
     if kind == "delta":
-        return q[f"z{k}"].nodes
-    layer = worked.layers[k - 1]
+        return q[at(f"z{k}", step)].nodes
     if kind == "dL/dW":
-        return tuple(tuple(t.index(p) for p in row) for row in layer.weight_matrix)
+        return worked.parameters[step][("W", k)]
     if kind == "dL/db":
-        biases = tuple(t.index(b) for b in layer.bias_values)
-        return biases[0] if layer.shared_bias else biases
+        biases = worked.parameters[step][("b", k)]
+        return biases[0] if worked.layers[k - 1].shared_bias else biases
     return None
 
 
 def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL) -> VerifyReport:
-    """Confirm every backward quantity of ``worked`` (see the module docstring)."""
+    """Confirm every backward quantity of ``worked`` (see the module docstring): each step's as
+    derivatives of that step's loss."""
     t = worked.trace
-    root = worked.quantities["loss"].nodes
-    checker = Confirmer(SymbolicGraph(t, root), expand, rel_tol, abs_tol)
+    roots = {it.step: worked.quantities[at("loss", it.step)].nodes for it in worked.iterations}
+    graph = SymbolicGraph(t, roots[1], also=tuple(roots[s] for s in sorted(roots) if s > 1))
+    checkers = {}
     items = []
     for name, quantity in worked.quantities.items():
         if quantity.section != "backward":
@@ -54,6 +56,10 @@ def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs
         targets = _targets(worked, quantity)
         if targets is None:
             continue
+        step = quantity.step or 1
+        if step not in checkers:
+            checkers[step] = Confirmer(graph, expand, rel_tol, abs_tol, root=roots[step])
+        checker = checkers[step]
         for (position, shown), (_, target) in zip(_cells(quantity.nodes), _cells(targets)):
             label = name + "".join(f"[{p}]" for p in position)
             engine = t.nodes[shown].data
@@ -63,7 +69,10 @@ def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs
                 items.append(checker.local(label, target, 0, engine, of))
             else:
                 items.append(checker.gradient(label, target, engine))
-    return checker.report(items, worked.problem.title)
+    first = checkers.get(1) or Confirmer(graph, expand, rel_tol, abs_tol)
+    for checker in checkers.values():  # the definitions the formulas of every step use
+        first.used |= checker.used
+    return first.report(items, worked.problem.title)
 
 
 def _symbol(graph, i: int) -> str:
