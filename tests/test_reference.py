@@ -277,7 +277,7 @@ def test_l2_and_coupled_weight_decay_give_the_same_sgd_update_but_not_the_same_a
 
 
 # --- the derivation, rendered ----------------------------------------------------------------------
-def _number(text: str) -> tuple:
+def displayed(text: str) -> tuple:
     """A displayed number: its value and half a unit of its last digit."""
     mantissa, _, exponent = text.replace("−", "-").partition("e")
     places = len(mantissa.partition(".")[2])
@@ -311,7 +311,7 @@ def test_view_model_numbers_agree_with_the_reference_at_display_precision(case):
         want = np.asarray(reference[line["name"]], dtype=float)
         assert np.allclose(np.asarray(line["values"], dtype=float).reshape(want.shape), want, rtol=RTOL, atol=ATOL)
         for text, value in _pairs(line["texts"], want):
-            shown, half = _number(text)
+            shown, half = displayed(text)
             if line["relation"] == "=":
                 assert math.isclose(shown, value, rel_tol=1e-12, abs_tol=1e-15), (line["name"], text, value)
             else:  # within half a unit of the last digit shown (rounding noise around an exact 0 aside)
@@ -342,7 +342,7 @@ def test_the_l2_and_weight_decay_note_works_the_problems_own_numbers(case, lam, 
     shown = re.findall(r"≈ (−?\d+\.\d+)", notes[0])
     assert len(shown) == len(expected), notes[0]
     for text, value in zip(shown, expected):
-        number, half = _number(text)
+        number, half = displayed(text)
         assert abs(number - value) <= half * (1 + 1e-9), (text, value)
     assert shown[1] == shown[2] and shown[3] != shown[4]  # the same SGD update; not the same Adam update
     assert f"λ = {lam}" in notes[0] and "W₁[0][0] = 0.5" in notes[0]
