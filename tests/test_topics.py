@@ -13,7 +13,9 @@ import pytest
 
 from tests.golden import ROOT
 from tests.numpy_reference import work
-from tests.test_reference import assert_agrees, displayed
+from tests.golden import HERE as GOLDEN, TOPICS as GOLDEN_TOPICS
+from tests.test_reference import _lines, assert_agrees, assert_display_agrees, displayed
+from tests.tex_tools import compile_latex
 from tracegrad.cli import main
 from tracegrad.problem.schema import load_problem
 from tracegrad.problem.solve import solve
@@ -35,6 +37,21 @@ def test_each_topic_example_derives_and_verifies_from_the_command_line(name, cap
     path = str(EXAMPLES / f"{name}.toml")
     assert main(["derive", path, "--format", "text"]) == 0
     assert main(["verify", path]) == 0, capsys.readouterr().out[-2000:]
+
+
+@pytest.mark.parametrize("name", GOLDEN_TOPICS)
+def test_golden_derivations_print_the_independent_references_numbers(name):
+    path = EXAMPLES / f"{name}.toml"
+    model = json.loads(_run(["derive", str(path), "--format", "json"]))
+    assert assert_display_agrees(model, work(path.read_text(encoding="utf-8"))) >= 50
+    golden = (GOLDEN / f"{name}.en.txt").read_text(encoding="utf-8")
+    for line in _lines(model):  # the golden file prints those very numbers
+        assert line["value"]["text"] in golden, line["name"]
+
+
+@pytest.mark.parametrize("name", GOLDEN_TOPICS)
+def test_golden_latex_derivations_compile(name, tmp_path):
+    assert compile_latex((GOLDEN / f"{name}.en.tex").read_text(encoding="utf-8"), tmp_path, "pdflatex").stat().st_size
 
 
 def test_verify_confirms_every_step_as_derivatives_of_that_steps_loss():
