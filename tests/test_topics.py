@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 
 import numpy as np
@@ -176,3 +177,18 @@ def test_variants_keys_name_later_steps_and_agree_with_the_reference(tmp_path):
             assert np.allclose(np.asarray(answers[name], dtype=float).reshape(np.shape(ref[name])), ref[name],
                                rtol=1e-9, atol=1e-12), name
         assert main(["check", str(problem), str(key)]) == 0
+
+
+def test_the_readmes_excerpts_are_the_real_output():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The document's topics"):readme.index("#### The problem-file keys")]
+    excerpts = re.findall(r"`tracegrad derive\s+(examples/\w+\.toml)`[^`]*?```text\n(.*?)```", section, re.S)
+    assert {path for path, _ in excerpts} >= {f"examples/{name}.toml" for name in TOPICS if name != "momentum"}
+    for path, excerpt in excerpts:
+        output = _run(["derive", str(ROOT / path), "--format", "text"])
+        lines = output.splitlines()
+        for line in excerpt.splitlines():
+            if line.endswith("= …"):  # a long line cut short
+                assert any(out.startswith(line[:-1]) for out in lines), (path, line)
+            elif line.strip() not in ("…", ""):
+                assert line in lines, (path, line)
