@@ -28,6 +28,22 @@ def render_derivation(kwargs) -> str:
     return derive(SEED, view="layer", **kwargs).text
 
 
+TOPICS = ("adam", "dropout", "batchnorm")
+"""Examples of the document's topics with golden derivations: Adam over two steps, dropout with an
+L2 penalty (and the L2-versus-weight-decay note), BatchNorm in training mode."""
+TOPIC_OUTPUTS = (("markdown", "en"), ("markdown", "zh"), ("latex", "en"), ("text", "en"), ("text", "zh"))
+
+
+def topic_cases():
+    """(file name, producer) for the golden derivations of :data:`TOPICS`."""
+    from tracegrad.workflows.derive import derive
+
+    for name in TOPICS:
+        for fmt, lang in TOPIC_OUTPUTS:
+            yield (f"{name}.{lang}.{EXTENSIONS[fmt]}",
+                   lambda n=name, f=fmt, lang=lang: derive(ROOT / "examples" / f"{n}.toml", format=f, lang=lang).text)
+
+
 def check_cases():
     """The check report of the document's printed numbers (its errata), the derivation with
     them pinned (--as-printed) and the list of quantity names: (file name, producer)."""
@@ -63,3 +79,4 @@ def cases():
     for name, kwargs in derivation_cases():
         yield name, (lambda kw=kwargs: render_derivation(kw))
     yield from check_cases()
+    yield from topic_cases()

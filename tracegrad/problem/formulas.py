@@ -319,8 +319,10 @@ def formula(worked: Worked, q) -> Formula | None:
         return minimum(1, Sym("c", "c", "clip_norm") / (norm + Num(1e-6)))
     if kind == "clipped":
         g = s.gradient(q.parameter, k)
-        if p.clip_norm is not None:
-            return s.sym(Math("c", "c"), "clip_scale") * g
+        if p.clip_norm is not None:  # scaled to the global norm first, then (when asked) clipped by value
+            g = s.sym(Math("c", "c"), "clip_scale") * g
+        if p.clip_value is None:
+            return g
         c = Sym("c", "c", "clip_value")
         return minimum(maximum(g, -c), c)
     if kind == "step":

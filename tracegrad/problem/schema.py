@@ -38,6 +38,7 @@ class LayerSpec:
     alpha: float = 0.01
     dropout: float = 0.0  # the probability of dropping a unit (training mode)
     mask: tuple | None = None  # given dropout masks, 0/1 per unit, one row per sample
+    seed: int = 0  # the seed of the masks drawn when none is given
     batchnorm: "BatchNormSpec | None" = None
     freeze: tuple = ()  # "weights" and/or "bias": kept out of the update
 
@@ -345,7 +346,7 @@ def _layer_extras(r: _Reader, raw: dict, key: str, units: int, samples: int) -> 
         if k in raw and not extras.get("dropout"):
             r.fail(f"{key}.{k}", "goes with dropout = p (the probability of dropping a unit)")
     if "seed" in raw:
-        r.integer(raw["seed"], f"{key}.seed", 0, 2 ** 32)
+        extras["seed"] = r.integer(raw["seed"], f"{key}.seed", 0, 2 ** 32)
     if "mask" in raw:
         rows, _ = _samples(r, raw["mask"], f"{key}.mask")
         if len(rows) != samples:

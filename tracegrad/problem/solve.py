@@ -252,7 +252,7 @@ class _Solver:
                 self.norms[k] = bn
                 params[("gamma", k)], params[("beta", k)] = bn.gamma, bn.beta
             if spec.dropout and p.mode == "train":
-                self.dropouts[k] = Dropout(spec.dropout, seed=0, layer=k)
+                self.dropouts[k] = Dropout(spec.dropout, seed=spec.seed, layer=k)
         self.trainable = [key for key in params if not self._frozen(key)]
         first = [v for key in self.trainable for v in flatten(params[key])]
         settings = dict(p.settings)

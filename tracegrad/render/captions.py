@@ -3,7 +3,7 @@ one place for the layer view, the question banks and anything else that titles a
 
 from __future__ import annotations
 
-from ..core.notation import sub
+from ..problem.formulas import parameter_symbol
 
 
 def caption(worked, q) -> tuple:
@@ -23,8 +23,8 @@ def caption(worked, q) -> tuple:
     if kind == "delta":
         return ("caption.delta_output", {}) if k == worked.depth else ("caption.delta_hidden", {"k": k})
     if kind in ("new", "grad", "step", "clipped"):
-        return f"caption.{kind}", {"p": f"{q.parameter}{sub(k)}"}
+        return f"caption.{kind}", {"p": parameter_symbol(q.parameter, k).text}
     if kind == "state":
         state = next(s for s in worked.optimizer.state_names if s.key == q.state)
-        return f"caption.state_{state.caption}", {"p": f"{q.parameter}{sub(k)}"}
-    return f"caption.{kind}", {}
+        return f"caption.state_{state.caption}", {"p": parameter_symbol(q.parameter, k).text}
+    return f"caption.{kind}", {} if k is None else {"k": k}

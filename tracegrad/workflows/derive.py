@@ -47,6 +47,51 @@ def number_format(decimals=None, sig_figs=None, problem: Problem | None = None) 
     return NumberFormat(decimals=decimals, sig_figs=sig_figs, min_sig_figs=MIN_SIG_FIGS if decimals is not None else 0)
 
 
+def decay_comparison(worked, fmt: NumberFormat, catalog) -> str:
+    """The note comparing an L2 penalty with weight decay on the problem's own numbers (a problem
+    with ``[loss] l2`` or ``[optimizer] weight_decay``), for the first weight of the first updated
+    weight matrix that is not 0: with SGD, adding λ·w to the gradient and shrinking the weight by
+    η·λ·w give the same update; with Adam's first step, λ·w inside the moments (L2, PyTorch's Adam
+    ``weight_decay``) and decoupled (AdamW) do not. Every update comes from the optimizer table's
+    own rule; "" for a problem with neither."""
+    from itertools import product
+
+    from ..core.nested import flatten
+    from ..core.value import Value
+    from ..nn.optim import OPTIMIZERS
+    from ..problem.formulas import parameter_symbol
+    from ..render.mathtext import number
+
+    p = worked.problem
+    penalties = dict(p.penalties)
+    lam = penalties.get("l2") or worked.optimizer.weight_decay
+    if not lam:
+        return ""
+    found = next(((k, position, w, g) for k in range(1, worked.depth + 1) if f"dL/dW{k}" in worked.quantities
+                  for position, w, g in zip(product(*map(range, worked.quantities[f"dL/dW{k}"].shape)),
+                                            flatten(p.layers[k - 1].weights), flatten(worked.value(f"dL/dW{k}")))
+                  if w), None)
+    if found is None:
+        return ""
+    k, position, w, g = found
+    g -= penalties.get("l2", 0.0) * w + penalties.get("l1", 0.0) * (1.0 if w > 0 else -1.0)  # the data gradient
+    lr = p.setting("lr")
+    adam = {k: v for k, v in p.settings if k in ("betas", "eps")} if p.optimizer in ("adam", "adamw") else {}
+
+    def first_update(name: str, decoupled: bool) -> float:
+        optimizer = OPTIMIZERS[name]([Value(w)], lr=lr, weight_decay=lam, decoupled=decoupled,
+                                     **(adam if name == "adam" else {}))
+        return optimizer.update(w, g, optimizer.initial_state())[0]
+    sgd_l2, sgd_decay = first_update("sgd", False), first_update("sgd", True)
+    adam_l2, adamw = first_update("adam", False), first_update("adam", True)
+    shown = {name: number(v, fmt).text for name, v in (("g", g), ("sgd_l2", sgd_l2), ("sgd_decay", sgd_decay),
+                                                       ("adam_l2", adam_l2), ("adamw", adamw),
+                                                       ("diff", adam_l2 - adamw))}
+    where = "".join(f"[{i}]" for i in position)
+    return catalog("decay.note", weight=parameter_symbol("W", k).text + where, w=number(w, None).text,
+                   lam=number(lam, None).text, lr=number(lr, None).text, **shown)
+
+
 def derive(problem, *, format: str | None = None, lang: str | None = None, decimals: int | None = None,
            sig_figs: int | None = None, rounding: str | None = None, view: str | None = None,
            template_dir=None, fragment: bool = False, extra: dict | None = None,
@@ -107,7 +152,9 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
 
             printed = pin_printed(worked, as_printed, fmt.round if rounding == "carry" else None)
             trace = printed.trace
-        model = LayerView(worked, trace, fmt, catalog, rounding, printed, closed).build(worked.problem.title)
+        view = LayerView(worked, trace, fmt, catalog, rounding, printed, closed)
+        view.decay = decay_comparison(worked, fmt, catalog)
+        model = view.build(worked.problem.title)
         if printed is not None:
             model = replace(model, note=model.note + catalog("check.as_printed.note", answers=printed.source))
     if extra:
