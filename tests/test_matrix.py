@@ -179,6 +179,7 @@ def consumers(problems, tmp_path):
         head, _, _ = parts[0].partition(r"\begin{document}")
         bodies = [p.partition(r"\begin{document}")[2].rpartition(r"\end{document}")[0] for p in parts]
         document = head + r"\begin{document}" + "\n\\clearpage\n".join(bodies) + r"\end{document}" + "\n"
+        assert "[U+" not in document  # every character typeset, none shown as a code point
         folder = tmp_path / lang
         folder.mkdir()
         compile_latex(document, folder, engine)

@@ -30,8 +30,12 @@ _UNICODE = {
     "η": r"$\eta$", "λ": r"$\lambda$", "μ": r"$\mu$", "σ": r"$\sigma$", "θ": r"$\theta$",
     "…": r"\ldots{}", "—": "---", "–": "--", "“": "``", "”": "''", "‘": "`", "’": "'",
 }
+_UNICODE.update({"‖": r"$\|$", "√": r"$\surd$", "τ": r"$\tau$", "⁻": r"$^{-}$", "ⁿ": r"$^{n}$"})
 _UNICODE.update({chr(0x2080 + d): f"$_{{{d}}}$" for d in range(10)})
-_LATEX_TEXT_RE = re.compile(r"[\\&%$#_{}^~]|[" + "".join(_UNICODE) + r"]|[^\x00-\xff]")
+_UNICODE.update({sup: f"$^{{{d}}}$" for d, sup in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")})
+_UNICODE.update({sub: f"$_{{{letter}}}$" for sub, letter in zip("ₐₑₒₓₕₗₘₙₚₜ", "aeoxhlmnpt")})
+_ACCENTS = {"\u0302": "hat", "\u0303": "tilde"}
+_LATEX_TEXT_RE = re.compile(r"[A-Za-z][\u0302\u0303]|[\\&%$#_{}^~]|[" + "".join(_UNICODE) + r"]|[^\x00-\xff]")
 
 
 def latex(text, cjk: bool = True) -> str:
@@ -44,6 +48,8 @@ def latex(text, cjk: bool = True) -> str:
 
     def one(m):
         ch = m.group()
+        if len(ch) == 2:  # a Latin letter with a combining hat or tilde: m̂, z̃
+            return f"$\\{_ACCENTS[ch[1]]}{{{ch[0]}}}$"
         if ch in _LATEX:
             return _LATEX[ch]
         if ch in _UNICODE:

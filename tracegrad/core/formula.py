@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .notation import ADD, ATOM, MUL, NEG, POW, Math
+from .numbers import exact_text, written
 
 _SUPERSCRIPT = str.maketrans("0123456789-tn", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵗⁿ")
 
@@ -173,12 +174,13 @@ class Num(Formula):
 
     @property
     def prec(self):
-        return NEG if self.value < 0 else ATOM
+        if self.value < 0:
+            return NEG
+        return MUL if "e" in exact_text(float(self.value)) else ATOM  # 2.5 × 10⁻⁷ binds as a product
 
     def render(self, fmt):
-        v = float(self.value)
-        text = str(int(v)) if v.is_integer() else repr(v)
-        return text if fmt == "latex" or not text.startswith("-") else "−" + text[1:]
+        latex, text = written(exact_text(float(self.value)))  # 0.5, −1, 10⁻⁶: never a raw float
+        return latex if fmt == "latex" else text
 
     def evaluate(self, env, axes=Axes()):
         return float(self.value)

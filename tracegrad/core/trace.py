@@ -231,14 +231,11 @@ class Trace:
         return [s for s in self.steps if s.input == i]
 
     # --- replay ----------------------------------------------------------------------
-    def rebuild(self, values: Mapping | None = None, pins: Mapping | None = None,
-                derived: Mapping | None = None) -> list:
+    def rebuild(self, values: Mapping | None = None, pins: Mapping | None = None) -> list:
         """Re-execute the forward pass as fresh ``Value`` nodes (one per record).
 
         ``values`` gives new leaf values; ``pins`` fixes any node to a value, or to
-        ``f(computed value)`` when the pin is callable; ``derived`` fixes a node to
-        ``f(nodes)`` of the nodes rebuilt before it (a value written by another formula
-        than the graph's, from the numbers already written).
+        ``f(computed value)`` when the pin is callable.
         """
         new_leaf = {self.index(k): float(v) for k, v in (values or {}).items()}
         nodes = self.nodes
@@ -257,18 +254,14 @@ class Trace:
                 v = apply(OPS[rec.op], [out[i] for i in rec.inputs], rec.params)
             v.label, v.role = rec.label, rec.role
             pin = pinned.get(rec.index)
-            if derived and rec.index in derived:
-                v.data = float(derived[rec.index](out))
             if pin is not None:
                 v.data = float(pin(v.data)) if callable(pin) else float(pin)
             out.append(v)
         return out
 
-    def replay(self, values: Mapping | None = None, pins: Mapping | None = None,
-               derived: Mapping | None = None) -> "Trace":
-        """A new trace: forward with new leaf ``values``, ``pins`` and ``derived`` values
-        (:meth:`rebuild`), then the same backward passes."""
-        rebuilt = self.rebuild(values, pins, derived)
+    def replay(self, values: Mapping | None = None, pins: Mapping | None = None) -> "Trace":
+        """A new trace: forward with new leaf ``values`` and ``pins``, then the same backward passes."""
+        rebuilt = self.rebuild(values, pins)
         with record() as rec:
             for r in self.roots:
                 rebuilt[r].backward()

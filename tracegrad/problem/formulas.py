@@ -19,6 +19,7 @@ from ..core.formula import (Axes, Binary, Formula, Frac, Num, Root, Sym, Total, 
                             minimum, odot, sym)
 from ..core.notation import ETA, L, Math, Y_HAT, partial, sub, var
 from ..core.nested import map_nested
+from ..nn.optim import CLIP_EPS
 from .solve import Worked
 
 PARAMETER_SYMBOLS = {"W": ("W", "W"), "b": ("b", "b"), "gamma": (r"\gamma", "γ"), "beta": (r"\beta", "β")}
@@ -316,15 +317,15 @@ def formula(worked: Worked, q) -> Formula | None:
         return Root(total)
     if kind == "clip_scale":
         norm = s.sym(Math(r"\left\lVert g \right\rVert", "‖g‖"), "grad_norm")
-        return minimum(1, Sym("c", "c", "clip_norm") / (norm + Num(1e-6)))
+        return minimum(1, Sym(r"\tau", "τ", "clip_norm") / (norm + Num(CLIP_EPS)))
     if kind == "clipped":
         g = s.gradient(q.parameter, k)
         if p.clip_norm is not None:  # scaled to the global norm first, then (when asked) clipped by value
             g = s.sym(Math("c", "c"), "clip_scale") * g
         if p.clip_value is None:
             return g
-        c = Sym("c", "c", "clip_value")
-        return minimum(maximum(g, -c), c)
+        bound = Sym(r"g_{\max}", "gₘₐₓ", "clip_value")
+        return minimum(maximum(g, -bound), bound)
     if kind == "step":
         return _step(_update(s, q.parameter, k), s.param(q.parameter, k))
     if kind == "new":
@@ -572,34 +573,37 @@ def formula_mismatches(worked: Worked, trace=None) -> list:
     return bad
 
 
-def simplified_deltas(worked: Worked) -> dict:
-    """``{node: f(nodes)}`` for each element of an output δ written as a loss's
-    simplification (δ = ŷ − y), which the graph computes another way: the formula evaluated
-    on the numbers of ``nodes`` (rebuilt nodes or trace records) before it."""
+def deltas_by_formula(worked: Worked) -> list:
+    """Each δ the derivation writes by a formula of its own where the graph computes it another
+    way (a loss's simplification δ = ŷ − y; the BatchNorm backward formula in training mode), as
+    ``{node: f(nodes)}`` per quantity, in the order they are computed (by step, then from the
+    output down): each element is the formula evaluated on the numbers of a trace's ``nodes``,
+    so that under carry rounding it is the formula of the carried numbers the page shows
+    (:meth:`Worked.carry`)."""
     import numpy as np
 
-    name = f"delta{worked.depth}"
-    if "dL/dy_hat" in worked.quantities or name not in worked.quantities:
-        return {}
+    names = [f"delta{k}" for k in range(worked.depth, 0, -1) if f"mu{k}" in worked.quantities]
+    if "dL/dy_hat" not in worked.quantities and f"delta{worked.depth}" in worked.quantities:
+        names.insert(0, f"delta{worked.depth}")
     axes = Axes.of(worked.problem.layout)
     exact = worked.values()
-    derived = {}
+    groups = []
     for step in range(1, worked.steps + 1):
-        q = worked.quantities[name if step == 1 else f"{name}@{step}"]
-        f = formula(worked, q)
-        # where each element sits in the formula's (oriented) array: evaluate on its own index
-        order = environment(worked, values={**exact, q.name: map_nested(q.nodes, float)})[q.name]
-        place = {int(i): k for k, i in enumerate(order.ravel())}
-        reads = [r for r in f.refs() if r in worked.quantities]
-        computed: dict = {}
+        for name in dict.fromkeys(names):
+            q = worked.quantities[at(name, step)]
+            f = formula(worked, q)
+            # where each element sits in the formula's (oriented) array: evaluate on its own index
+            order = environment(worked, values={**exact, q.name: map_nested(q.nodes, float)})[q.name]
+            place = {int(i): k for k, i in enumerate(order.ravel())}
+            reads = [r for r in f.refs() if r in worked.quantities]
+            computed: dict = {}
 
-        def element(nodes, i, f=f, q=q, reads=reads, place=place, shape=order.shape, computed=computed):
-            if not computed:
-                values = {**exact, **{r: map_nested(worked.quantities[r].nodes, lambda j: nodes[j].data)
-                                      for r in reads}}
-                got = np.asarray(f.evaluate(environment(worked, values=values), axes), dtype=float)
-                computed["all"] = np.broadcast_to(got, shape).ravel()
-            return float(computed["all"][place[i]])
-        for i in q.indices():
-            derived[i] = (lambda nodes, i=i, element=element: element(nodes, i))
-    return derived
+            def element(nodes, i, f=f, reads=reads, place=place, shape=order.shape, computed=computed):
+                if computed.get("nodes") is not nodes:  # the whole array once per set of nodes
+                    values = {**exact, **{r: map_nested(worked.quantities[r].nodes, lambda j: nodes[j].data)
+                                          for r in reads}}
+                    got = np.asarray(f.evaluate(environment(worked, values=values), axes), dtype=float)
+                    computed.update(nodes=nodes, all=np.broadcast_to(got, shape).ravel())
+                return float(computed["all"][place[i]])
+            groups.append({i: (lambda nodes, i=i, element=element: element(nodes, i)) for i in q.indices()})
+    return groups

@@ -26,11 +26,11 @@ from ..core.nested import flatten, map_nested
 from ..core.roles import Role, tag
 from ..core.trace import Trace, record
 from ..core.value import Value, const
+from ..nn.optim import CLIP_EPS
 from .quantity import KINDS, Quantity
 from .schema import Problem
 
 SECTIONS = ("scale", "forward", "loss", "backward", "update")
-CLIP_EPS = 1e-6  # added to the norm before dividing, as PyTorch's clip_grad_norm_ does
 
 
 @dataclass(frozen=True)
@@ -97,14 +97,20 @@ class Worked:
         """Every node a quantity names (printed or not), in execution order."""
         return sorted({i for q in self.quantities.values() for i in q.indices()})
 
-    def carry(self, rounder: Callable[[float], float], derived: dict | None = None) -> Trace:
+    def carry(self, rounder: Callable[[float], float], derived: list | None = None) -> Trace:
         """The trace replayed with every printed node rounded by ``rounder`` as it is
-        computed, so each later step uses the rounded value (as by hand). ``derived`` fixes
-        nodes written by another formula than the graph's (``{node: f(nodes)}``, as
-        :func:`tracegrad.problem.formulas.simplified_deltas` gives) from the rounded numbers."""
+        computed, so each later step uses the rounded value (as by hand). ``derived`` lists the
+        quantities written by another formula than the graph's, in the order they are computed
+        (``{node: f(nodes)}`` each, as :func:`tracegrad.problem.formulas.deltas_by_formula`
+        gives): each is that formula of the carried numbers before it, rounded where printed."""
         given = {i for i, rec in enumerate(self.trace.nodes) if rec.is_leaf}
         pins = {i: rounder for i in self.printed_indices() if i not in given}
-        return self.trace.replay(pins=pins, derived=derived)
+        trace = self.trace.replay(pins=pins)
+        for group in derived or ():
+            nodes = trace.nodes
+            pins.update({i: rounder(f(nodes)) if i in pins else f(nodes) for i, f in group.items()})
+            trace = self.trace.replay(pins=pins)
+        return trace
 
     def node_trace(self, step: int = 1) -> Trace:
         """The forward graph of one iteration down to its loss, its parameters as leaves,

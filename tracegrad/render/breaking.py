@@ -171,7 +171,7 @@ def _broken(left, connector: str, piece: Math) -> list:
     wrapped = _wrapped(piece)
     if wrapped is None:
         return [Row(left, connector, piece)]
-    (head_latex, head_text), inner = wrapped
+    (head_latex, head_text), inner, closing = wrapped
     groups = _groups(_terms(inner))
     if len(groups) < 2:
         return [Row(left, connector, piece)]
@@ -180,7 +180,7 @@ def _broken(left, connector: str, piece: Math) -> list:
     for k, group in enumerate(groups):
         latex = "".join(t[0] for t in group).strip()
         text = "".join(t[1] for t in group).strip()
-        latex = (head_latex + r"\left(" if k == 0 else r"\left. ") + latex + (r"\right)" if k == last else r"\right.")
+        latex = (head_latex + r"\left(" if k == 0 else r"\left. ") + latex + (closing if k == last else r"\right.")
         text = (head_text + "(" if k == 0 else "") + text + (")" if k == last else "")
         framed.append([(latex, text)])
     return _rows(left, connector, framed)
@@ -213,16 +213,21 @@ _OPENING, _CLOSING = "([{", ")]}"
 
 
 def _wrapped(piece: Math):
-    r"""``((head latex, head text), inner)`` when ``piece`` ends in one parenthesis holding the
-    rest (``\frac{1}{10}\left(…\right)``, ``1/10(…)``), else None."""
+    r"""``((head latex, head text), inner, closing)`` when ``piece`` ends in one parenthesis
+    holding the rest (``\frac{1}{10}\left(…\right)``, ``1/10(…)``), or is one square root
+    (``\sqrt{…}``, ``√(…)``: broken as ``\left(…\right)^{1/2}``, since a root's bar cannot span
+    rows), else None."""
     latex, text = piece.latex, piece.text
+    if latex.startswith(r"\sqrt{") and _matching_open(latex, "{", "}") == len(r"\sqrt") \
+            and text.startswith("√(") and _matching_open(text, "(", ")") == 1:
+        return ("", "√"), Math(latex[len(r"\sqrt{"):-1], text[2:-1]), r"\right)^{1/2}"
     if not (latex.endswith(r"\right)") and text.endswith(")")):
         return None
     lat = _matching_open(latex, r"\left(", r"\right)")
     txt = _matching_open(text, "(", ")")
     if lat is None or txt is None:
         return None
-    return (latex[:lat], text[:txt]), Math(latex[lat + len(r"\left("):-len(r"\right)")], text[txt + 1:-1])
+    return (latex[:lat], text[:txt]), Math(latex[lat + len(r"\left("):-len(r"\right)")], text[txt + 1:-1]), r"\right)"
 
 
 def _matching_open(s: str, opening: str, closing: str):

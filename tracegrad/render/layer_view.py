@@ -23,8 +23,8 @@ from ..core.nested import flatten, map_nested
 from ..core.notation import L, Math, Y, sub
 from ..core.numbers import NumberFormat, exact_text
 from ..core.ops import OPS
-from ..problem.formulas import (activation_symbol, at, environment, formula, given_names, loss_formula,
-                                parameter_symbol, simplified_deltas, symbol)
+from ..problem.formulas import (activation_symbol, at, deltas_by_formula, environment, formula, given_names,
+                                loss_formula, parameter_symbol, symbol)
 from ..problem.quantity import KINDS
 from ..problem.solve import Worked
 from . import mathtext as mt
@@ -52,7 +52,7 @@ class LayerView:
         if rounding == "carry" and as_printed is None:
             # a carried value is rounded; what is printed, and whether it reads = or ≈, comes from the
             # step's own arithmetic on the carried inputs, before its rounding
-            self.by_formula = simplified_deltas(worked)
+            self.by_formula = {i: f for group in deltas_by_formula(worked) for i, f in group.items()}
             self.reference = {name: map_nested(q.nodes, self._unrounded) for name, q in worked.quantities.items()}
         self.checks = {name: self._check(items) for name, items in as_printed.checks.items()} if as_printed else {}
         self.pinned = as_printed.pinned if as_printed else frozenset()
@@ -136,7 +136,7 @@ class LayerView:
         rec = self.trace.nodes[i]
         if rec.is_leaf:
             return rec.data
-        if i in self.by_formula:  # written by a simplification (δ = ŷ − y) of the carried numbers
+        if i in self.by_formula:  # written by its own formula (δ = ŷ − y, BatchNorm) of the carried numbers
             return self.by_formula[i](self.trace.nodes)
         return float(OPS[rec.op].forward(tuple(self.trace.nodes[j].data for j in rec.inputs), rec.params))
 

@@ -27,15 +27,18 @@ def node_name(trace: Trace, i: int) -> Math:
 class NodeView:
     """Builds the node-view :class:`~tracegrad.render.model.DerivationView` of a trace.
 
-    Under carry rounding every computed value is rounded as it is printed and the rounded
-    value is what the next step uses, in the backward pass too: the upstream gradient and
+    Under carry rounding every computed value (and every constant written at display
+    precision) is rounded as it is printed and the rounded value is what the next step uses,
+    in the backward pass too: the upstream gradient and
     the local derivative are the printed ones, each contribution is rounded, and so is each
     running total. Every forward and backward line keeps its arithmetic as data
     (:mod:`tracegrad.core.arithmetic`) for the line verifier."""
 
     def __init__(self, trace: Trace, fmt: NumberFormat, catalog, rounding: str = "exact"):
         if rounding == "carry":
-            trace = trace.replay(pins={rec.index: fmt.round for rec in trace.nodes if not rec.is_leaf})
+            # a constant with more digits than a person writes (a softmax's shift) is carried as printed too
+            trace = trace.replay(pins={rec.index: fmt.round for rec in trace.nodes
+                                       if not rec.is_leaf or mt.is_long(rec.data)})
         self.trace = trace
         self.fmt = fmt
         self.msg = catalog

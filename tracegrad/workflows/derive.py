@@ -141,9 +141,9 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         trace = problem if isinstance(problem, Trace) else worked.node_trace()
         model = NodeView(trace, fmt, catalog, rounding).build(worked.problem.title if worked else "")
     else:
-        from ..problem.formulas import simplified_deltas
+        from ..problem.formulas import deltas_by_formula
 
-        trace = worked.carry(fmt.round, simplified_deltas(worked)) if rounding == "carry" else worked.trace
+        trace = worked.carry(fmt.round, deltas_by_formula(worked)) if rounding == "carry" else worked.trace
         from ..render.layer_view import LayerView
 
         printed = None
