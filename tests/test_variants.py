@@ -109,3 +109,17 @@ def test_cli(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tracegrad", "variants", str(ROOT / "examples" / "seed.toml"),
                         "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "no [variants] table" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_folders_leading_to_a_new_set_are_made(tmp_path):
+    # `-o runs/hw` from a fresh clone, where runs/ does not exist yet (mkdir -p); a file in the
+    # way is refused in one line
+    r = subprocess.run([sys.executable, "-m", "tracegrad", "variants", str(TEMPLATE), "--count", "2", "-o",
+                        "runs/week1/hw"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert len(list((tmp_path / "runs" / "week1" / "hw").glob("seed_variants-*.toml"))) == 4
+    (tmp_path / "plain").write_text("mine")
+    r = subprocess.run([sys.executable, "-m", "tracegrad", "variants", str(TEMPLATE), "--count", "2", "-o",
+                        "plain/hw"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "cannot make the folder" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "plain").read_text() == "mine"

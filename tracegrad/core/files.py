@@ -327,9 +327,9 @@ def _digest(path: Path) -> str:
 class OutputSet:
     """A set of files written into ``folder`` as a whole.
 
-    The folder must not exist, be empty, or hold exactly an earlier set of the same
-    ``command`` (its manifest and the files it lists); anything else is refused before a
-    byte is written. Files are written into a new folder beside it, with the manifest, and
+    The folder must not exist (the folders leading to it are made), be empty, or hold exactly
+    an earlier set of the same ``command`` (its manifest and the files it lists); anything else
+    is refused before a byte is written. Files are written into a new folder beside it, with the manifest, and
     swapped in by renaming when :meth:`commit` runs; an interrupted run leaves the old set
     (or nothing) in place, never half a set. ``inputs`` may not lie in the folder.
     """
@@ -340,8 +340,11 @@ class OutputSet:
         self.names: list = []
         self._check(inputs)
         parent = self.folder.parent
-        if not parent.is_dir():
-            raise InputError(f"folder {parent} does not exist", file=self.shown)
+        try:  # the folders leading to a new set are made, as mkdir -p does
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot make the folder {parent} ({exc.strerror or exc}); give a folder that can hold "
+                             "the output", file=self.shown) from None
         try:
             self.staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{self.folder.name[:64]}."))
             os.chmod(self.staging, _mode(0o777))
