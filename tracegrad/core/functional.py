@@ -35,24 +35,31 @@ def min(a, b) -> Value:  # noqa: A001
     return apply("min", (a, b))
 
 
+SHIFT_BEYOND = 50.0
+"""Softmax and log-softmax shift by the largest logit only when it lies beyond ±50: below,
+every e^{z} and its sum are finite and exact to float precision (e^{50} ≈ 5·10²¹)."""
+
+
 def _shifted(z):
     z = _values(z, "softmax")
     m = z[0].data
     for v in z[1:]:
         m = v.data if v.data > m else m
-    # shifting by the (constant) max changes no value and no gradient, but keeps exp finite
-    return [v - m for v in z] if m != 0 else z
+    # shifting by the (constant) max changes no value and no gradient, but keeps exp finite; a
+    # graph of moderate logits is left as the textbook writes it, e^{zᵢ} / Σⱼ e^{zⱼ}
+    return [v - m for v in z] if abs(m) > SHIFT_BEYOND else z
+
 
 
 def softmax(z) -> list:
-    """Stable softmax: exp(zᵢ − max z) / Σⱼ exp(zⱼ − max z)."""
+    """Softmax exp(zᵢ) / Σⱼ exp(zⱼ), stable: shifted by max z for logits beyond :data:`SHIFT_BEYOND`."""
     e = [v.exp() for v in _shifted(z)]
     total = sum(e)
     return [v / total for v in e]
 
 
 def log_softmax(z) -> list:
-    """Stable log-softmax: (zᵢ − max z) − log Σⱼ exp(zⱼ − max z)."""
+    """Log-softmax zᵢ − log Σⱼ exp(zⱼ), stable: shifted by max z for logits beyond :data:`SHIFT_BEYOND`."""
     s = _shifted(z)
     log_total = sum([v.exp() for v in s]).log()
     return [v - log_total for v in s]
