@@ -14,6 +14,15 @@ def flatten(nested):
         yield nested
 
 
+def cells(nested, position: tuple = ()):
+    """``(position, leaf)`` pairs of a nested list/tuple, in reading order: ``((0, 1), x)``."""
+    if isinstance(nested, (list, tuple)):
+        for k, item in enumerate(nested):
+            yield from cells(item, position + (k,))
+    else:
+        yield position, nested
+
+
 def map_nested(nested, f: Callable):
     """Apply ``f`` to every leaf of a nested list/tuple; returns nested tuples."""
     if isinstance(nested, (list, tuple)):

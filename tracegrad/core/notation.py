@@ -48,6 +48,12 @@ def sub(k) -> str:
     return str(k).translate(_SUB)
 
 
+def element(m: Math, position: tuple) -> Math:
+    """One element of a quantity written ``m``, 0-based: ``W₁[0][1]``."""
+    index = "".join(f"[{p}]" for p in position)
+    return Math(m.latex + index, m.text + index)
+
+
 def var(name: str, k=None, hat: bool = False) -> Math:
     """A symbol such as z₁, W₂, ŷ."""
     latex = rf"\hat{{{name}}}" if hat else name

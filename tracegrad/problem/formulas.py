@@ -557,9 +557,10 @@ def given_names(worked: Worked, env: dict) -> set:
     return {name for name in env if name not in computed}
 
 
-def formula_mismatches(worked: Worked, trace=None) -> list:
+def formula_mismatches(worked: Worked, trace=None, agree=is_close) -> list:
     """The quantities whose formula, evaluated on the values of ``trace``, does not give the
-    quantity's own value: ``[(name, formula text, formula's value, quantity's value)]``."""
+    quantity's own value (``agree(formula's value, quantity's value)``, by default equal up to
+    float noise): ``[(name, formula text, formula's value, quantity's value)]``."""
     env = environment(worked, trace)
     axes = Axes.of(worked.problem.layout)
     bad = []
@@ -568,7 +569,7 @@ def formula_mismatches(worked: Worked, trace=None) -> list:
         if f is None:
             continue
         got = f.evaluate(env, axes)
-        if not is_close(got, env[name], rel=1e-9, abs_=1e-12):
+        if not agree(got, env[name]):
             bad.append((name, f.math().text, got, env[name]))
     return bad
 

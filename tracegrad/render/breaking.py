@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..core import arithmetic as ar
-from ..core.nested import flatten
-from ..core.notation import Math
+from ..core.nested import cells, flatten
+from ..core.notation import Math, element
 
 WIDTH = 60
 """Characters of plain text the right-hand side of one row may take."""
@@ -113,8 +113,8 @@ def _element_rows(line, symbol: Math, connector: str, elements) -> list:
     """One row per element: ``z₁[0] = 0.5 × 0.21 + … ≈ 1.915`` (broken further when long)."""
     rows = []
     values = list(flatten(elements)) if elements is not None else [None] * len(list(flatten(line.cells)))
-    for (position, cell), value in zip(_positions(line.cells), values):
-        label = _indexed(symbol, position)
+    for (position, cell), value in zip(cells(line.cells), values):
+        label = element(symbol, position)
         expansion = ar.write(cell)
         piece = expansion if value is None else expansion + _relation(line.relation) + value
         if len(piece.text) <= WIDTH:
@@ -131,7 +131,7 @@ def _grid_rows(left, connector: str, elements, symbol: Math) -> list:
     if isinstance(elements[0], (list, tuple)):
         rows = []
         for i, row in enumerate(elements):
-            rows += _chunks(_indexed(symbol, (i,)), connector, list(row))
+            rows += _chunks(element(symbol, (i,)), connector, list(row))
         return rows
     return _chunks(left, connector, list(elements))
 
@@ -272,19 +272,6 @@ def _cut(s: str, operators: tuple, environments: tuple) -> list:
         i += 1
     parts.append(s[start:])
     return parts
-
-
-def _positions(nested, prefix=()):
-    if isinstance(nested, (list, tuple)):
-        for i, item in enumerate(nested):
-            yield from _positions(item, prefix + (i,))
-    else:
-        yield prefix, nested
-
-
-def _indexed(symbol: Math, position: tuple) -> Math:
-    index = "".join(f"[{i}]" for i in position)
-    return Math(symbol.latex + index, symbol.text + index)
 
 
 def _relation(relation: str) -> Math:

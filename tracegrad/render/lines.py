@@ -82,28 +82,18 @@ def formula_problems(worked, trace, fmt, carried: bool) -> list:
     within the rounding of the printed value."""
     import numpy as np
 
-    from ..core.formula import Axes, is_close
-    from ..problem.formulas import environment, formula
+    from ..problem.formulas import formula_mismatches
 
-    env = environment(worked, trace)
-    axes = Axes.of(worked.problem.layout)
-    problems = []
-    for name, q in worked.quantities.items():
-        f = formula(worked, q)
-        if f is None:
-            continue
-        got = np.asarray(f.evaluate(env, axes), dtype=float)
-        want = np.asarray(env[name], dtype=float)
+    def within_rounding(got, want) -> bool:
+        got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
         if got.shape != want.shape and got.size == want.size:
             got = got.reshape(want.shape)
-        if carried and got.shape == want.shape:
-            half = np.vectorize(lambda v: float(fmt.quantum(v)) / 2)(want)
-            ok = bool(np.all(np.abs(got - want) <= half * (1 + 1e-9) + 1e-12))
-        else:
-            ok = is_close(got, want)
-        if not ok:
-            problems.append(LineProblem(name, 0, "formula", f.math().text, repr(got.tolist())))
-    return problems
+        half = np.vectorize(lambda v: float(fmt.quantum(v)) / 2)(want)
+        return got.shape == want.shape and bool(np.all(np.abs(got - want) <= half * (1 + 1e-9) + 1e-12))
+
+    found = formula_mismatches(worked, trace, within_rounding) if carried else formula_mismatches(worked, trace)
+    return [LineProblem(name, 0, "formula", text, repr(np.asarray(got, dtype=float).tolist()))
+            for name, text, got, _ in found]
 
 
 def summary(check: LineCheck, msg) -> tuple:

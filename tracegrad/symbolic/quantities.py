@@ -17,46 +17,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..core.notation import Math
-from ..problem.formulas import parameter_symbol, symbol
+from ..core.nested import cells
+from ..core.notation import Math, element
+from ..problem.formulas import at, parameter_symbol, symbol
 from .confirm import ABS_TOL, REL_TOL, Confirmer, VerifyReport
 from .convert import SymbolicGraph
 
 
-def _cells(nested, position=()):
-    """``(position, leaf)`` pairs of a nested tuple, in reading order."""
-    if isinstance(nested, (list, tuple)):
-        for k, item in enumerate(nested):
-            yield from _cells(item, position + (k,))
-    else:
-        yield position, nested
-
-
-def element(m: Math, position: tuple) -> Math:
-    """One element of a quantity written ``m``: ``W₁[0][1]``."""
-    index = "".join(f"[{p}]" for p in position)
-    return Math(m.latex + index, m.text + index)
-
-
 def _targets(worked, quantity, step: int):
     """The forward nodes (trace indices, same nesting) that ``quantity`` differentiates."""
-    q, k, t = worked.quantities, quantity.layer, worked.trace
+    q, k = worked.quantities, quantity.layer
     kind = quantity.kind
     if not quantity.printed:  # not in a derivation (per-path contributions, ∂L/∂x): nothing printed to confirm
         return None
     of = {"dL/dy_hat": "y_hat", "dL/da": f"a{k}", "act_grad": f"a{k}", "delta": f"z{k}"}.get(kind)
     if of is not None:
-        if kind in ("dL/da", "act_grad") and _at(of, step) not in q:
+        if kind in ("dL/da", "act_grad") and at(of, step) not in q:
             of = f"z{k}"
-        return q[_at(of, step)].nodes
+        return q[at(of, step)].nodes
     if kind in ("dL/dW", "dL/db"):
         nodes = worked.parameters[step][(kind[-1], k)]
         return nodes[0] if kind == "dL/db" and worked.layers[k - 1].shared_bias else nodes
     return None
-
-
-def _at(name: str, step: int) -> str:
-    return name if step == 1 else f"{name}@{step}"
 
 
 def notation(worked, step: int) -> dict:
@@ -69,7 +51,7 @@ def notation(worked, step: int) -> dict:
         if parameter == "b" and worked.layers[k - 1].shared_bias:
             names[nodes[0]] = m
             continue
-        names.update((i, element(m, position)) for position, i in _cells(nodes))
+        names.update((i, element(m, position)) for position, i in cells(nodes))
     it = worked.iterations[step - 1]
     given = {"x": Math("X", "X"), "y": Math("y", "y")}
     for rec in worked.trace.nodes:
@@ -80,7 +62,7 @@ def notation(worked, step: int) -> dict:
     for q in worked.of_step(step):
         if q.section not in ("backward", "update"):
             m = symbol(worked, q)
-            names.update((i, element(m, position)) for position, i in _cells(q.nodes))
+            names.update((i, element(m, position)) for position, i in cells(q.nodes))
     return names
 
 
@@ -90,8 +72,8 @@ def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs
     t = worked.trace
     reports = []
     for step in range(1, worked.steps + 1):
-        root = worked.quantities[_at("loss", step)].nodes
-        starts = {i for nodes in worked.parameters[step].values() for _, i in _cells(nodes)}
+        root = worked.quantities[at("loss", step)].nodes
+        starts = {i for nodes in worked.parameters[step].values() for _, i in cells(nodes)}
         graph = SymbolicGraph(t, root, leaves=starts)
         graph.rename(notation(worked, step))
         checker = Confirmer(graph, expand, rel_tol, abs_tol)
@@ -102,7 +84,7 @@ def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs
             if targets is None:
                 continue
             m = symbol(worked, quantity)
-            for (position, shown), (_, target) in zip(_cells(quantity.nodes), _cells(targets)):
+            for (position, shown), (_, target) in zip(cells(quantity.nodes), cells(targets)):
                 label, of = quantity.element(position), element(m, position) + mark
                 engine = t.nodes[shown].data
                 if quantity.kind == "act_grad":

@@ -30,7 +30,8 @@ from pathlib import Path
 from ..checker.policy import problem_policy
 from ..checker.subject import network_subject
 from ..core.errors import InputError
-from ..core.notation import Math, Y, var
+from ..core.nested import cells
+from ..core.notation import Math, Y, element, var
 from ..core.numbers import NumberFormat
 from ..core.replay import replay_floats
 from ..problem.schema import Problem, load_problem, parse_problem, read_file
@@ -189,7 +190,7 @@ def category(problem: Problem, name: str, mistake_credit: float = 0) -> Category
         q = worked.quantities[qname]
         symbol = subject.symbols[qname]
         indexed = len(q.indices()) > 1  # a quantity of one element reads as a number: ŷ, not ŷ[0]
-        label = _indexed(symbol, position) if indexed else symbol
+        label = element(symbol, position) if indexed else symbol
         formula = subject.formulas.get(qname)
         statement = symbol + Math(" = ", " = ") + formula if formula is not None and formula.text != symbol.text \
             else None
@@ -209,28 +210,15 @@ def _elements(worked: Worked) -> list:
     for name, q in worked.quantities.items():
         if not q.printed or (q.kind == "a" and q.layer == worked.depth and "y_hat" in worked.quantities):
             continue
-        for position, node in _positions(q.nodes):
+        for position, node in cells(q.nodes):
             if node not in seen and not worked.trace.nodes[node].is_leaf:
                 seen.add(node)
                 out.append((name, position, node))
     return out
 
 
-def _positions(nested, prefix=()):
-    if isinstance(nested, tuple):
-        for i, item in enumerate(nested):
-            yield from _positions(item, prefix + (i,))
-    else:
-        yield prefix, nested
-
-
 def _key(name: str, position: tuple) -> str:
     return name + "".join(f"[{i}]" for i in position)
-
-
-def _indexed(symbol: Math, position: tuple) -> Math:
-    index = "".join(f"[{i}]" for i in position)
-    return Math(symbol.latex + index, symbol.text + index)
 
 
 def _caption_of(worked, q) -> tuple:
@@ -281,7 +269,7 @@ def _mistake_values(worked: Worked, m, asked: set) -> tuple:
 
 
 def _flat(nested) -> list:
-    return [node for _, node in _positions(nested)]
+    return [node for _, node in cells(nested)]
 
 
 def _step(worked: Worked, node: int, asked: set, label: Math, fmt: NumberFormat) -> Math:
