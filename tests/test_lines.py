@@ -65,14 +65,14 @@ def test_node_view_carries_rounded_numbers_through_the_backward_pass():
     text = derive(SEED, format="text", view="node", rounding="carry").text
     assert f"upstream × local = {h['up'][1]} × {h['local1'][1]} ≈ {h['delta1'][1]:.5f}" in text
     assert "upstream × local = 0.00037 × 2.0 = 0.00074" in text
-    assert "∂loss/∂W1[1][1] = 0.00074" in text
-    assert f"∂loss/∂W1[1][0] = {h['dW1'][1][0]}" in text  # 2 × 0.0045 = 0.009
+    assert "∂L/∂W₁[1][1] = 0.00074" in text
+    assert f"∂L/∂W₁[1][0] = {h['dW1'][1][0]}" in text  # 2 × 0.0045 = 0.009
 
 
 def test_node_view_exact_mode_prints_enough_digits_for_its_arithmetic():
     text = derive(SEED, format="text", view="node").text
     # δ₁[1] = 0.0047664 × 0.0762795 = 0.000363578…, shown with two significant figures, not as 0.0004
-    assert "∂loss/∂W1[1][1] = upstream × local = 0.00036 × 2.0 ≈ 0.00073" in text
+    assert "∂L/∂W₁[1][1] = upstream × local = 0.00036 × 2.0 ≈ 0.00073" in text
     assert " 0.0000 " not in text and "− 0.0000" not in text
 
 

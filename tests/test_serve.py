@@ -203,15 +203,16 @@ def test_graph_api_edges_are_upstream_times_local(client):
     graph = client.post("/api/graph", json={"problem": SEED}).json()
     hand = seed_by_hand()
     nodes = {n["name"]: n for n in graph["nodes"]}
-    assert len(graph["nodes"]) == 22 and graph["output"] == nodes["loss"]["index"]
-    assert nodes["loss"]["data"] == pytest.approx(hand["loss"], rel=1e-12) and nodes["loss"]["grad"] == 1.0
-    assert nodes["a2[0]"]["grad"] == pytest.approx(hand["dL/dy_hat"], rel=1e-12)
+    # the nodes are named as the derivation writes them (L, ŷ[0], z₂[0])
+    assert len(graph["nodes"]) == 22 and graph["output"] == nodes["L"]["index"]
+    assert nodes["L"]["data"] == pytest.approx(hand["loss"], rel=1e-12) and nodes["L"]["grad"] == 1.0
+    assert nodes["ŷ[0]"]["grad"] == pytest.approx(hand["dL/dy_hat"], rel=1e-12)
     for edge in graph["edges"]:
         assert edge["contribution"] == pytest.approx(edge["upstream"] * edge["local"], rel=1e-15)
-    into = next(e for e in graph["edges"] if e["source"] == nodes["z2[0]"]["index"])
+    into = next(e for e in graph["edges"] if e["source"] == nodes["z₂[0]"]["index"])
     dsigma = hand["y_hat"] * (1 - hand["y_hat"])  # σ′(z₂) = ŷ(1 − ŷ)
     assert into["local"] == pytest.approx(dsigma, rel=1e-12)
-    assert into["text"] == f"∂loss/∂a2[0] × ∂a2[0]/∂z2[0] = {hand['dL/dy_hat']:.4f} × {dsigma:.4f} = " \
+    assert into["text"] == f"∂L/∂ŷ[0] × ∂ŷ[0]/∂z₂[0] = {hand['dL/dy_hat']:.4f} × {dsigma:.4f} = " \
                            f"{hand['dL/dy_hat'] * dsigma:.4f}"
 
 

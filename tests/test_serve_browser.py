@@ -186,7 +186,7 @@ def test_hovering_the_graph_shows_values_and_gradients(server, browser):
     ActionChains(browser).move_to_element(loss_node).perform()
     wait(browser, lambda d: tooltip.is_displayed())
     loss = 0.5 * (y_hat_by_hand(0.5) - 0.5) ** 2
-    assert tooltip.text.startswith("loss = ") and f"{loss:.4f}" in tooltip.text and "∂loss/∂loss = 1.0" in tooltip.text
+    assert tooltip.text.startswith("L = ") and f"{loss:.4f}" in tooltip.text and "∂L/∂L = 1.0" in tooltip.text
     browser.save_screenshot(str(ARTIFACTS / "serve-graph.png"))
     edges = browser.find_elements(By.CSS_SELECTOR, "g.edge .edge-hit")
     flat = next(e for e in edges if browser.execute_script("return arguments[0].getBBox().height < 1", e))

@@ -40,10 +40,11 @@ def run(args) -> int:
 
         graph = trace(read_program(args.problem).output)
     elif args.problem:
+        from ..problem.formulas import node_graph
         from ..problem.schema import load_problem
         from ..problem.solve import solve
 
-        graph = solve(load_problem(args.problem)).node_trace()
+        graph = node_graph(solve(load_problem(args.problem)))
     else:
         graph = parse(args.expr, parse_point(args.at), name=OUTPUT_NAME, key="--expr")
         graph.backward()

@@ -15,6 +15,7 @@ from it. Replay returns a new trace and leaves the original untouched.
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -94,7 +95,7 @@ class Trace:
     """
 
     __slots__ = ("_values", "_data", "_grad", "_label", "_role", "_log", "_nodes", "_steps",
-                 "_roots", "_by_id", "_by_label", "_unnamed", "_repeats")
+                 "_roots", "_by_id", "_by_label", "_unnamed", "_repeats", "_symbols")
 
     def __init__(self, values, step_log=()):
         values = _closure(list(values) + [entry[0] for entry in step_log])
@@ -105,6 +106,7 @@ class Trace:
         self._role = list(map(_get_role, values))
         self._log = list(step_log)
         self._nodes = self._steps = self._roots = self._by_id = self._by_label = self._unnamed = None
+        self._symbols: dict = {}  # index → Math: how a derivation writes a node (written_as)
 
     def _ids(self) -> dict:
         if self._by_id is None:
@@ -180,8 +182,18 @@ class Trace:
         return self._unnamed
 
     def symbol(self, i: int) -> Math:
-        """Node ``i``'s name in a derivation: its label, or v₁₂ after its index."""
-        return node_symbol(self._label[i], i, self.unnamed)
+        """Node ``i``'s name in a derivation: as :meth:`written_as` says, else its label, or v₁₂
+        after its index."""
+        named = self._symbols.get(i)
+        return named if named is not None else node_symbol(self._label[i], i, self.unnamed)
+
+    def written_as(self, names: Mapping) -> "Trace":
+        """The same trace with nodes written as ``names`` says (``{index: Math}``): a problem's
+        nodes in its derivation's notation, W₁[0][1] for the node labelled ``W1[0][1]``. Kept
+        by :meth:`replay`."""
+        out = copy.copy(self)
+        out._symbols = {**self._symbols, **names}
+        return out
 
     def key(self, i: int) -> str:
         """Node ``i``'s name in an answers file: its label (``c₂`` written ``c_2``), or ``v12``."""
@@ -265,7 +277,9 @@ class Trace:
         with record() as rec:
             for r in self.roots:
                 rebuilt[r].backward()
-        return Trace(rebuilt, rec.step_log)
+        out = Trace(rebuilt, rec.step_log)
+        out._symbols = self._symbols
+        return out
 
 
 class Recording:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from ..core.formula import (Axes, Binary, Formula, Frac, Num, Root, Sym, Total, Where, call, is_close, maximum,
                             minimum, odot, sym)
-from ..core.notation import ETA, L, Math, Y_HAT, partial, sub, var
-from ..core.nested import map_nested
+from ..core.notation import ETA, L, Math, Y_HAT, element, partial, sub, var
+from ..core.nested import cells, map_nested
 from ..nn.optim import CLIP_EPS
 from .solve import Worked
 
@@ -599,12 +599,43 @@ def deltas_by_formula(worked: Worked) -> list:
             reads = [r for r in f.refs() if r in worked.quantities]
             computed: dict = {}
 
-            def element(nodes, i, f=f, reads=reads, place=place, shape=order.shape, computed=computed):
+            def evaluated(nodes, i, f=f, reads=reads, place=place, shape=order.shape, computed=computed):
                 if computed.get("nodes") is not nodes:  # the whole array once per set of nodes
                     values = {**exact, **{r: map_nested(worked.quantities[r].nodes, lambda j: nodes[j].data)
                                           for r in reads}}
                     got = np.asarray(f.evaluate(environment(worked, values=values), axes), dtype=float)
                     computed.update(nodes=nodes, all=np.broadcast_to(got, shape).ravel())
                 return float(computed["all"][place[i]])
-            groups.append({i: (lambda nodes, i=i, element=element: element(nodes, i)) for i in q.indices()})
+            groups.append({i: (lambda nodes, i=i, evaluated=evaluated: evaluated(nodes, i)) for i in q.indices()})
     return groups
+
+
+def node_notation(worked: Worked, step: int) -> dict:
+    """``{trace index: Math}``: every node step ``step`` computes with, as its derivation writes
+    it: the parameters it starts from, the inputs and targets of its samples, and each element
+    of its forward quantities (ŷ, not a₂, for the output)."""
+    names = {}
+    for (parameter, k), nodes in worked.parameters[step].items():
+        m = parameter_symbol(parameter, k)
+        if parameter == "b" and worked.layers[k - 1].shared_bias:
+            names[nodes[0]] = m
+            continue
+        names.update((i, element(m, position)) for position, i in cells(nodes))
+    it = worked.iterations[step - 1]
+    given = {"x": Math("X", "X"), "y": Math("y", "y")}
+    for rec in worked.trace.nodes:
+        role = rec.role
+        if rec.is_leaf and role is not None and role.quantity in given and (role.sample or 0) in it.samples:
+            sample = (it.samples.index(role.sample or 0),) if it.batched else ()
+            names[rec.index] = element(given[role.quantity], sample + role.index)
+    for q in worked.of_step(step):
+        if q.section not in ("backward", "update"):
+            m = symbol(worked, q)
+            names.update((i, element(m, position)) for position, i in cells(q.nodes))
+    return names
+
+
+def node_graph(worked: Worked, step: int = 1):
+    """The node view's graph of iteration ``step`` (:meth:`Worked.node_trace`), its nodes written
+    in the derivation's notation (:func:`node_notation`): W₁[0][1], z₁[0], ŷ[0]."""
+    return worked.node_trace(step, node_notation(worked, step))

@@ -112,9 +112,11 @@ class Worked:
             trace = self.trace.replay(pins=pins)
         return trace
 
-    def node_trace(self, step: int = 1) -> Trace:
+    def node_trace(self, step: int = 1, names: dict | None = None) -> Trace:
         """The forward graph of one iteration down to its loss, its parameters as leaves,
-        with a plain backward pass recorded (for the node view)."""
+        with a plain backward pass recorded (for the node view); ``names`` (``{node: Math}``,
+        as :func:`tracegrad.problem.formulas.node_notation` gives) writes its nodes in the
+        derivation's notation."""
         from ..core.trace import trace as trace_of
 
         loss = self.quantities["loss" if step == 1 else f"loss@{step}"].indices()[0]
@@ -139,7 +141,8 @@ class Worked:
                 v = apply(OPS[rec.op], [rebuilt[j] for j in rec.inputs], rec.params)
             v.label, v.role = rec.label, rec.role
             rebuilt[i] = v
-        return trace_of(rebuilt[loss])
+        out = trace_of(rebuilt[loss])
+        return out.written_as({out.index(rebuilt[i]): m for i, m in names.items() if i in rebuilt}) if names else out
 
     def replay(self, pins: dict) -> Trace:
         """The trace replayed with quantities pinned: ``{name: nested values}`` (``None`` skips an element)."""

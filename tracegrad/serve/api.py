@@ -34,6 +34,7 @@ from ..core.trace import trace
 from ..expressions.parse import OUTPUT_NAME, parse, parse_point
 from ..expressions.program import parse_program
 from ..problem import solve
+from ..problem.formulas import node_graph
 from ..problem.schema import FORMATS, LANGS, ROUNDINGS, VIEWS, load_problem, read_file
 from ..render import mathtext as mt
 from ..render.environment import Catalog, search_path
@@ -415,7 +416,7 @@ def _graph_trace(problem, expression, at, program):
         raise ApiError("give a problem, or an expression and its point (not both)", key="problem")
     if problem is not None:
         with _files(problem) as (path, _):
-            return solve(load_problem(path)).node_trace()
+            return node_graph(solve(load_problem(path)))
     source, point = _source(expression, at, program)
     if isinstance(source, str):
         return trace(parse(source, point, name=OUTPUT_NAME))

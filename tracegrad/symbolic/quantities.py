@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from ..core.nested import cells
 from ..core.notation import Math, element
-from ..problem.formulas import at, parameter_symbol, symbol
+from ..problem.formulas import at, node_notation, symbol
 from .confirm import ABS_TOL, REL_TOL, Confirmer, VerifyReport
 from .convert import SymbolicGraph
 
@@ -41,31 +41,6 @@ def _targets(worked, quantity, step: int):
     return None
 
 
-def notation(worked, step: int) -> dict:
-    """``{trace index: Math}``: every node step ``step`` computes with, as its derivation writes
-    it: the parameters it starts from, the inputs and targets of its samples, and each element
-    of its forward quantities (ŷ, not a₂, for the output)."""
-    names = {}
-    for (parameter, k), nodes in worked.parameters[step].items():
-        m = parameter_symbol(parameter, k)
-        if parameter == "b" and worked.layers[k - 1].shared_bias:
-            names[nodes[0]] = m
-            continue
-        names.update((i, element(m, position)) for position, i in cells(nodes))
-    it = worked.iterations[step - 1]
-    given = {"x": Math("X", "X"), "y": Math("y", "y")}
-    for rec in worked.trace.nodes:
-        role = rec.role
-        if rec.is_leaf and role is not None and role.quantity in given and (role.sample or 0) in it.samples:
-            sample = (it.samples.index(role.sample or 0),) if it.batched else ()
-            names[rec.index] = element(given[role.quantity], sample + role.index)
-    for q in worked.of_step(step):
-        if q.section not in ("backward", "update"):
-            m = symbol(worked, q)
-            names.update((i, element(m, position)) for position, i in cells(q.nodes))
-    return names
-
-
 def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs_tol: float = ABS_TOL) -> VerifyReport:
     """Confirm every backward quantity of ``worked`` (see the module docstring); in a derivation
     of several steps each derivative and definition of step t > 1 is marked (t = 2)."""
@@ -75,7 +50,7 @@ def verify_worked(worked, *, expand: bool = False, rel_tol: float = REL_TOL, abs
         root = worked.quantities[at("loss", step)].nodes
         starts = {i for nodes in worked.parameters[step].values() for _, i in cells(nodes)}
         graph = SymbolicGraph(t, root, leaves=starts)
-        graph.rename(notation(worked, step))
+        graph.rename(node_notation(worked, step))
         checker = Confirmer(graph, expand, rel_tol, abs_tol)
         mark = Math("", "") if step == 1 else Math(rf"\;(t = {step})", f" (t = {step})")
         items = []

@@ -136,9 +136,10 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
     if isinstance(problem, Trace) or view == "node":
         if as_printed is not None:
             raise InputError("--as-printed pins numbers into the layer view of a problem file; drop --view node")
+        from ..problem.formulas import node_graph
         from ..render.node_view import NodeView
 
-        trace = problem if isinstance(problem, Trace) else worked.node_trace()
+        trace = problem if isinstance(problem, Trace) else node_graph(worked)
         model = NodeView(trace, fmt, catalog, rounding).build(worked.problem.title if worked else "")
     else:
         from ..problem.formulas import deltas_by_formula
@@ -163,9 +164,10 @@ def derive(problem, *, format: str | None = None, lang: str | None = None, decim
         if format != "markdown":
             raise InputError("--graph embeds a Mermaid diagram in Markdown; for other formats draw the graph "
                              "with tracegrad graph PROBLEM --format dot|svg")
+        from ..problem.formulas import node_graph
         from ..render.picture import to_mermaid
 
-        diagram = to_mermaid(problem if isinstance(problem, Trace) else worked.node_trace(),
+        diagram = to_mermaid(problem if isinstance(problem, Trace) else node_graph(worked),
                              fmt.decimals if fmt.decimals is not None else 4)
         model.extra["graph"] = render("graph", format, template_dir, lang, heading=catalog("section.graph"),
                                       mermaid=diagram)
