@@ -355,7 +355,7 @@ class OutputSet:
     def _check(self, inputs) -> None:
         try:
             link = os.lstat(self.folder)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # a new set (a file in its way is found when its folders are made)
             return
         except (OSError, ValueError):
             raise InputError(UNREADABLE, file=self.shown) from None
