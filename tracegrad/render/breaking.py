@@ -18,6 +18,7 @@ symbol on the left.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from ..core import arithmetic as ar
@@ -26,6 +27,10 @@ from ..core.notation import Math, element
 
 WIDTH = 60
 """Characters of plain text the right-hand side of one row may take."""
+
+ROW_WIDTH = 85
+"""Characters a row broken at its outer operators may take before deeper ones are used: a page
+holds some 80 (rows are filled to :data:`WIDTH`, but a single term may run longer)."""
 
 LINE_WIDTH = 90
 """Characters a whole line may take on one row of Markdown before it is laid out in rows."""
@@ -159,49 +164,25 @@ def _chunks(left, connector: str, items: list) -> list:
 
 
 def _broken(left, connector: str, piece: Math) -> list:
-    r"""``piece`` in rows at its top-level + and − (one row when it fits, or cannot be broken);
-    a piece that is a factor times one long parenthesis, ``1/N (L₀ + L₁ + …)``, is broken
-    inside the parenthesis (``\left(`` … ``\right.`` on the first row, ``\left.`` … ``\right)``
-    on the last)."""
+    r"""``piece`` in rows at its + and − (one row when it fits, or cannot be broken): at the top
+    level, or inside parentheses, ``1/N (L₀ + L₁ + …)``, each row then closing the parentheses
+    still open with ``\right.`` and the next opening them again with ``\left.``. A piece that is
+    one long square root is broken as ``\left(…\right)^{1/2}`` (a root's bar cannot span rows)."""
     if len(piece.text) <= WIDTH:
         return [Row(left, connector, piece)]
-    terms = _terms(piece)
-    if len(terms) >= 2:
-        return _rows(left, connector, _groups(terms))
-    wrapped = _wrapped(piece)
-    if wrapped is None:
+    terms = _terms(_unrooted(piece))
+    if len(terms) < 2:
         return [Row(left, connector, piece)]
-    (head_latex, head_text), inner, closing = wrapped
-    groups = _groups(_terms(inner))
-    if len(groups) < 2:
-        return [Row(left, connector, piece)]
-    last = len(groups) - 1
-    framed = []
-    for k, group in enumerate(groups):
-        latex = "".join(t[0] for t in group).strip()
-        text = "".join(t[1] for t in group).strip()
-        latex = (head_latex + r"\left(" if k == 0 else r"\left. ") + latex + (closing if k == last else r"\right.")
-        text = (head_text + "(" if k == 0 else "") + text + (")" if k == last else "")
-        framed.append([(latex, text)])
-    return _rows(left, connector, framed)
-
-
-def _groups(terms: list) -> list:
-    groups, current = [], []
-    for term in terms:
-        if current and sum(len(t[1]) for t in current) + len(term[1]) > WIDTH:
-            groups.append(current)
-            current = [term]
-        else:
-            current.append(term)
-    groups.append(current)
-    return groups
-
-
-def _rows(left, connector: str, groups: list) -> list:
+    deepest = max(t[2] for t in terms)
+    for depth in range(deepest + 1):  # the outermost operators that give rows within the width
+        groups = _groups(terms, depth)
+        if all(sum(len(t[1]) for t in group) <= ROW_WIDTH for group in groups):
+            break
     rows = []
     for k, group in enumerate(groups):
-        latex = "".join(t[0] for t in group).strip()
+        opened = group[0][2]
+        still_open = groups[k + 1][0][2] if k + 1 < len(groups) else 0
+        latex = r"\left. " * opened + "".join(t[0] for t in group).strip() + r" \right." * still_open
         text = "".join(t[1] for t in group).strip()
         if k:
             latex, text = r"\quad " + latex, "  " + text
@@ -209,68 +190,98 @@ def _rows(left, connector: str, groups: list) -> list:
     return rows
 
 
-_OPENING, _CLOSING = "([{", ")]}"
+def _groups(terms: list, depth: int) -> list:
+    """``terms`` in rows within the width, cut only before terms at most ``depth`` parentheses
+    deep: the pieces between such cuts, as many to a row as fit."""
+    pieces: list = []
+    for term in terms:
+        if pieces and term[2] > depth:
+            pieces[-1].append(term)
+        else:
+            pieces.append([term])
+    groups, current = [], []
+    for piece in pieces:
+        if current and sum(len(t[1]) for t in current + piece) > WIDTH:
+            groups.append(current)
+            current = list(piece)
+        else:
+            current += piece
+    groups.append(current)
+    return groups
 
 
-def _wrapped(piece: Math):
-    r"""``((head latex, head text), inner, closing)`` when ``piece`` ends in one parenthesis
-    holding the rest (``\frac{1}{10}\left(…\right)``, ``1/10(…)``), or is one square root
-    (``\sqrt{…}``, ``√(…)``: broken as ``\left(…\right)^{1/2}``, since a root's bar cannot span
-    rows), else None."""
+def _unrooted(piece: Math) -> Math:
+    r"""``\sqrt{X}`` (``√(X)``) as ``\left(X\right)^{1/2}``, so that X can be broken; else ``piece``."""
     latex, text = piece.latex, piece.text
-    if latex.startswith(r"\sqrt{") and _matching_open(latex, "{", "}") == len(r"\sqrt") \
-            and text.startswith("√(") and _matching_open(text, "(", ")") == 1:
-        return ("", "√"), Math(latex[len(r"\sqrt{"):-1], text[2:-1]), r"\right)^{1/2}"
-    if not (latex.endswith(r"\right)") and text.endswith(")")):
-        return None
-    lat = _matching_open(latex, r"\left(", r"\right)")
-    txt = _matching_open(text, "(", ")")
-    if lat is None or txt is None:
-        return None
-    return (latex[:lat], text[:txt]), Math(latex[lat + len(r"\left("):-len(r"\right)")], text[txt + 1:-1]), r"\right)"
+    if latex.startswith(r"\sqrt{") and latex.endswith("}") and text.startswith("√(") and text.endswith(")"):
+        inner, inner_text = latex[len(r"\sqrt{"):-1], text[2:-1]
+        if _balanced(inner, "{", "}") and _balanced(inner_text, "(", ")"):
+            return Math(r"\left(" + inner + r"\right)^{1/2}", "√(" + inner_text + ")")
+    return piece
 
 
-def _matching_open(s: str, opening: str, closing: str):
-    """The index of the ``opening`` that the final ``closing`` of ``s`` closes."""
-    depth, i = 0, len(s) - len(closing)
-    while i >= 0:
-        if s.startswith(closing, i):
-            depth += 1
-        elif s.startswith(opening, i):
-            depth -= 1
-            if depth == 0:
-                return i
-        i -= 1
-    return None
+def _balanced(s: str, opening: str, closing: str) -> bool:
+    depth = 0
+    for c in s:
+        depth += (c == opening) - (c == closing)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+_NUMBERS = re.compile(r"\d+\.\d+")  # the printed decimals (½, ² and \frac{1}{2} write integers differently)
 
 
 def _terms(piece: Math) -> list:
-    """``[(latex, text)]``: ``piece`` cut before each top-level `` + `` and `` − ``, the same cuts
-    in both notations (none when they do not agree)."""
-    latex = _cut(piece.latex, (" + ", " - "), (r"\begin", r"\end"))
-    text = _cut(piece.text, (" + ", " − "), ())
-    return list(zip(latex, text)) if len(latex) == len(text) else [(piece.latex, piece.text)]
+    r"""``[(latex, text, open parentheses before it)]``: ``piece`` cut before each `` + `` and
+    `` − `` of its LaTeX that lies at the top level or inside parentheses only (``\left(`` …
+    ``\right)``; never inside braces, brackets or an environment), and its text at the same
+    operators, found between the same printed numbers; not cut at all when they cannot be
+    matched."""
+    latex = _latex_cuts(piece.latex)
+    whole = [(piece.latex, piece.text, 0)]
+    numbers = list(_NUMBERS.finditer(piece.text))
+    if len(latex) < 2 or len(numbers) != len(_NUMBERS.findall(piece.latex)):
+        return whole
+    cuts, before = [], 0
+    for (fragment, _), (following, _) in zip(latex, latex[1:]):
+        before += len(_NUMBERS.findall(fragment))
+        low = numbers[before - 1].end() if before else 0
+        high = numbers[before].start() if before < len(numbers) else len(piece.text)
+        operator = " + " if following.startswith(" + ") else " − "
+        at = piece.text.find(operator, max(low, cuts[-1] + 1 if cuts else 0), high)
+        if at < 0:
+            return whole
+        cuts.append(at)
+    bounds = [0, *cuts, len(piece.text)]
+    texts = [piece.text[i:j] for i, j in zip(bounds, bounds[1:])]
+    return [(lat, txt, depth) for (lat, depth), txt in zip(latex, texts)]
 
 
-def _cut(s: str, operators: tuple, environments: tuple) -> list:
-    parts, depth, start, i = [], 0, 0, 0
+def _latex_cuts(s: str) -> list:
+    """``[(fragment, open \\left( before it)]`` of LaTeX ``s``."""
+    parts, stack, start, depth_at_start, i = [], [], 0, 0, 0
     while i < len(s):
-        if environments and s.startswith(environments[0], i):
-            depth += 1
-        elif environments and s.startswith(environments[1], i):
-            depth -= 1
-        c = s[i]
-        if c in _OPENING:
-            depth += 1
-        elif c in _CLOSING:
-            depth -= 1
-        elif depth == 0 and i > start and any(s.startswith(op, i) for op in operators):
-            parts.append(s[start:i])
-            start = i
-            i += 1
+        opening = s.startswith(r"\left", i)
+        j = i + len(r"\left" if opening else r"\right")
+        if (opening or s.startswith(r"\right", i)) and not s[j:j + 1].isalpha():  # not \leftarrow
+            if opening:
+                stack.append("(" if s.startswith("(", j) else "|")
+            elif stack:
+                stack.pop()
+            m = re.match(r"\\[A-Za-z]+|\\.|.", s[j:])  # the delimiter: ( . \lVert \{
+            i = j + (m.end() if m else 0)
             continue
+        if s.startswith(r"\begin", i) or s[i] in "{[(":
+            stack.append("{")
+        elif s.startswith(r"\end", i) or s[i] in "}])":
+            if stack:
+                stack.pop()
+        elif i > start and all(c == "(" for c in stack) and (s.startswith(" + ", i) or s.startswith(" - ", i)):
+            parts.append((s[start:i], depth_at_start))
+            start, depth_at_start = i, len(stack)
         i += 1
-    parts.append(s[start:])
+    parts.append((s[start:], depth_at_start))
     return parts
 
 
