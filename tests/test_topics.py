@@ -192,3 +192,12 @@ def test_the_readmes_excerpts_are_the_real_output():
                 assert any(out.startswith(line[:-1]) for out in lines), (path, line)
             elif line.strip() not in ("…", ""):
                 assert line in lines, (path, line)
+
+
+def test_the_step_is_named_by_what_is_subtracted():
+    # SGD subtracts η·∂L/∂W (0.1 × 0.0045 = 0.00045 for W₁[0][0] of the seed); Adam subtracts
+    # η·m̂/(√v̂ + ε), which on its first step is ±η (0.01), not η·∂L/∂W: it is written ΔW₁
+    sgd = _run(["quantities", str(ROOT / "examples" / "seed.toml")])
+    adam = _run(["quantities", str(ROOT / "examples" / "adam.toml")])
+    assert "η·∂L/∂W₁ ≈ [[0.00045," in sgd
+    assert "ΔW₁ = η·m̂(W₁) / (√v̂(W₁) + ε) ≈ [[0.0100, 0.0100]" in adam and "η·∂L/∂W₁" not in adam.split("step_W1")[1][:80]

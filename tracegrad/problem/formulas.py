@@ -207,8 +207,11 @@ def symbol(worked: Worked, q) -> Math:
         return partial(L, symbol(worked, _like(q, kind[4:])))
     if kind == "dL/da_via":  # [j][i]: the part through unit i of the next layer
         return partial(L, var("a", k)) + Math(r"\big|_{\delta_{%d}}" % (k + 1), f"|δ{sub(k + 1)}")
-    if kind == "step":
-        return ETA + Math(r" \cdot ", "·") + partial(L, parameter_symbol(q.parameter, k))
+    if kind == "step":  # η·∂L/∂W where that is what is subtracted (SGD), else ΔW (Adam's η·m̂/(√v̂ + ε) …)
+        m = parameter_symbol(q.parameter, k)
+        plain = ETA + Math(r" \cdot ", "·") + partial(L, m)
+        f = formula(worked, q)
+        return plain if f is not None and f.math().text == plain.text else Math(r"\Delta " + m.latex, "Δ" + m.text)
     if kind == "new":
         return parameter_symbol(q.parameter, k)
     if kind in ("state", "grad", "clipped"):
