@@ -390,10 +390,10 @@ class LayerView:
             delta = math.sqrt(sum(v * v for v in flatten(self.reference[f"delta{k}"])))
             weights = math.sqrt(sum(v * v for v in flatten(self.reference[f"dL/dW{k}"]))) \
                 if f"dL/dW{k}" in w.quantities else None
-            ratio = "" if above is None or weights is None or above == 0 else self.fmt.text(weights / above)
+            none = Math(r"\text{---}", "—")  # no layer above (or no weights) to compare with
+            ratio = none if above is None or weights is None or above == 0 else mt.number(weights / above, self.fmt)
             rows.append((Math(str(k), str(k)), mt.number(delta, self.fmt),
-                         mt.number(weights, self.fmt) if weights is not None else Math("", ""),
-                         Math(ratio, ratio)))
+                         mt.number(weights, self.fmt) if weights is not None else none, ratio))
             above = weights
         header = (m("norms.layer"), Math(r"\lVert \delta_{k} \rVert", "‖δₖ‖"),
                   Math(r"\lVert \partial L / \partial W_{k} \rVert", "‖∂L/∂Wₖ‖"),
