@@ -53,9 +53,11 @@ class NumberFormat:
         return Decimal(1).scaleb(exponent - self.sig_figs + 1)
 
     def round_decimal(self, x: float) -> Decimal:
-        """``x`` rounded half away from zero to the display precision."""
+        """``x`` rounded half away from zero to the display precision, read to 15 significant
+        digits first: 0.0045 × 0.7 is 0.0031499999999999996 in binary floating point, and 0.00315,
+        which a person rounds to 0.0032, by hand."""
         q = self._quantum(x)
-        d = Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
+        d = Decimal(f"{float(x):.15g}").quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
         widened = self.decimals is not None and q.adjusted() < -self.decimals  # more decimals for a small value
         if (self.sig_figs is not None or widened) and d != 0 and d.adjusted() > Decimal(repr(abs(x))).adjusted():
             d = d.quantize(q.scaleb(1), rounding=ROUND_HALF_UP, context=_CONTEXT)  # 9.99995 → 10.0
