@@ -51,7 +51,8 @@ def hand(r=lambda v: v):
 
 
 def half_up(v, places=4):
-    return float(Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    # by hand: the decimal a person computes (0.5 × 0.3² = 0.045), not its binary float (0.04499…)
+    return float(Decimal(f"{v:.15g}").quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def display_places(v, decimals=4, sig_figs=2):

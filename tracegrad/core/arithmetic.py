@@ -266,8 +266,9 @@ def agrees(cell, shown: Number, carried: bool) -> bool:
 
 
 def _rounds_to(x: float, shown: Number) -> bool:
-    """``x`` rounds to the printed ``shown`` (either way at a tie, up to float noise)."""
+    """``x`` rounds to the printed ``shown`` (either way at a tie, read to 15 significant digits
+    as :meth:`~tracegrad.core.numbers.NumberFormat.round_decimal` reads it)."""
     if shown.half == 0:
         return math.isclose(x, shown.value, rel_tol=1e-12, abs_tol=1e-15)
-    distance = abs(Decimal(repr(x)) - Decimal(shown.text))
+    distance = abs(Decimal(f"{x:.15g}") - Decimal(shown.text))
     return distance <= Decimal(repr(shown.half)) * (1 + Decimal("1e-9"))
