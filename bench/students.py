@@ -52,10 +52,11 @@ def covered() -> set:
 # --- rounding by hand -------------------------------------------------------------------
 
 def by_hand(x: float, decimals: int) -> Decimal:
-    """``x`` rounded half away from zero on its shortest decimal form, as a person writes it."""
+    """``x`` rounded half away from zero as a person writes it: from the decimal they compute,
+    its 15 significant digits (0.5 × 0.25 = 0.125 → 0.13, where the float may read 0.12499…)."""
     if not math.isfinite(x):
         return Decimal(repr(float(x)))
-    d = Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    d = Decimal(f"{float(x):.15g}").quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return abs(d) if d == 0 else d
 
 

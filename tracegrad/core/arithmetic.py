@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from . import notation as nt
 from .notation import ATOM, Math
-from .numbers import written
+from .numbers import hand_decimal, written
 from .ops import OPS
 
 
@@ -266,9 +266,10 @@ def agrees(cell, shown: Number, carried: bool) -> bool:
 
 
 def _rounds_to(x: float, shown: Number) -> bool:
-    """``x`` rounds to the printed ``shown`` (either way at a tie, read to 15 significant digits
-    as :meth:`~tracegrad.core.numbers.NumberFormat.round_decimal` reads it)."""
+    """``x`` rounds to the printed ``shown`` (either way at a tie; ``x`` read as rounding reads
+    it, :func:`~tracegrad.core.numbers.hand_decimal`)."""
     if shown.half == 0:
         return math.isclose(x, shown.value, rel_tol=1e-12, abs_tol=1e-15)
-    distance = abs(Decimal(f"{x:.15g}") - Decimal(shown.text))
+    printed = Decimal(shown.text)
+    distance = abs(hand_decimal(x, Decimal(1).scaleb(printed.as_tuple().exponent)) - printed)
     return distance <= Decimal(repr(shown.half)) * (1 + Decimal("1e-9"))

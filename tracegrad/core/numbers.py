@@ -53,11 +53,11 @@ class NumberFormat:
         return Decimal(1).scaleb(exponent - self.sig_figs + 1)
 
     def round_decimal(self, x: float) -> Decimal:
-        """``x`` rounded half away from zero to the display precision, read to 15 significant
-        digits first: 0.0045 × 0.7 is 0.0031499999999999996 in binary floating point, and 0.00315,
+        """``x`` rounded half away from zero to the display precision, read as :func:`hand_decimal`
+        reads it: 0.0045 × 0.7 is 0.0031499999999999996 in binary floating point, and 0.00315,
         which a person rounds to 0.0032, by hand."""
         q = self._quantum(x)
-        d = Decimal(f"{float(x):.15g}").quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
+        d = hand_decimal(x, q).quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
         widened = self.decimals is not None and q.adjusted() < -self.decimals  # more decimals for a small value
         if (self.sig_figs is not None or widened) and d != 0 and d.adjusted() > Decimal(repr(abs(x))).adjusted():
             d = d.quantize(q.scaleb(1), rounding=ROUND_HALF_UP, context=_CONTEXT)  # 9.99995 → 10.0
@@ -144,6 +144,17 @@ def exact_text(x: float) -> str:
         return str(int(x))
     d = Decimal(repr(x))
     return _scientific(d) if abs(d) < SCIENTIFIC_BELOW else _plain(d)
+
+
+def hand_decimal(x: float, quantum: Decimal) -> Decimal:
+    """``x`` as the decimal a person computes, for rounding to ``quantum``: its 15 significant
+    digits (float noise such as 0.0031499999999999996 for 0.00315 dropped), or its shortest
+    form when 15 digits would not reach three places below ``quantum`` (a value of 10¹³)."""
+    x = float(x)
+    if x == 0 or not math.isfinite(x):
+        return Decimal(repr(x))
+    fifteen = Decimal(f"{x:.15g}")
+    return fifteen if fifteen.adjusted() - 14 <= quantum.adjusted() - 3 else Decimal(repr(x))
 
 
 ZERO_BELOW = 1e-14
