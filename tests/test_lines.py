@@ -1,5 +1,7 @@
 """The line verifier and the node view's arithmetic, against hand computation."""
 
+import contextlib
+import io
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -101,3 +103,18 @@ def test_every_line_of_the_examples_holds(name, rounding, view, capsys):
                  "--format", "text"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"All \d+ lines and their \d+ printed numbers hold", out)
+
+
+def test_a_saturated_softmax_with_cross_entropy_is_checked_not_crashed(tmp_path):
+    # logits 50 apart: ŷ carried as 1.0000 and 0.0000, and the expansion's 0 × log(0.0000) term
+    # (a class with target 0) is 0, as cross-entropy leaves it out; this crashed the verifier
+    # (math domain error, exit 3) and then read nan
+    path = tmp_path / "saturated.toml"
+    path.write_text('[[layers]]\nweights = [[30, -30], [-20, 20]]\nbias = [0, 0]\nactivation = "softmax"\n'
+                    '[data]\nx = [1, 0]\ny = [1, 0]\n[loss]\nname = "cce"\n', encoding="utf-8")
+    for rounding in ("exact", "carry"):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = main(["derive", str(path), "--verify", "--rounding", rounding, "--format", "text"])
+        assert status == 0, out.getvalue()[-600:]
+        assert "Every line checked" in out.getvalue()

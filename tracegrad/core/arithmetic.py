@@ -173,6 +173,8 @@ def evaluate(cell) -> float:
         return 1.0 if evaluate(cell.a) > 0 else 0.0
     if isinstance(cell, Choice):
         return evaluate(cell.yes) if evaluate(cell.a) > 0 else evaluate(cell.no)
+    if cell.op == "mul" and any(isinstance(a, Number) and a.value == 0 for a in cell.args):
+        return 0.0  # 0 × log(0): a target of 0 leaves its term out of cross-entropy, as the loss does
     return float(OPS[cell.op].forward(tuple(evaluate(a) for a in cell.args), cell.params))
 
 

@@ -237,7 +237,10 @@ class Binary(Formula):
             return a - b
         if self.op == "@":
             return _np().matmul(a, b)
-        return a * b
+        np = _np()
+        with np.errstate(invalid="ignore"):  # 0 × log(0) is 0: a target of 0 leaves its term out of the loss
+            product = np.multiply(a, b)
+        return np.where((np.asarray(a) == 0) | (np.asarray(b) == 0), 0.0, product) if np.isnan(product).any() else product
 
     def _cell(self, ex, pos):
         if self.op == "*" and _is_half(self.a) and isinstance(self.b, Power) and isinstance(self.b.a, Binary) \
@@ -387,10 +390,16 @@ class Transpose(Formula):
         return ex.cell(self.a, tuple(reversed(pos)))
 
 
+
+def _log(np, x):
+    """log, −inf at 0 without a warning (the term it stands in is then left out: 0 × log 0 is 0)."""
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
 _FUNCTIONS = {
     # name: numpy function of (array, axes)
     "exp": lambda np, x, axes: np.exp(x),
-    "log": lambda np, x, axes: np.log(x),
+    "log": lambda np, x, axes: _log(np, x),
     "sqrt": lambda np, x, axes: np.sqrt(x),
     "abs": lambda np, x, axes: np.abs(x),
     "sign": lambda np, x, axes: np.sign(x),
