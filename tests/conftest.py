@@ -2,6 +2,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -51,3 +53,32 @@ def wide_problem(width: int, samples: int, steps: int = 1) -> str:
     xs = ",".join(f"[{i / samples:g},{1 - i / samples:g}]" for i in range(samples))
     return (layer(2, width) + layer(width, width) + layer(width, 1)
             + f"[data]\nx = [{xs}]\ny = [{','.join(['0.5'] * samples)}]\n[optimizer]\nlr = 0.1\nsteps = {steps}\n")
+
+
+
+def postgres_server() -> str | None:
+    """The URL of a PostgreSQL server the tests may create databases on (``TRACEGRAD_TEST_POSTGRES``,
+    which ``.ci/run`` sets for the private cluster it starts), or None."""
+    return os.environ.get("TRACEGRAD_TEST_POSTGRES") or None
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A fresh PostgreSQL database for one test module, dropped after it; the module's PostgreSQL
+    tests skip, saying why, where no server is available."""
+    import uuid
+
+    server = postgres_server()
+    if server is None:
+        pytest.skip("no PostgreSQL server: set TRACEGRAD_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB "
+                    "(.ci/run starts a private one)")
+    psycopg = pytest.importorskip("psycopg", reason="needs psycopg (pip install -e '.[test]')")
+    name = f"tracegrad_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        pytest.skip(f"the PostgreSQL server of TRACEGRAD_TEST_POSTGRES cannot be used: {exc}")
+    yield f"{server.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -17,6 +17,7 @@ LAYERS = (
     ("analysis", ("tracegrad.symbolic", "tracegrad.checker")),
     ("render", ("tracegrad.render",)),
     ("workflows", ("tracegrad.workflows",)),
+    ("classroom", ("tracegrad.classroom",)),
     ("interfaces", ("tracegrad.cli", "tracegrad.commands", "tracegrad.notebook", "tracegrad.extensions",
                     "tracegrad.serve", "tracegrad.__main__", "tracegrad")),
 )

@@ -105,7 +105,7 @@ class Problem:
     optimizer: str
     settings: tuple  # sorted (name, value) pairs
     render: RenderSettings = field(default_factory=RenderSettings)
-    extra: tuple = ()  # other top-level tables (variants, training, grading), kept for their own readers
+    extra: tuple = ()  # other top-level tables (variants, training, grading, assignment), kept for their own readers
     mode: str = "train"  # or "eval": dropout off, BatchNorm on running statistics
     penalties: tuple = ()  # ("l2", λ) and/or ("l1", λ), added to the loss
     penalize_biases: bool = False
@@ -228,7 +228,7 @@ def read_file(path: Path) -> dict:
 
 
 TOP_KEYS = ("title", "layout", "mode", "layers", "data", "loss", "optimizer", "render", "variants", "training",
-            "grading")
+            "grading", "assignment")
 MODES = ("train", "eval")
 DATA_KEYS = ("x", "y", "batch_size", "epochs", "scale", "min", "max", "mean", "std")
 SCALES = {"minmax": ("min", "max"), "zscore": ("mean", "std")}
@@ -329,7 +329,7 @@ def parse_problem(data: dict, source: str = "<problem>") -> Problem:
     render = _render(r, data.get("render", {}))
     if "training" in data:
         r.known_keys(r.table(data["training"], "training"), "training", TRAINING_KEYS)
-    extra = tuple(sorted((k, data[k]) for k in ("variants", "training", "grading") if k in data))
+    extra = tuple(sorted((k, data[k]) for k in ("variants", "training", "grading", "assignment") if k in data))
     return Problem(source, title, layout, tuple(layers), xs, ys, batch, loss, name, settings, render, extra, mode,
                    penalties, penalize_biases, clip_norm, clip_value, training, scale, scale_stats)
 

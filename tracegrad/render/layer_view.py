@@ -495,4 +495,31 @@ def _generic_rule(worked: Worked) -> list:
     return out
 
 
-__all__ = ["LayerView"]
+def positions(derivation):
+    """``((section, block, line), section, block, line)`` for every line of a derivation view, in order."""
+    for s, section in enumerate(derivation.sections):
+        for b, block in enumerate(section.blocks):
+            for i, line in enumerate(block.lines):
+                yield (s, b, i), section, block, line
+
+
+def line_positions(derivation, worked) -> dict:
+    """Quantity name → position of the line printing it: its own line, else the line printing its
+    nodes (``a2`` is printed as the line ``y_hat``); a step η·∂L/∂W₁ (``step_W1``) is printed within
+    its update's line (``W1_new``). Quantities the derivation does not print are left out."""
+    by_nodes, by_name = {}, {}
+    for where, _, _, line in positions(derivation):
+        by_name.setdefault(line.name, where)
+        q = worked.quantities.get(line.name)
+        if q is not None:
+            by_nodes.setdefault(q.nodes, where)
+    names = {name: by_name.get(name, by_nodes.get(q.nodes)) for name, q in worked.quantities.items()
+             if name in by_name or q.nodes in by_nodes}
+    for name, q in worked.quantities.items():
+        update = f"{name.removeprefix('step_')}_new"
+        if q.kind == "step" and update in by_name:
+            names.setdefault(name, by_name[update])
+    return names
+
+
+__all__ = ["LayerView", "line_positions", "positions"]

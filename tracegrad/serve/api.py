@@ -38,6 +38,7 @@ from ..problem.formulas import node_graph
 from ..problem.schema import FORMATS, LANGS, ROUNDINGS, VIEWS, load_problem, read_file
 from ..render import mathtext as mt
 from ..render.environment import Catalog, search_path
+from ..render.layer_view import line_positions, positions
 from ..render.listing import listing, render_listing
 from ..render.node_view import NodeView, node_name
 from ..render.picture import boxes, picture
@@ -274,7 +275,7 @@ def check_view(problem: str, answers=None, options=None) -> CheckResult:
         else:
             worked = solve(load_problem(paths[0]))
             derivation = derive(worked, format="json", lang=lang).model
-            names = _network_line_names(derivation, worked)
+            names = line_positions(derivation, worked)
     marks: dict = {}
     view = None
     if report is not None:
@@ -286,30 +287,6 @@ def check_view(problem: str, answers=None, options=None) -> CheckResult:
     return CheckResult(view, derivation, marks, listing(subject, number_format(*subject.precision), lang))
 
 
-def _positions(derivation):
-    for s, section in enumerate(derivation.sections):
-        for b, block in enumerate(section.blocks):
-            for i, line in enumerate(block.lines):
-                yield (s, b, i), section, block, line
-
-
-def _network_line_names(derivation, worked) -> dict:
-    """Quantity name → position of the line printing its nodes (``a2`` is printed as the line ``y_hat``);
-    a step η·∂L/∂W₁ (``step_W1``) is printed within its update's line (``W1_new``)."""
-    by_nodes, by_name = {}, {}
-    for where, _, _, line in _positions(derivation):
-        by_name.setdefault(line.name, where)
-        q = worked.quantities.get(line.name)
-        if q is not None:
-            by_nodes.setdefault(q.nodes, where)
-    names = {name: by_nodes[q.nodes] for name, q in worked.quantities.items() if q.nodes in by_nodes}
-    for name, q in worked.quantities.items():
-        update = f"{name.removeprefix('step_')}_new"
-        if q.kind == "step" and update in by_name:
-            names.setdefault(name, by_name[update])
-    return names
-
-
 _ASCII_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
@@ -317,7 +294,7 @@ def _expression_line_names(derivation) -> dict:
     """Quantity name → line position in an expression's derivation: values forward (``v3``), a gate's
     upstream gradient (``df/dv3``, the first line of its backward block), a variable's gradient (``df/dx``)."""
     names = {}
-    for where, section, block, line in _positions(derivation):
+    for where, section, block, line in positions(derivation):
         name = line.name.translate(_ASCII_DIGITS)
         if section.key == "node_forward":
             names.setdefault(name, where)

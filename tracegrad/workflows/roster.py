@@ -90,6 +90,11 @@ def assignment_csv(students, stems: list, seed: str) -> str:
     return buffer.getvalue()
 
 
+def assignment_rows(path) -> list:
+    """The rows of an ``assignment.csv`` as ``(row number, {column: text})``, its columns checked."""
+    return _rows(path, COLUMNS)
+
+
 def student_problem(problem, student_id: str, assignment=None) -> Path:
     """The problem file of a student's variant, from ``assignment`` (an ``assignment.csv``)
     or, when that is not given, from ``problem`` being the variants directory. When
@@ -103,7 +108,7 @@ def student_problem(problem, student_id: str, assignment=None) -> Path:
     assignment = Path(assignment)
     if not assignment.is_file():
         raise InputError("no such assignment file; tracegrad variants --roster writes it", file=str(assignment))
-    for number, row in _rows(assignment, COLUMNS):
+    for number, row in assignment_rows(assignment):
         if row["id"] == student_id:
             if not problem.is_dir() and not row["variant"].startswith(problem.stem + "-"):
                 raise InputError(f"variant {row['variant']} is not a variant of {problem.name}",
