@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MIN_TOKEN = 12
+"""Characters a teacher's token must have."""
 
 
 def register(sub) -> None:
@@ -23,10 +25,58 @@ def register(sub) -> None:
                    help="seconds one request's work may take before its worker is stopped (default 10)")
     p.add_argument("--memory-limit", type=int, default=1024, metavar="MB",
                    help="memory (address space) of each worker process, in MB (default 1024)")
+    p.add_argument("--assignment", action="append", default=[], metavar="PROBLEM",
+                   help="serve homework: a problem file (its [assignment] table holds the rules) or a variants "
+                        "directory with a roster; repeat for several. Prints each student link (/a/ID) and the "
+                        "teacher's page (/teacher); the derivation pages and their API are then off (see --tools)")
+    p.add_argument("--data", metavar="DIR",
+                   help="folder of the class's database, an SQLite file (default ./tracegrad-data, made if missing)")
+    p.add_argument("--database", metavar="URL",
+                   help="keep the class's work in PostgreSQL instead (postgresql://USER@HOST/DB; pip install "
+                        "'tracegrad[postgres]'): several servers behind one load balancer share one class")
+    p.add_argument("--teacher-token", metavar="TOKEN",
+                   help="the teacher's sign-in token (at least 12 characters; default: the TRACEGRAD_TEACHER_TOKEN "
+                        "environment variable, else a random one printed at start)")
+    p.add_argument("--tools", action="store_true",
+                   help="with --assignment, also serve the derivation pages and their API (students could then "
+                        "derive their homework here)")
     p.set_defaults(run=run)
 
 
+def classroom_of(args):
+    """The :class:`~tracegrad.classroom.submissions.Classroom` of ``--assignment`` (None without), and
+    the teacher's token."""
+    import os
+    import secrets
+
+    from ..core.errors import InputError
+
+    if not args.assignment:
+        for flag, value in (("--data", args.data), ("--database", args.database), ("--teacher-token", args.teacher_token),
+                            ("--tools", args.tools or None)):
+            if value is not None:
+                raise InputError(f"{flag} belongs to serving homework; give --assignment PROBLEM with it")
+        return None, None
+    if args.data is not None and args.database is not None:
+        raise InputError("give --data DIR (SQLite) or --database URL (PostgreSQL), not both")
+    token = args.teacher_token or os.environ.get("TRACEGRAD_TEACHER_TOKEN") or secrets.token_urlsafe(24)
+    if len(token) < MIN_TOKEN or not token.isprintable() or " " in token:
+        raise InputError(f"the teacher's token needs at least {MIN_TOKEN} characters and no spaces", key="--teacher-token")
+    from ..classroom.assignment import load_assignment
+    from ..classroom.store import Store
+    from ..classroom.submissions import Classroom
+
+    assignments = [load_assignment(path) for path in args.assignment]
+    store = Store.open(args.data, args.database)
+    try:
+        return Classroom(assignments, store), token
+    except InputError:
+        store.close()
+        raise
+
+
 def run(args) -> int:
+    import os
     import sys
     import threading
     import webbrowser
@@ -50,11 +100,26 @@ def run(args) -> int:
     if args.host not in LOOPBACK:
         print(f"tracegrad serve: warning: listening on {args.host}, so other machines can reach the page; "
               "every request's work is bounded, but anyone on the network can use it", file=sys.stderr)
+    classroom, token = classroom_of(args)
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{args.port}/"
     print(f"tracegrad serve: {url} (Ctrl-C stops)", file=sys.stderr)
+    if classroom is not None:
+        from ..classroom.store import shown_url
+
+        for a in classroom.assignments.values():
+            print(f"  assignment {a.id}: {url}a/{a.id}   (the student link; {len(a.elements)} boxes)", file=sys.stderr)
+        shown = "given by --teacher-token" if token == args.teacher_token else \
+            "from TRACEGRAD_TEACHER_TOKEN" if token == os.environ.get("TRACEGRAD_TEACHER_TOKEN") else token
+        print(f"  teacher's page: {url}teacher   token: {shown}", file=sys.stderr)
+        print(f"  the class's work is kept in {shown_url(classroom.store.url)}", file=sys.stderr)
     if args.open:
         threading.Timer(1.0, webbrowser.open, [url]).start()
-    uvicorn.run(create_app(args.workers, args.time_limit, args.memory_limit), host=args.host, port=args.port,
-                log_level="warning")
+    try:
+        uvicorn.run(create_app(args.workers, args.time_limit, args.memory_limit, classroom=classroom,
+                               teacher_token=token, tools=classroom is None or args.tools),
+                    host=args.host, port=args.port, log_level="warning")
+    finally:
+        if classroom is not None:
+            classroom.store.close()
     return 0

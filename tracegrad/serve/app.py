@@ -104,9 +104,13 @@ async def _body(request: Request) -> bytes | Reply:
     return b"".join(chunks)
 
 
-def create_app(workers: int = 2, time_limit: float = 10.0, memory_mb: int = 1024, cache: bool = True) -> Starlette:
+def create_app(workers: int = 2, time_limit: float = 10.0, memory_mb: int = 1024, cache: bool = True,
+               classroom=None, teacher_token: str | None = None, tools: bool = True) -> Starlette:
     """The app, with a pool of ``workers`` processes started and stopped with it (its lifespan);
-    each request may take ``time_limit`` seconds and ``memory_mb`` MB in its worker."""
+    each request may take ``time_limit`` seconds and ``memory_mb`` MB in its worker. With a
+    ``classroom`` (:class:`~tracegrad.classroom.submissions.Classroom`), also its assignments' pages
+    (:mod:`.homework`) and the teacher's (:mod:`.teacher`, guarded by ``teacher_token``); without
+    ``tools``, not the derivation pages and their API (then students cannot derive their homework here)."""
     replies = ReplyCache() if cache else None
 
     async def dispatch(task: tuple, request: dict, key) -> Response:
@@ -143,17 +147,22 @@ def create_app(workers: int = 2, time_limit: float = 10.0, memory_mb: int = 1024
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        app.state.pool = Pool(workers, time_limit, memory_mb)
+        app.state.pool = Pool(workers if tools else 0, time_limit, memory_mb)
         try:
             await run_in_threadpool(app.state.pool.wait_ready)
             yield
         finally:
             app.state.pool.close()
 
-    routes = [Route(path, page, methods=["GET"]) for path in PAGES]
+    routes = [Route(path, page, methods=["GET"]) for path in PAGES] if tools else []
     routes += [Route("/api/{command}", command("api"), methods=["POST"]),
-               Route("/fragment/{command}", command("fragment"), methods=["POST"]),
-               Mount("/static", StaticFiles(directory=STATIC), name="static")]
+               Route("/fragment/{command}", command("fragment"), methods=["POST"])] if tools else []
+    if classroom is not None:
+        from . import homework, teacher
+
+        routes += homework.routes(classroom, MAX_BODY, home=not tools)
+        routes += teacher.routes(classroom, teacher_token, MAX_BODY)
+    routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     app.add_middleware(SecurityHeaders)
     return app
