@@ -23,6 +23,8 @@
     });
   }
 
+  window.tracegradTypeset = typeset; // for the classroom pages' script (classroom.js)
+
   // --- the request body of a form -----------------------------------------------------------
   // Control names are the body's keys: problem, answers, expression, at, or options.NAME.
   // Disabled controls are not sent (as in an HTML form). The precision pair becomes
