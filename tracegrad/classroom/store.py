@@ -13,6 +13,8 @@ migrations take an advisory lock, so that processes starting together migrate on
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -96,8 +98,13 @@ class Store:
         from sqlalchemy.orm import sessionmaker
 
         self.url = url
+        self._writing = contextlib.nullcontext()
         if url.startswith("sqlite"):
             self.engine = create_engine(url, connect_args={"timeout": 30})
+            # SQLite takes one writer at a time, and a writer waiting on its lock sleeps in steps of up to
+            # 100 ms: this process's writers queue on a lock of their own instead (other processes still
+            # wait on the file's lock)
+            self._writing = threading.Lock()
 
             @event.listens_for(self.engine, "connect")
             def connect(connection, _):
@@ -107,10 +114,20 @@ class Store:
 
             @event.listens_for(self.engine, "begin")
             def begin(connection):
-                connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock first: no deadlock on upgrade
+                # a writer takes the write lock first (no deadlock upgrading a read lock); a reader reads
+                # the last committed state beside the writer (WAL)
+                writes = connection.get_execution_options().get("tracegrad_writes")
+                connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = sessionmaker(self.engine.execution_options(tracegrad_writes=True), expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def _write(self):
+        """A session in one write transaction."""
+        with self._writing, self._writers.begin() as session:
+            yield session
 
     @classmethod
     def open(cls, data: str | None = None, database: str | None = None) -> "Store":
@@ -136,7 +153,7 @@ class Store:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self.engine.execution_options(tracegrad_writes=True).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             tables = set(inspect(connection).get_table_names())
@@ -158,7 +175,7 @@ class Store:
         have been made already (nothing is stored then)."""
         from sqlalchemy import select, true, update
 
-        with self.sessions.begin() as session:
+        with self._write() as session:
             session.execute(self._insert_missing(Enrolment, assignment=assignment, student=student.id,
                                                  name=student.name, variant=student.variant, checks=0, created=now))
             under = Enrolment.checks < limit if limit is not None else true()
@@ -214,7 +231,7 @@ class Store:
 
     def save_draft(self, assignment: str, student: str, browser: str, answers: dict, now: datetime) -> None:
         """Keep answers typed but not checked (one draft per student and browser, the latest)."""
-        with self.sessions.begin() as session:
+        with self._write() as session:
             session.merge(Draft(assignment=assignment, student=student, browser=browser, answers=answers,
                                 updated=now))
 
@@ -272,7 +289,7 @@ class Store:
             return dict(found.settings) if found else {}
 
     def set_overrides(self, assignment: str, settings: dict, now: datetime) -> None:
-        with self.sessions.begin() as session:
+        with self._write() as session:
             session.merge(Override(assignment=assignment, settings=settings, updated=now))
 
 

@@ -9,6 +9,7 @@ statements, ``((( … )))`` for expressions, ``((= … =))`` for comments.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from ..core.errors import InputError, in_file
@@ -132,7 +133,7 @@ class Catalog:
         for directory in search_path(user_dir):
             path = Path(directory) / "messages" / f"{lang}.toml"
             if os.path.lexists(path):
-                self._tables.append((str(path), read_document(path)))
+                self._tables.append((str(path), _catalog_table(path)))
         if not self._tables:
             raise InputError(f"no message catalog for language {lang!r}")
 
@@ -144,6 +145,21 @@ class Catalog:
             if isinstance(node, str):
                 return _format(node, values, source, key) if values else node
         raise InputError(f"message {key!r} missing from the {self.lang} catalog")
+
+
+def _catalog_table(path: Path) -> dict:
+    """A catalog file's table (read only), parsed once per version of the file: a server making a
+    catalog per request reads it once, and an edited catalog (another size or time) is read again."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return read_document(path)  # says why it cannot be read
+    return _parsed_catalog(str(path), info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=32)
+def _parsed_catalog(path: str, mtime_ns: int, size: int) -> dict:
+    return read_document(path)
 
 
 def _format(message: str, values: dict, source: str, key: str) -> str:
