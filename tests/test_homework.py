@@ -345,3 +345,31 @@ def test_the_command_prints_each_student_link_and_the_teachers_token(tmp_path):
     assert len(token) >= 32 and lines[2].startswith(f"  teacher's page: http://127.0.0.1:{port}/teacher")
     assert (tmp_path / "tracegrad-data" / "classroom.sqlite3").is_file()
     assert str(tmp_path / "tracegrad-data" / "classroom.sqlite3") in lines[3]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ('{"student": "x", "answers": {"\\ud800": "1"}}', "answers.\\ud800: not a box"),
+    ('{"student": "\\ud800", "answers": {"a1[1]": "1"}}', "student: a name or ID of at most 100 printable"),
+    ('{"student": "x", "answers": {"a1[1]": ' + "9" * 5000 + "}}", "request body: not a JSON object"),
+    ('{"student": "x", "answers": ' + "[" * 100_000 + "]" * 100_000 + "}", "request body: not a JSON object"),
+    ('{"student": "x", "answers": {"a1[1]\\nz2": "1"}}', "answers.a1[1]\\nz2: not a box"),
+    ('{"student": "x", "answers": {"a1[1]": "NaN"}}', "answers.a1[1]: not a number"),
+    ('{"student": "x", "answers": {"a1[1]": 1e400}}', "answers.a1[1]: not a number a derivation writes"),
+])
+def test_hostile_requests_get_one_line(client, raw, message):
+    reply = client.post("/a/hw/check", content=raw.encode("utf-8", "surrogatepass"),
+                        headers={"Content-Type": "application/json"})
+    assert reply.status_code in (400, 413)
+    if reply.status_code == 400:
+        assert reply.json()["error"].startswith(message) and "\n" not in reply.json()["error"]
+
+
+def test_user_text_is_escaped_on_the_teacher_page(client):
+    name = '<script>alert(1)</script> =HYPERLINK("x")'
+    client.post("/a/hw/check", json={"student": name, "answers": {"a1[1]": "0.9"}})
+    page = client.get("/teacher", headers=BEARER)
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    rows = list(csv.reader(io.StringIO(client.get("/teacher/hw/grades.csv", headers=BEARER).text)))
+    assert rows[1][0] == name  # as typed (one starting with = gets a ': tests/test_classroom.py)
+    mine = client.get("/a/hw?student=" + name)
+    assert "<script>alert(1)" not in mine.text

@@ -62,6 +62,21 @@ def test_wheel_ships_the_pages_assets_and_examples(installed_wheel):
     assert run_in(python, work, code).split() == ["seed", "application/json"]
 
 
+def test_wheel_ships_the_classroom_and_its_migrations(installed_wheel):
+    python, work = installed_wheel
+    names = set(zipfile.ZipFile(next(work.glob("tracegrad-*.whl"))).namelist())
+    assert {"tracegrad/classroom/migrations/env.py", "tracegrad/classroom/migrations/versions/0001_classroom.py",
+            "tracegrad/serve/static/classroom.js", "tracegrad/templates/serve/homework.html.j2"} <= names
+    code = (
+        "import tracegrad.classroom.store as store\n"
+        "assert 'site-packages' in store.__file__, store.__file__\n"
+        "s = store.Store.open(data='class-data')\n"
+        "print(s.count())\n"
+    )
+    assert run_in(python, work, code).split() == ["0"]
+    assert (work / "class-data" / "classroom.sqlite3").is_file()
+
+
 def test_console_script_and_module(installed_wheel):
     python, work = installed_wheel
     script = python.parent / "tracegrad"

@@ -59,14 +59,24 @@ async def read_json(request: Request, max_body: int, keys: tuple) -> dict:
         chunks.append(chunk)
     try:
         data = json.loads(b"".join(chunks).decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise InputError("not a JSON object", key="request body") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON's, or an integer of 5,000 digits
+        raise InputError("not a JSON object (UTF-8 text, numbers of at most 4,300 digits)",
+                         key="request body") from None
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object with the keys {', '.join(keys)}", key="request body")
     for key in data:
         if key not in keys:
             raise InputError(f"unknown key; expected {', '.join(keys)}", key=str(key)[:60])
     return data
+
+
+class Reply(JSONResponse):
+    """A JSON response whose text may quote anything a request held: a lone surrogate is escaped, not an
+    error."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace")
 
 
 class _Reply(Exception):
@@ -77,7 +87,7 @@ class _Reply(Exception):
 
 
 def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=NO_STORE)
+    return Reply({"error": message}, status_code=status, headers=NO_STORE)
 
 
 def refusal(exc: Exception) -> JSONResponse:
@@ -163,7 +173,7 @@ def routes(classroom, max_body: int, home: bool = False) -> list:
             try:
                 body = await read_json(request, max_body, BODY_KEYS[action])
                 reply = await run_in_threadpool(_act, classroom, action, ident, body, browser)
-                response = JSONResponse(reply, headers=NO_STORE)
+                response = Reply(reply, headers=NO_STORE)
             except (InputError, _Reply) as exc:
                 response = refusal(exc)
             return with_browser(response, request, browser, new)

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from ..classroom.feedback import catalog
 from ..classroom.summary import grades_csv, summary
 from ..core.errors import InputError
-from .homework import NO_STORE, _Reply, error, lang_of, page, read_json, refusal
+from .homework import NO_STORE, Reply, _Reply, error, lang_of, page, read_json, refusal
 
 SESSION_COOKIE = "tracegrad_teacher"
 
@@ -54,6 +54,8 @@ def unauthorized() -> JSONResponse:
 
 def routes(classroom, token: str, max_body: int) -> list:
     """The teacher's routes over ``classroom``, guarded by ``token``."""
+    if not token:
+        raise ValueError("the teacher's routes need a token")
 
     async def dashboard(request: Request) -> Response:
         lang = lang_of(request.query_params.get("lang"))
@@ -69,13 +71,13 @@ def routes(classroom, token: str, max_body: int) -> list:
         typed = body.get("token")
         if not isinstance(typed, str) or not hmac.compare_digest(typed.strip().encode(), token.encode()):
             return error(401, "not the teacher's token; it is printed when tracegrad serve starts")
-        response = JSONResponse({"signed_in": True}, headers=NO_STORE)
+        response = Reply({"signed_in": True}, headers=NO_STORE)
         response.set_cookie(SESSION_COOKIE, session_value(token), path="/teacher", httponly=True, samesite="strict",
                             secure=request.url.scheme == "https")
         return response
 
     async def sign_out(request: Request) -> Response:
-        response = JSONResponse({"signed_in": False}, headers=NO_STORE)
+        response = Reply({"signed_in": False}, headers=NO_STORE)
         response.delete_cookie(SESSION_COOKIE, path="/teacher")
         return response
 
@@ -96,13 +98,13 @@ def routes(classroom, token: str, max_body: int) -> list:
 
     async def summary_json(request: Request, ident: str) -> Response:
         lang = lang_of(request.query_params.get("lang"))
-        return JSONResponse(await run_in_threadpool(_summary, classroom, ident, lang), headers=NO_STORE)
+        return Reply(await run_in_threadpool(_summary, classroom, ident, lang), headers=NO_STORE)
 
     async def settings(request: Request, ident: str) -> Response:
         body = await read_json(request, max_body, ("attempts", "reveal", "reveal_attempts", "reveal_at", "hints",
                                                    "score"))
         changed = await run_in_threadpool(classroom.change_settings, ident, body)
-        return JSONResponse(changed.page_values(), headers=NO_STORE)
+        return Reply(changed.page_values(), headers=NO_STORE)
 
     return [Route("/teacher", dashboard, methods=["GET"]),
             Route("/teacher/sign-in", sign_in, methods=["POST"]),
