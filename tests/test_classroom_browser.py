@@ -24,25 +24,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMEDRIVER, CHROMIUM
 from tests.conftest import ROOT, wide_problem
 from tests.homework import KEYS, THREE_MISTAKES
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 AXE = ROOT / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
                 allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
+pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
+from tests.browser import ARTIFACTS, chromium, typeset, wait  # noqa: E402
+
 SEED = (ROOT / "examples" / "seed.toml").read_text(encoding="utf-8")
 TOKEN = "a-teacher-token-for-the-browser-tests"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SIZES = {"phone": (390, 844, True), "desktop": (1280, 800, False)}
 WORDS = {"en": {"wrong": "wrong", "carried": "carried", "correct": "correct", "check": "Check my answers",
                 "follows": "follows from your a₁[1] = 0.9084", "sign": "loss derivative with the wrong sign",
@@ -103,14 +101,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
+    driver = chromium(tmp_path_factory.mktemp("chromium"))
     driver.set_script_timeout(60)
-    ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     driver.quit()
 
@@ -119,15 +111,6 @@ def size(driver, name: str):
     width, height, mobile = SIZES[name]
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
                                                                   "deviceScaleFactor": 1, "mobile": mobile})
-
-
-def wait(driver, condition, seconds=20):
-    return WebDriverWait(driver, seconds).until(lambda d: condition(d))
-
-
-def typeset(driver) -> bool:
-    return driver.execute_script("return typeof katex !== 'undefined' && "
-                                 "document.querySelectorAll('span.tex:not([data-typeset])').length === 0")
 
 
 def open_page(driver, url):
@@ -139,7 +122,9 @@ def open_page(driver, url):
 
 
 def no_console_errors(driver):
+    """No console error, no Content-Security-Policy violation, no formula KaTeX could not typeset."""
     assert [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert driver.execute_script("return window.__csp") == []
     assert driver.find_elements(By.CSS_SELECTOR, ".katex-error") == []
 
 
@@ -235,7 +220,7 @@ def test_a_student_checks_three_mistakes_and_reads_each_verdict(server, browser,
     assert axe(browser) == []
     no_console_errors(browser)
     browser.save_screenshot(str(ARTIFACTS / f"homework-{where}-{lang}.png"))
-    browser.find_element(By.CSS_SELECTOR, f".box[data-key='a1[1]']").screenshot(
+    browser.find_element(By.CSS_SELECTOR, ".box[data-key='a1[1]']").screenshot(
         str(ARTIFACTS / f"homework-{where}-{lang}-a1.png"))
     rows = {r[0]: r for r in server.grades()[1:]}
     assert rows[student][2:] == ["1", f"{32 / 34:.4f}", f"{32 / 34:.4f}"]

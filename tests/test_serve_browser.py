@@ -13,27 +13,21 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMEDRIVER, CHROMIUM
 from tests.conftest import GOLDEN, ROOT
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
                 allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
+pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install -e '.[test]')")
 
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,1000"]
-CSP_PROBE = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
-             "function (e) { window.__csp.push(e.violatedDirective + ' ' + e.blockedURI); });")
+from tests.browser import ARTIFACTS, chromium, typeset, wait  # noqa: E402
 
 
 def sigmoid(x):
@@ -70,25 +64,9 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=webdriver.ChromeService(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_PROBE})
-    ARTIFACTS.mkdir(exist_ok=True)
+    driver = chromium(tmp_path_factory.mktemp("chromium"), ["--window-size=1400,1000"])
     yield driver
     driver.quit()
-
-
-def wait(driver, condition, seconds=15):
-    return WebDriverWait(driver, seconds).until(lambda d: condition(d))
-
-
-def typeset(driver) -> bool:
-    return driver.execute_script("return typeof katex !== 'undefined' && "
-                                 "document.querySelectorAll('span.tex:not([data-typeset])').length === 0")
 
 
 def open_page(driver, url):
