@@ -27,21 +27,25 @@ def _answers_text(title: str, answers: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def simulated_answers(table: dict, names, candidates: list, rng: random.Random) -> dict:
+    """The answers of one simulated student on ``table``: 0–2 slips (a decimal point moved), 4 decimals."""
+    slips = []
+    for _ in range(rng.choice((0, 1, 1, 2))):
+        key, site = rng.choice(candidates)
+        if not any(s.key == key for s in slips):
+            slips.append(students.Slip(key, site, 10.0 ** rng.choice((1, -1))))
+    return students.Student(table, names, 4, slips).answers
+
+
 def class_files(subject, table: dict, names, count: int, directory: Path, seed: int) -> list:
     """``count`` answers files of simulated students on ``table`` (0–2 slips each, 4 decimals)."""
     rng = random.Random(seed)
-    aliases = students.aliases_of(subject, names)
-    candidates = students.candidates(table, names, aliases)
+    candidates = students.candidates(table, names, students.aliases_of(subject, names))
     paths = []
     for i in range(count):
-        slips = []
-        for _ in range(rng.choice((0, 1, 1, 2))):
-            key, site = rng.choice(candidates)
-            if not any(s.key == key for s in slips):
-                slips.append(students.Slip(key, site, 10.0 ** rng.choice((1, -1))))
-        student = students.Student(table, names, 4, slips)
         path = directory / f"student-{i:04d}.toml"
-        path.write_text(_answers_text(f"Student {i}", student.answers), encoding="utf-8")
+        path.write_text(_answers_text(f"Student {i}", simulated_answers(table, names, candidates, rng)),
+                        encoding="utf-8")
         paths.append(path)
     return paths
 

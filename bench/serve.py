@@ -34,16 +34,19 @@ def _free_port() -> int:
 
 
 class Server:
-    """``python -m tracegrad serve`` in a subprocess, stopped on exit."""
+    """``python -m tracegrad serve --workers N [ARGS]`` in a subprocess, stopped on exit."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, args=(), cwd=ROOT):
         self.port = _free_port()
         self.proc = subprocess.Popen([sys.executable, "-m", "tracegrad", "serve", "--port", str(self.port),
-                                      "--workers", str(workers)], cwd=ROOT, stderr=subprocess.DEVNULL)
+                                      "--workers", str(workers), *args], cwd=cwd, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while True:
+        while True:  # the server listens once its workers are ready
             try:
-                self.post("derive", BODIES["derive"](""))
+                conn = self.connection()
+                conn.request("GET", "/static/style.css")
+                conn.getresponse().read()
+                conn.close()
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -17,7 +17,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
-from . import chain, demo_step, grading, harness, serve, symbolic_verify, workflows
+from . import chain, demo_step, grading, harness, homework, serve, symbolic_verify, workflows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -161,7 +161,8 @@ def train_section(config, report: Report) -> None:
 
 SECTIONS = {"demo": demo_section, "chain": chain_section, "train": train_section,
             "derive": workflows.derive_section, "variants": workflows.variants_section,
-            "symbolic": symbolic_verify.section, "serve": serve.section, "class": grading.section}
+            "symbolic": symbolic_verify.section, "serve": serve.section, "class": grading.section,
+            "homework": homework.section}
 """Sections by name, in the order they run."""
 
 
@@ -193,17 +194,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--class-repeats", type=int, default=3, help="timed class checks, best kept (3)")
     parser.add_argument("--scaling-students", type=int, default=20,
                         help="students per network size in the cost-by-size figures (20)")
+    parser.add_argument("--homework-students", type=int, default=100,
+                        help="simulated students doing homework against one server (100)")
+    parser.add_argument("--homework-checks", type=int, default=10, help="checks each of them makes (10)")
+    parser.add_argument("--homework-think", type=float, default=20.0,
+                        help="longest pause of a student between two checks, in seconds (20)")
+    parser.add_argument("--homework-postgres", metavar="URL",
+                        help="a PostgreSQL server to measure the class on as well (a database is made and dropped; "
+                             "default: TRACEGRAD_TEST_POSTGRES)")
     parser.add_argument("--only", choices=list(SECTIONS), action="append", help="run only these sections")
     parser.add_argument("-o", "--output", default=str(ROOT / "bench" / "results" / "bench.json"),
                         help="JSON file to write (bench/results/bench.json)")
     args = parser.parse_args(argv)
     for name in ("points", "hidden", "repeats", "check_steps", "chain", "chain_repeats", "variants",
                  "train_repeats", "serve_per_client", "serve_requests", "students", "class_files", "class_repeats",
-                 "scaling_students"):
+                 "scaling_students", "homework_students", "homework_checks"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.train_epochs is not None and args.train_epochs < 1:
         parser.error("--train-epochs must be at least 1")
+    if args.homework_think < 0:
+        parser.error("--homework-think must be at least 0")
     if args.chain < 2:
         parser.error("--chain must be at least 2 nodes")
     if not all(c.isdigit() and int(c) > 0 for c in args.serve_clients.split(",")):

@@ -16,7 +16,8 @@ def test_bench_run_tiny(tmp_path):
         [sys.executable, str(ROOT / "bench" / "run"), "--points", "6", "--hidden", "3", "--repeats", "1",
          "--min-time", "0", "--chain", "3000", "--chain-repeats", "1", "--train-epochs", "2", "--train-repeats", "1",
          "--serve-clients", "1,2", "--serve-per-client", "2", "--serve-requests", "40",
-         "--students", "2", "--class-files", "3", "--class-repeats", "1", "--scaling-students", "1", "-o", str(out)],
+         "--students", "2", "--class-files", "3", "--class-repeats", "1", "--scaling-students", "1",
+         "--homework-students", "3", "--homework-checks", "2", "--homework-think", "0", "-o", str(out)],
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "every implementation matched micrograd's losses" in result.stdout
@@ -39,6 +40,10 @@ def test_bench_run_tiny(tmp_path):
     serve = report["figures"]["serve"]
     assert serve["derive_cached_2"]["requests"] == 4 and serve["check_distinct_1"]["p95_seconds"] > 0
     assert serve["memory"]["requests"] == 40
+    homework = report["figures"]["homework"]
+    assert homework["sqlite_class"]["checks"] == homework["sqlite_burst"]["checks"] == 6
+    assert homework["sqlite_stored"]["sent"] == homework["sqlite_stored"]["stored"] == \
+        homework["sqlite_stored"]["csv_attempts"] == 12 and homework["sqlite_burst"]["p95_seconds"] > 0
     assert report["command"].startswith("bench/run --points 6")
 
 
