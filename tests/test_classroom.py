@@ -400,3 +400,17 @@ def test_the_class_summary_is_what_check_summary_gives_for_the_same_answers(tmp_
     assert [asdict(q) for q in view.quantities] == cli["quantities"]
     assert [s.score for s in view.students] == [s["score"] for s in cli["students"]]
     assert math.isclose(class_report(room, "hw").reports[0].score, 32 / 34)
+
+
+def test_the_readmes_assignment_table_is_valid_and_names_every_key():
+    import re
+    import tomllib
+
+    from tracegrad.classroom.settings import KEYS as SETTING_KEYS
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[assignment\].*?)```", text, re.S).group(1)
+    settings = parse_settings(tomllib.loads(block)["assignment"], "README.md", "hw")
+    assert (settings.id, settings.attempts, settings.reveal, settings.reveal_attempts, settings.score) == \
+        ("hw3", 5, "after_attempts", 3, "best")
+    assert [k for k in SETTING_KEYS if not re.search(rf"\b{k} =", block)] == []

@@ -1,4 +1,5 @@
-"""``tracegrad serve``: the classroom web page (derive, check, graph, expression, variants)."""
+"""``tracegrad serve``: the classroom web page (derive, check, graph, expression, variants), and with
+``--assignment`` homework for a class (the student's and the teacher's pages)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def register(sub) -> None:
                     "checked line by line, the computation graph with every gradient on hover, expressions "
                     "and homework variants; and a JSON API (POST /api/derive, /api/check, /api/graph, "
                     "/api/expr, /api/quantities, /api/variants). Every asset is served from the package.",
-        epilog="example: tracegrad serve --open   (then http://127.0.0.1:8000/)")
+        epilog="example: tracegrad serve --open   (then http://127.0.0.1:8000/)\n"
+               "         tracegrad serve --assignment hw3.toml --host 0.0.0.0   (homework for a class)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; anything else warns)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
