@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -21,9 +22,13 @@ def installed_wheel(tmp_path_factory):
                    check=True, capture_output=True)
     wheel = next(work.glob("tracegrad-*.whl"))
     env_dir = work / "venv"
-    # the runtime dependencies come from this interpreter's site-packages; tracegrad itself from the wheel
+    # the runtime dependencies come from this interpreter's site-packages (the base interpreter's, and a
+    # virtual environment's the tests run in, after the new one's own); tracegrad itself from the wheel
     venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    own = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    (Path(own) / "outer-site-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--force-reinstall",
                     "--quiet", str(wheel)], check=True, capture_output=True)
     return python, work
