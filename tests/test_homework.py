@@ -373,3 +373,11 @@ def test_user_text_is_escaped_on_the_teacher_page(client):
     assert rows[1][0] == name  # as typed (one starting with = gets a ': tests/test_classroom.py)
     mine = client.get("/a/hw?student=" + name)
     assert "<script>alert(1)" not in mine.text
+
+
+def test_listening_on_every_address_prints_a_link_other_machines_can_open():
+    from tracegrad.commands.serve import reachable
+
+    assert reachable("10.1.2.3") == "10.1.2.3" and reachable("::1") == "[::1]"
+    wildcard = reachable("0.0.0.0")
+    assert wildcard not in ("0.0.0.0", "") and " " not in wildcard

@@ -77,6 +77,21 @@ def classroom_of(args):
         raise
 
 
+def reachable(host: str) -> str:
+    """The host part of a link to this server: ``host``, or for the wildcard addresses (0.0.0.0, ::) the
+    address other machines reach this one at (the one an outgoing route would use; nothing is sent)."""
+    import socket
+
+    if host not in ("0.0.0.0", "::", ""):
+        return f"[{host}]" if ":" in host else host
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))  # a UDP "connection" picks a route and sends nothing
+            return probe.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
+
+
 def run(args) -> int:
     import os
     import sys
@@ -109,8 +124,9 @@ def run(args) -> int:
     if classroom is not None:
         from ..classroom.store import shown_url
 
+        link = f"http://{reachable(args.host)}:{args.port}/"  # a link students on the network can open
         for a in classroom.assignments.values():
-            print(f"  assignment {a.id}: {url}a/{a.id}   (the student link; {len(a.elements)} boxes)", file=sys.stderr)
+            print(f"  assignment {a.id}: {link}a/{a.id}   (the student link; {len(a.elements)} boxes)", file=sys.stderr)
         shown = "given by --teacher-token" if token == args.teacher_token else \
             "from TRACEGRAD_TEACHER_TOKEN" if token == os.environ.get("TRACEGRAD_TEACHER_TOKEN") else token
         print(f"  teacher's page: {url}teacher   token: {shown}", file=sys.stderr)
