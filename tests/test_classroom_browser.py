@@ -250,6 +250,8 @@ def test_a_wide_problem_scrolls_its_formulas_in_their_own_boxes_on_a_phone(serve
 
 
 def test_after_a_restart_the_teacher_finds_the_checks(server, browser):
+    if not AXE.is_file():  # the checks this test finds again are made by the tests above, which need axe-core
+        pytest.skip("needs axe-core: npm install --prefix .ci/node axe-core@4 (as .ci/run does)")
     before = server.grades()
     assert len(before) > 1  # the checks of the tests above
     server.stop()
