@@ -168,3 +168,54 @@ def test_the_problem_file_names_come_from_the_tables(quartic):
         assert parse_problem(raw).layers[0].activation == name
     raw["loss"] = "quartic"
     assert parse_problem(raw).loss == "quartic"
+
+
+# --- a new op is one entry, and an activation on it another -----------------------------------
+
+def _softsign_op():
+    from tracegrad.core import notation as nt
+    from tracegrad.core.ops import OpSpec
+
+    # softsign(x) = x / (1 + |x|), softsign′(x) = 1 / (1 + |x|)², written with arithmetic only
+    return OpSpec("softsign", 1, lambda x, p: x[0] / (1 + abs(x[0])), lambda x, o, p: (1 / (1 + abs(x[0])) ** 2,),
+                  lambda sp, x, p: x[0] / (1 + sp.Abs(x[0])), nt.Function(r"\operatorname{softsign}", "softsign"),
+                  (((0.3,), ()), ((-1.7,), ())), function=True,
+                  numpy=lambda np, x, p: x[0] / (1 + np.abs(x[0])), monotone=True)
+
+
+@pytest.fixture
+def softsign(monkeypatch):
+    from tracegrad.core.formula import bars
+    from tracegrad.core.ops import FUNCTIONS, OPS
+    from tracegrad.core.value import apply
+    from tracegrad.nn.activations import ActivationSpec
+
+    op = _softsign_op()
+    monkeypatch.setitem(OPS, "softsign", op)
+    monkeypatch.setitem(FUNCTIONS, "softsign", op)
+    spec = ActivationSpec("softsign", r"\operatorname{softsign}", "softsign",
+                          lambda z, alpha: [apply("softsign", (v,)) for v in z],
+                          lambda x, _: x / (1 + bars(x)), lambda z, a, alpha: 1 / (1 + bars(z)) ** 2, op="softsign")
+    monkeypatch.setitem(ACTIVATIONS, "softsign", spec)
+    return spec
+
+
+def test_a_new_op_and_activation_are_one_entry_each(softsign, tmp_path):
+    problem = tmp_path / "softsign.toml"
+    problem.write_text((ROOT / "examples" / "seed.toml").read_text().replace('"sigmoid"', '"softsign"'))
+    derived = tg.derive(problem, format="text", verify=True)
+    assert derived.ok, derived.text
+    # by hand: z₁ = [2.0, 2.4] (as the document), a₁ = z₁ / (1 + z₁), z₂ = a₁·W₂ + b₂, ŷ = z₂ / (1 + z₂)
+    a1 = [2.0 / 3.0, 2.4 / 3.4]
+    z2 = a1[0] * 0.9 + a1[1] * 0.1 + 0.3
+    y_hat = z2 / (1 + z2)
+    assert "softsign(x) = x / (1 + |x|)" in derived.text  # the definition, a formula of the entry
+    assert f"ŷ = softsign(z₂) = softsign({z2:.4f}) ≈ {y_hat:.4f}" in derived.text
+    assert f"softsign′(z₂) = 1 / (1 + |z₂|)² = 1 / (1 + |{z2:.4f}|)² ≈ {1 / (1 + z2) ** 2:.4f}" in derived.text
+    # the derivation's arithmetic and formulas hold, in both roundings (the line verifier)
+    for rounding in ("exact", "carry"):
+        assert tg.derive(problem, format="json", verify=True, rounding=rounding).ok
+    # and a checked answer: δ₂ = (ŷ − y)·softsign′(z₂), by hand
+    delta2 = (y_hat - 0.5) / (1 + z2) ** 2
+    assert tg.check(problem, {"y_hat": [round(y_hat, 6)], "delta2": [round(delta2, 6)]}).passed
+    assert not tg.check(problem, {"delta2": [round(delta2 * 1.5, 6)]}).passed

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from numbers import Real
 
 from ..core.errors import DomainError, InputError
-from ..core.formula import Formula, Root, Sym
+from ..core.formula import Formula, Sym
+from ..core.formula import sqrt as _root
 from ..core.roles import Role, tag
 from ..core.value import Value, const
 
@@ -38,7 +39,7 @@ def sqrt(x):
     if isinstance(x, Value):
         return x.sqrt()
     if isinstance(x, Formula):
-        return Root(x)
+        return _root(x)
     return math.sqrt(x)
 
 

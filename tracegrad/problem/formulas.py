@@ -15,8 +15,8 @@ In a derivation of several steps a formula of step t reads that step's quantitie
 
 from __future__ import annotations
 
-from ..core.formula import (Axes, Binary, Formula, Frac, Num, Root, Sym, Total, Where, call, is_close, maximum,
-                            minimum, odot, sym)
+from ..core.formula import (Axes, Binary, Formula, Frac, Num, Sym, Total, Where, is_close, maximum, minimum, odot,
+                            sqrt, sym)
 from ..core.notation import ETA, L, Math, Y_HAT, element, partial, sub, var
 from ..core.nested import cells, map_nested
 from ..nn.optim import CLIP_EPS
@@ -241,7 +241,7 @@ def formula(worked: Worked, q) -> Formula | None:
         return Frac(Num(1), Sym("N", "N", "N_all")) * Total(Sym("X", "X", "x_raw"), "samples", "s", "N")
     if kind == "x_std":
         centred = Sym("X", "X", "x_raw") - Sym(r"\mu_{x}", "μₓ", "x_mean")
-        return Root(Frac(Num(1), Sym("N", "N", "N_all")) * Total(centred ** 2, "samples", "s", "N"))
+        return sqrt(Frac(Num(1), Sym("N", "N", "N_all")) * Total(centred ** 2, "samples", "s", "N"))
     if kind == "z":
         a, w, b = s.prev(k), s.param("W", k), s.param("b", k)
         return (a @ w if in_out else w @ a) + b
@@ -252,13 +252,13 @@ def formula(worked: Worked, q) -> Formula | None:
         return Frac(Num(1), s.samples()) * Total((s.z(k) - mu) ** 2, "samples", "s", "N")
     if kind == "zhat":
         mean, variance = _bn_statistics(s, k)
-        return (s.z(k) - mean) / Root(variance + _bn_eps(k))
+        return (s.z(k) - mean) / sqrt(variance + _bn_eps(k))
     if kind == "bn":
         zhat = s.sym(Math(rf"\hat{{z}}_{{{k}}}", f"ẑ{sub(k)}"), f"zhat{k}")
         return odot(s.param("gamma", k), zhat) + s.param("beta", k)
     if kind == "a":
         layer = worked.layers[k - 1]
-        return call(layer.spec.name, activation_symbol(worked, k), s.activation_input(k), (layer.alpha,))
+        return layer.spec.applied(s.activation_input(k), layer.alpha)
     if kind == "d":
         keep = Sym(rf"m_{{{k}}}", f"m{sub(k)}", s.ref(f"mask{k}"))
         prob = Sym("p", "p", f"dropout{k}")
@@ -267,7 +267,7 @@ def formula(worked: Worked, q) -> Formula | None:
         layer = worked.layers[k - 1]
         if layer.spec.is_identity:
             return s.output(k)
-        return call(layer.spec.name, activation_symbol(worked, k), s.activation_input(k), (layer.alpha,))
+        return layer.spec.applied(s.activation_input(k), layer.alpha)
     if kind == "data_loss":
         return _data_loss(s)
     if kind == "penalty":
@@ -317,7 +317,7 @@ def formula(worked: Worked, q) -> Formula | None:
         total = squares[0]
         for term in squares[1:]:
             total = total + term
-        return Root(total)
+        return sqrt(total)
     if kind == "clip_scale":
         norm = s.sym(Math(r"\left\lVert g \right\rVert", "‖g‖"), "grad_norm")
         return minimum(1, Sym(r"\tau", "τ", "clip_norm") / (norm + Num(CLIP_EPS)))
@@ -396,7 +396,7 @@ def _batchnorm_backward(s: _Step, k: int) -> Formula:
     (constants) simply ∂L/∂ẑ/√(σ̄² + ε)."""
     _, variance = _bn_statistics(s, k)
     dzhat = s.grad_of(f"zhat{k}", Math(rf"\hat{{z}}_{{{k}}}", f"ẑ{sub(k)}"))
-    root = Root(variance + _bn_eps(k))
+    root = sqrt(variance + _bn_eps(k))
     if s.ref(f"mu{k}") not in s.worked.quantities:
         return dzhat / root
     zhat = s.sym(Math(rf"\hat{{z}}_{{{k}}}", f"ẑ{sub(k)}"), f"zhat{k}")

@@ -206,8 +206,10 @@ class LayerView:
         definitions = []
         for name in dict.fromkeys(layer.spec.name for layer in w.layers):
             spec = next(layer.spec for layer in w.layers if layer.spec.name == name)
-            if spec.definition is not None:
-                definitions.append(Line(name, m("network.definition", f=spec.text), spec.definition, None, None, "=",
+            defined = spec.defined()
+            if defined is not None:  # f(x) = its definition, a formula checked against the activations
+                equation = defined[0] + Math(" = ", " = ") + defined[1].math()
+                definitions.append(Line(name, m("network.definition", f=spec.text), equation, None, None, "=",
                                         Math("", ""), None, True))
         if definitions:
             blocks.append(Block(m("network.activations"), tuple(definitions)))
