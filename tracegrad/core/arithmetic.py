@@ -9,7 +9,7 @@ printed number stands for the interval of values that round to it), which is how
 arithmetic is checked: with carried numbers the printed operands must give the printed
 result at its digits; with exact numbers the printed result must lie within what the
 printed operands allow. Every fact about an op (its notation, forward function, whether it
-is written infix or is monotone) is read from its entry in the op table; an indicator
+is monotone) is read from its entry in the op table; an indicator
 𝟙[z > 0] or a choice by a condition (LeakyReLU′: 1 or α) is an op of the table too.
 """
 
@@ -94,15 +94,7 @@ def render(cell, fmt: str):
             head = render(cell.args[0], fmt)[0]
             body = rf"\left({inner[0]}\right)" if fmt == "latex" else f"({inner[0]})"
             return head + body, nt.MUL
-    args = [render(a, fmt) for a in cell.args]
-    spec = OPS[cell.op]
-    if spec.infix:  # a negative operand after the first reads in parentheses: 1 × (−0.3), a + (−0.1)
-        args = args[:1] + [(nt.wrap(a[0], fmt), ATOM) if _negative(a[0]) else a for a in args[1:]]
-    return spec.render(args, cell.params, fmt)
-
-
-def _negative(text: str) -> bool:
-    return text.startswith(("-", "−"))
+    return OPS[cell.op].render([render(a, fmt) for a in cell.args], cell.params, fmt)
 
 
 def write(cell) -> Math:

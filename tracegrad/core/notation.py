@@ -219,7 +219,7 @@ class Infix:
     def render(self, args, params, fmt):
         sep = self.latex if fmt == "latex" else self.text
         left = parenthesize(args[0], self.prec, fmt, strict=True)
-        right = parenthesize(args[1], self.prec, fmt, strict=self.associative)
+        right = parenthesize(_after(args[1]), self.prec, fmt, strict=self.associative)
         return left + sep + right, self.prec
 
 
@@ -238,10 +238,17 @@ class Product(Infix):
         return left + (self.latex if fmt == "latex" else self.text) + right, self.prec
 
 
+def _after(arg: tuple) -> tuple:
+    """An operand written after an operator: a negation, or anything written with a minus in
+    front, binds there as loosely as a relation, so it is parenthesized (1 × (−0.3), a − (−b),
+    (1/N)·(−y / ŷ); never a·−b or \\frac{1}{N} -\\frac{y}{p})."""
+    return (arg[0], REL) if arg[1] == NEG or arg[0].startswith(("-", "−")) else arg
+
+
 def _last(arg: tuple, level: int, fmt: str) -> str:
-    """A right operand at ``level`` (in parentheses when as loose); a sum sign needs none, its
-    summand running to the end: (1/N)·Σₛ Lₛ, e^(zᵢ) / Σⱼ e^(zⱼ)."""
-    return arg[0] if arg[0].startswith(("Σ", r"\sum")) else parenthesize(arg, level, fmt)
+    """A right operand at ``level`` (in parentheses when as loose, or a negation); a sum sign
+    needs none, its summand running to the end: (1/N)·Σₛ Lₛ, e^(zᵢ) / Σⱼ e^(zⱼ)."""
+    return arg[0] if arg[0].startswith(("Σ", r"\sum")) else parenthesize(_after(arg), level, fmt)
 
 
 @dataclass(frozen=True)
@@ -249,7 +256,7 @@ class Chain:
     """A variadic sum ``a + b + c``."""
 
     def render(self, args, params, fmt):
-        return " + ".join(parenthesize(a, ADD, fmt, strict=True) for a in args), ADD
+        return " + ".join(parenthesize(a if k == 0 else _after(a), ADD, fmt, strict=True) for k, a in enumerate(args)), ADD
 
 
 @dataclass(frozen=True)
@@ -259,8 +266,8 @@ class DotProduct:
     def render(self, args, params, fmt):
         n = len(args) // 2
         sym = r" \times " if fmt == "latex" else " × "
-        terms = [parenthesize(a, MUL, fmt, strict=True) + sym + parenthesize(b, DIV, fmt)
-                 for a, b in zip(args[:n], args[n:])]
+        terms = [parenthesize(a if k == 0 else _after(a), MUL, fmt, strict=True) + sym + parenthesize(_after(b), DIV, fmt)
+                 for k, (a, b) in enumerate(zip(args[:n], args[n:]))]
         return " + ".join(terms), ADD
 
 

@@ -3,9 +3,9 @@
 Each :class:`OpSpec` holds every fact about one op, and nothing else in tracegrad lists
 ops again: its forward function, its local partial derivatives, its SymPy form (and the
 SymPy function that reads back as it), its notation (LaTeX and text, with precedence,
-from :mod:`tracegrad.core.notation`), its numpy form (how a formula evaluates it on arrays),
-whether it is monotone (how an interval of printed values maps through it) and whether it is
-written infix, and sample points on which the test suite checks the partials against
+from :mod:`tracegrad.core.notation`: infix, a function, a fraction …), its numpy form (how a
+formula evaluates it on arrays), whether it is monotone (how an interval of printed values
+maps through it), and sample points on which the test suite checks the partials against
 central finite differences and against ``sympy.diff`` of the SymPy form.
 
 Partials are written once and work on three kinds of number: on floats (the
@@ -59,7 +59,6 @@ class OpSpec:
     function: bool = False  # callable by name in expressions (tracegrad.parse)
     numpy: Callable | None = None  # (np, arrays, params) -> array: the op elementwise, as a formula evaluates it
     monotone: bool = False  # non-decreasing in its one input: an interval maps to the interval of its ends
-    infix: bool = False  # written with operators between its operands (a later negative one in parentheses)
     sympy_head: str = ""  # the SymPy function read back as this op (from_sympy): "exp", "Abs", "Max" …
 
     def __repr__(self) -> str:
@@ -284,16 +283,16 @@ F = nt.Function
 _SPECS = [
     OpSpec("add", 2, lambda x, p: x[0] + x[1], lambda x, o, p: (1, 1),
            lambda sp, x, p: x[0] + x[1], nt.ADDITION, (((1.5, -0.25), ()),),
-           numpy=lambda np, x, p: x[0] + x[1], infix=True),
+           numpy=lambda np, x, p: x[0] + x[1]),
     OpSpec("sub", 2, lambda x, p: x[0] - x[1], lambda x, o, p: (1, -1),
            lambda sp, x, p: x[0] - x[1], nt.SUBTRACTION, (((1.5, -0.25), ()),),
-           numpy=lambda np, x, p: x[0] - x[1], infix=True),
+           numpy=lambda np, x, p: x[0] - x[1]),
     OpSpec("mul", 2, lambda x, p: x[0] * x[1], lambda x, o, p: (x[1], x[0]),
-           lambda sp, x, p: x[0] * x[1], nt.TIMES, (((1.5, -0.25), ()),), numpy=_np_mul, infix=True),
+           lambda sp, x, p: x[0] * x[1], nt.TIMES, (((1.5, -0.25), ()),), numpy=_np_mul),
     OpSpec("div", 2, lambda x, p: x[0] / x[1], lambda x, o, p: (1 / x[1], -o / x[1]),
            lambda sp, x, p: x[0] / x[1], nt.QUOTIENT, (((1.5, -0.25), ()), ((-2.0, 3.0), ())),
            domain="the divisor must not be zero", fix="check the node that produced the divisor",
-           numpy=lambda np, x, p: x[0] / x[1], infix=True),
+           numpy=lambda np, x, p: x[0] / x[1]),
     OpSpec("neg", 1, lambda x, p: -x[0], lambda x, o, p: (-1,),
            lambda sp, x, p: -x[0], nt.NEGATION, (((0.75,), ()),), numpy=lambda np, x, p: -x[0]),
     OpSpec("pow", 1, lambda x, p: math.pow(x[0], p[0]),
@@ -353,17 +352,17 @@ _SPECS = [
            (((0.3, -0.2), ()), ((-1.7, 0.4), ())), function=True, numpy=lambda np, x, p: np.minimum(x[0], x[1]),
            sympy_head="Min"),
     OpSpec("sum", None, _total, lambda x, o, p: (1,) * len(x),
-           lambda sp, x, p: sp.Add(*x), nt.Chain(), (((0.3, -0.2, 1.1), ()),), numpy=_np_total, infix=True),
+           lambda sp, x, p: sp.Add(*x), nt.Chain(), (((0.3, -0.2, 1.1), ()),), numpy=_np_total),
     OpSpec("dot", None, _dot, lambda x, o, p: tuple(x[len(x) // 2:]) + tuple(x[: len(x) // 2]),
            lambda sp, x, p: sp.Add(*(a * b for a, b in zip(x[: len(x) // 2], x[len(x) // 2:]))),
-           nt.DotProduct(), (((0.3, -0.2, 1.1, 0.5), ()),), numpy=_np_dot, infix=True),
+           nt.DotProduct(), (((0.3, -0.2, 1.1, 0.5), ()),), numpy=_np_dot),
     # losses as single ops, so that dL/dŷ reads as the textbook writes it (ŷ − y, σ(z) − y, ŷ − y)
     OpSpec("half_sq_err", 2, lambda x, p: 0.5 * (x[0] - x[1]) ** 2, lambda x, o, p: (x[0] - x[1], x[1] - x[0]),
            lambda sp, x, p: sp.Rational(1, 2) * (x[0] - x[1]) ** 2, nt.HalfSquare(), (((0.77, 0.5), ()),),
-           numpy=lambda np, x, p: 0.5 * (x[0] - x[1]) ** 2, infix=True),
+           numpy=lambda np, x, p: 0.5 * (x[0] - x[1]) ** 2),
     OpSpec("sq_err", 2, lambda x, p: (x[0] - x[1]) ** 2, lambda x, o, p: (2 * (x[0] - x[1]), 2 * (x[1] - x[0])),
            lambda sp, x, p: (x[0] - x[1]) ** 2, nt.Square(), (((0.77, 0.5), ()),),
-           numpy=lambda np, x, p: (x[0] - x[1]) ** 2, infix=True),
+           numpy=lambda np, x, p: (x[0] - x[1]) ** 2),
     OpSpec("bce", 2, _bce, lambda x, o, p: ((x[0] - x[1]) / (x[0] * (1 - x[0])), log(1 - x[0]) - log(x[0])),
            lambda sp, x, p: -(x[1] * sp.log(x[0]) + (1 - x[1]) * sp.log(1 - x[0])),
            F(r"\operatorname{BCE}", "BCE"), (((0.7, 1.0), ()), ((0.2, 0.3), ())),
