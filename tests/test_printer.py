@@ -580,17 +580,17 @@ def test_adam_squares_the_gradient_not_its_denominator():
 
 
 def _printed_formulas(worked):
-    from tracegrad.problem.formulas import formula, loss_formula
+    """Every formula the layer view prints: each quantity's, the loss, each activation's
+    definition, the optimizer's rule and the summary of the recursion."""
+    from tracegrad.problem.formulas import definitions, formula, loss_formula, recursion, rule
 
     for name, q in worked.quantities.items():
         f = formula(worked, q)
         if f is not None:
             yield name, f
     yield "L", loss_formula(worked)
-    for layer in worked.layers:
-        defined = layer.spec.defined()
-        if defined is not None:
-            yield f"definition of {layer.spec.name}", defined[1]
+    for general in (*definitions(worked), *rule(worked), *recursion(worked)):
+        yield f"{general.key}: {general.math().text}", general.formula
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])

@@ -123,9 +123,30 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 
+@dataclass(frozen=True)
+class Index:
+    """A layer index as a general formula writes it: k, k+1, k−1 (``letter`` and ``offset``), or L
+    for the output layer; ``str`` gives its LaTeX subscript, :func:`sub` its text one."""
+
+    letter: str
+    offset: int = 0
+
+    def __str__(self) -> str:
+        return self.letter + (f"{self.offset:+d}" if self.offset else "")
+
+    @property
+    def subscript(self) -> str:
+        raised = str(self).translate(_SUB_INDEX)
+        return "_" + str(self) if any(c.isupper() for c in raised) else raised  # no subscript capitals
+
+
+_SUB_INDEX = str.maketrans("k+-0123456789", "ₖ₊₋₀₁₂₃₄₅₆₇₈₉")
+
+
 def sub(k) -> str:
-    """Unicode subscript digits: ``sub(12) == '₁₂'``."""
-    return str(k).translate(_SUB)
+    """Unicode subscript digits: ``sub(12) == '₁₂'``; a general index written ₖ₊₁, or _L where
+    no subscript letter exists."""
+    return k.subscript if isinstance(k, Index) else str(k).translate(_SUB)
 
 
 def element(m: Math, position: tuple) -> Math:
