@@ -276,11 +276,13 @@ def text_tokens(text: str) -> list:
             tokens.append(("comma", ch))
             i += 1
         elif ch == "|":
-            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "bar", "call", "sqrt", "sum")
+            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "bar", "call", "sqrt", "sum", "word",
+                                                      "indicator")
             tokens.append(("bar" if opening else "bar_end", ch))
             i += 1
         elif ch == "‖":
-            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "call", "sqrt", "sum")
+            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "call", "sqrt", "sum", "word",
+                                                      "indicator")
             tokens.append(("norm" if opening else "norm_end", ch))
             i += 1
         elif ch in "+−-":
