@@ -219,6 +219,9 @@ class _Parser:
 _SUPERSCRIPT_VALUES = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 _NAME = re.compile(r"∂?[^\W\d_Σ√][A-Za-z]*(?:[\u0300-\u036f]|[₀-₉ᵢⱼₖₛₓₒₘₐ₊₋]|′|_[A-Za-z]+)*")
 _FUNCTION_HEADS = {"exp", "log", "tanh", "σ", "ReLU", "LeakyReLU", "max", "min", "sgn", "softmax"}
+_SINGLE = {"ᵀ": ("transpose", "ᵀ"), "√": ("sqrt", "√"), "(": ("open", "("), ")": ("close", ")"), ",": ("comma", ","),
+           "+": ("op", "+"), "−": ("op", "-"), "-": ("op", "-"), "·": ("op", "*"), "×": ("op", "*"), "⊙": ("op", "*"),
+           "/": ("op", "/"), "<": ("rel", "<"), ">": ("rel", ">"), "≤": ("rel", "≤"), "≥": ("rel", "≥")}
 
 
 def text_tokens(text: str) -> list:
@@ -254,8 +257,8 @@ def text_tokens(text: str) -> list:
         elif ch == "^":
             tokens.append(("sup", lambda p: p.power_exponent()))
             i += 1
-        elif ch == "ᵀ":
-            tokens.append(("transpose", ch))
+        elif ch in _SINGLE:
+            tokens.append(_SINGLE[ch])
             i += 1
         elif ch == "Σ":
             j = i + 1
@@ -263,39 +266,11 @@ def text_tokens(text: str) -> list:
                 j += 1
             tokens.append(("sum", text[i:j]))
             i = j
-        elif ch == "√":
-            tokens.append(("sqrt", ch))
-            i += 1
-        elif ch == "(":
-            tokens.append(("open", ch))
-            i += 1
-        elif ch == ")":
-            tokens.append(("close", ch))
-            i += 1
-        elif ch == ",":
-            tokens.append(("comma", ch))
-            i += 1
-        elif ch == "|":
-            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "bar", "call", "sqrt", "sum", "word",
-                                                      "indicator")
-            tokens.append(("bar" if opening else "bar_end", ch))
-            i += 1
-        elif ch == "‖":
-            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "call", "sqrt", "sum", "word",
-                                                      "indicator")
-            tokens.append(("norm" if opening else "norm_end", ch))
-            i += 1
-        elif ch in "+−-":
-            tokens.append(("op", "+" if ch == "+" else "-"))
-            i += 1
-        elif ch in "·×⊙":
-            tokens.append(("op", "*"))
-            i += 1
-        elif ch == "/":
-            tokens.append(("op", "/"))
-            i += 1
-        elif ch in "<>≤≥":
-            tokens.append(("rel", ch))
+        elif ch in "|‖":  # opening after an operator or a bracket, else closing
+            opening = not tokens or tokens[-1][0] in ("op", "open", "comma", "rel", "bar", "norm", "call", "sqrt", "sum",
+                                                      "word", "indicator")
+            kind = "bar" if ch == "|" else "norm"
+            tokens.append((kind if opening else f"{kind}_end", ch))
             i += 1
         elif text.startswith(("if ", "else "), i):
             word = "if" if text.startswith("if", i) else "else"
