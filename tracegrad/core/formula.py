@@ -67,9 +67,6 @@ class Formula:
         """The formula as LaTeX (``fmt == "latex"``) or plain text."""
         return self.written(fmt)[0]
 
-    def precedence(self, fmt: str) -> int:
-        return self.written(fmt)[1]
-
     def math(self) -> Math:
         """The formula in both notations."""
         return Math(self.render("latex"), self.render("text"))

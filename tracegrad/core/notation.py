@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .escape import SUBSCRIPT_DIGITS, math_label
 
@@ -77,6 +78,7 @@ def _top_level(written: str, fmt: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def precedence(written: str, fmt: str) -> int:
     """How tightly a written symbol binds as an operand, read from what it prints: a fraction
     (∂L/∂W₂: a quotient in text, a box in LaTeX), a power (σ²₁, or a name with a prime such as

@@ -23,7 +23,7 @@ concrete layer or parameter, bound to its quantities, so it is evaluated like an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from ..core.formula import Binary, Formula, Frac, Num, Sym, Total, Where, maximum, minimum, odot, sqrt, sym
@@ -671,21 +671,7 @@ KINDS = {
 """Every kind of quantity: how it is named, where it is printed, its symbol, formula and caption."""
 
 
-def symbol(worked, q) -> Sym:
-    """The symbol of quantity ``q``, bound to it: z₁, σ′(z₁), δ₂, ∂L/∂W₁ …"""
-    return KINDS[q.kind].symbol(Step(worked, q.step), q)
-
-
-def formula(worked, q) -> Formula | None:
-    """The formula of quantity ``q`` in the problem's layout, or ``None`` for a value with none."""
-    return KINDS[q.kind].formula(Step(worked, q.step), q)
-
-
 def caption(worked, q) -> tuple:
     """``(catalog key, {placeholder: value})`` of the line of quantity ``q``."""
     return KINDS[q.kind].caption(worked, q)
 
-
-def like(q, kind: str):
-    """``q`` as another kind of the same layer and step."""
-    return replace(q, kind=kind)
