@@ -250,6 +250,33 @@ def test_epsilon_inside_the_square_root():
     assert "eps_inside_sqrt" in named(w2_new(subject, wrong), "W2_new[0]")
 
 
+@pytest.mark.parametrize("optimizer,root", [("adam", "v̂"), ("rmsprop", "s")])
+def test_the_epsilon_slip_names_the_optimizers_own_root(optimizer, root):
+    """RMSprop divides by √s + ε and Adam by √v̂ + ε: each slip says which root it moved ε into."""
+    from tracegrad.render.environment import Catalog
+
+    subject = seed_with(name=optimizer, lr=0.01, eps=0.001)
+    slip = next(m for m in subject.mutations() if m.key == "eps_inside_sqrt")
+    assert Catalog("en")(f"check.mistake.{slip.key}", **dict(slip.args)) == \
+        f"ε inside the square root (√({root} + ε) instead of √{root} + ε)"
+    assert f"√({root} + ε)" in Catalog("zh")(f"check.mistake.{slip.key}", **dict(slip.args))
+
+
+def test_each_optimizer_declares_its_own_slips():
+    import tracegrad as tg
+    from tracegrad.nn.optim import OPTIMIZERS
+
+    p = [tg.Value(0.5)]
+    keys = {name: [s.key for s in OPTIMIZERS[name](p, lr=0.1).slips()] for name in ("sgd", "rmsprop", "adam")}
+    assert keys == {"sgd": ["update_sign", "lr_twice", "lr_missing"],
+                    "rmsprop": ["update_sign", "lr_twice", "lr_missing", "eps_inside_sqrt"],
+                    "adam": ["update_sign", "lr_twice", "lr_missing", "adam_no_bias_correction", "betas_swapped",
+                             "step_count_ahead", "step_count_behind", "eps_inside_sqrt"]}
+    assert "momentum_omitted" in [s.key for s in OPTIMIZERS["momentum"](p, lr=0.1).slips()]
+    assert "weight_decay_decoupled" in [s.key for s in OPTIMIZERS["adam"](p, lr=0.1, weight_decay=0.1).slips()]
+    assert not any(s.key.startswith("weight_decay") for s in OPTIMIZERS["adamw"](p, lr=0.1).slips())
+
+
 def second_adam_step(params, settings):
     """Adam after one earlier step: m = 0.01, v = 0.0001, t = 1 for every parameter."""
     from tracegrad.nn.optim import Adam

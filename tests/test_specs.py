@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tracegrad as tg
-from tracegrad.core.formula import Frac, Num, Sym, Total, is_close
+from tracegrad.core.formula import Frac, Num, Sym, Total, bars, call, cases, half, is_close
 from tracegrad.nn.activations import ACTIVATIONS
 from tracegrad.nn.losses import LOSSES, Loss
 from tracegrad.nn.optim import OPTIMIZERS
@@ -168,3 +168,108 @@ def test_the_problem_file_names_come_from_the_tables(quartic):
         assert parse_problem(raw).layers[0].activation == name
     raw["loss"] = "quartic"
     assert parse_problem(raw).loss == "quartic"
+
+
+# --- a new op is one entry, and an activation on it another -----------------------------------
+
+def _softsign_op():
+    from tracegrad.core import notation as nt
+    from tracegrad.core.ops import OpSpec
+
+    # softsign(x) = x / (1 + |x|), softsign′(x) = 1 / (1 + |x|)², written with arithmetic only
+    return OpSpec("softsign", 1, lambda x, p: x[0] / (1 + abs(x[0])), lambda x, o, p: (1 / (1 + abs(x[0])) ** 2,),
+                  lambda sp, x, p: x[0] / (1 + sp.Abs(x[0])), nt.Function(r"\operatorname{softsign}", "softsign"),
+                  (((0.3,), ()), ((-1.7,), ())), function=True,
+                  numpy=lambda np, x, p: x[0] / (1 + np.abs(x[0])), monotone=True)
+
+
+@pytest.fixture
+def softsign(monkeypatch):
+    from tracegrad.core.formula import bars
+    from tracegrad.core.ops import FUNCTIONS, OPS
+    from tracegrad.core.value import apply
+    from tracegrad.nn.activations import ActivationSpec
+
+    op = _softsign_op()
+    monkeypatch.setitem(OPS, "softsign", op)
+    monkeypatch.setitem(FUNCTIONS, "softsign", op)
+    spec = ActivationSpec("softsign", r"\operatorname{softsign}", "softsign",
+                          lambda z, alpha: [apply("softsign", (v,)) for v in z],
+                          lambda x, _: x / (1 + bars(x)), lambda z, a, alpha: 1 / (1 + bars(z)) ** 2, op="softsign")
+    monkeypatch.setitem(ACTIVATIONS, "softsign", spec)
+    return spec
+
+
+def test_a_new_op_and_activation_are_one_entry_each(softsign, tmp_path):
+    problem = tmp_path / "softsign.toml"
+    problem.write_text((ROOT / "examples" / "seed.toml").read_text().replace('"sigmoid"', '"softsign"'))
+    derived = tg.derive(problem, format="text", verify=True)
+    assert derived.ok, derived.text
+    # by hand: z₁ = [2.0, 2.4] (as the document), a₁ = z₁ / (1 + z₁), z₂ = a₁·W₂ + b₂, ŷ = z₂ / (1 + z₂)
+    a1 = [2.0 / 3.0, 2.4 / 3.4]
+    z2 = a1[0] * 0.9 + a1[1] * 0.1 + 0.3
+    y_hat = z2 / (1 + z2)
+    assert "softsign(x) = x / (1 + |x|)" in derived.text  # the definition, a formula of the entry
+    assert f"ŷ = softsign(z₂) = softsign({z2:.4f}) ≈ {y_hat:.4f}" in derived.text
+    assert f"softsign′(z₂) = 1 / (1 + |z₂|)² = 1 / (1 + |{z2:.4f}|)² ≈ {1 / (1 + z2) ** 2:.4f}" in derived.text
+    # the derivation's arithmetic and formulas hold, in both roundings (the line verifier)
+    for rounding in ("exact", "carry"):
+        assert tg.derive(problem, format="json", verify=True, rounding=rounding).ok
+    # and a checked answer: δ₂ = (ŷ − y)·softsign′(z₂), by hand
+    delta2 = (y_hat - 0.5) / (1 + z2) ** 2
+    assert tg.check(problem, {"y_hat": [round(y_hat, 6)], "delta2": [round(delta2, 6)]}).passed
+    assert not tg.check(problem, {"delta2": [round(delta2 * 1.5, 6)]}).passed
+
+
+# --- a loss with cases on any condition ------------------------------------------------------
+
+def _huber(p, y):
+    """Huber's loss with δ = 1 on the engine: ½r² for |r| ≤ 1, else |r| − ½ (q = min(|r|, 1): ½q² + |r| − q)."""
+    from tracegrad.core.functional import min as smaller, sum as total
+    from tracegrad.core.value import const
+
+    terms = []
+    for a, b in zip(p, y):
+        r = (a - b).abs()
+        q = smaller(r, const(1.0))
+        terms.append(0.5 * q * q + (r - q))
+    return terms[0] if len(terms) == 1 else total(terms)
+
+
+def _huber_formula(p, y, n, k):
+    term = cases((bars(p - y) <= 1, half() * (p - y) ** 2), otherwise=bars(p - y) - half())
+    return term if k == 1 else Total(term, "units", "i")
+
+
+HUBER = Loss("huber", False, _huber, sums_outputs=True, formula=_huber_formula,
+             derivative=lambda p, y, n, k: cases((bars(p - y) <= 1, p - y), otherwise=call("sign", p - y)))
+
+
+@pytest.mark.parametrize("target", [0.5, 2.0])
+def test_a_loss_with_cases_on_any_condition(monkeypatch, tmp_path, target):
+    from tests.test_printer import assert_reads_back
+    from tracegrad.problem.formulas import formula
+
+    monkeypatch.setitem(LOSSES, "huber", HUBER)
+    seed = (ROOT / "examples" / "seed.toml").read_text()
+    problem = tmp_path / "huber.toml"
+    problem.write_text(seed.replace('name = "half_se"', 'name = "huber"').replace("y = 0.5", f"y = {target}"))
+    derived = tg.derive(problem, format="text", verify=True)
+    assert derived.ok, derived.text
+    # the condition as the textbook writes it, not as a sign of 1 − |ŷ − y|
+    assert "L = (½(ŷ − y)² if |ŷ − y| ≤ 1 else |ŷ − y| − ½)" in derived.text
+    assert "∂L/∂ŷ = (ŷ − y if |ŷ − y| ≤ 1 else sgn(ŷ − y))" in derived.text
+    latex = tg.derive(problem, format="latex").text
+    assert r"\left|\hat{y} - y\right| \le 1 \\ " in latex and r"\left|\hat{y} - y\right| > 1 \end{cases}" in latex
+    for rounding in ("exact", "carry"):
+        assert tg.derive(problem, format="json", verify=True, rounding=rounding).ok
+    # by hand: ŷ = σ(a₁·W₂ + b₂), a₁ = σ(z₁) with z₁ = [2.0, 2.4] as in the document; r = ŷ − y
+    a1 = [1 / (1 + math.exp(-2.0)), 1 / (1 + math.exp(-2.4))]
+    y_hat = 1 / (1 + math.exp(-(a1[0] * 0.9 + a1[1] * 0.1 + 0.3)))
+    r = y_hat - target
+    loss, slope = (0.5 * r * r, r) if abs(r) <= 1 else (abs(r) - 0.5, math.copysign(1.0, r))
+    worked = tg.solve(tg.load_problem(problem))
+    assert math.isclose(worked.value("loss"), loss, rel_tol=1e-12)
+    assert tg.check(problem, {"loss": round(loss, 6), "dL/dy_hat": [round(slope, 6)]}).passed
+    for name in ("loss", "dL/dy_hat"):
+        assert_reads_back(formula(worked, worked.quantities[name]), name)

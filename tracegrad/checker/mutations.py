@@ -7,7 +7,8 @@ is solved again with a slipped optimizer (no bias correction, ε inside the squa
 root …). The checker replays each mutation from the student's own earlier answers and
 names it only when it reproduces the student's number at the precision it was written
 with (:mod:`~tracegrad.checker.verdicts`). Nothing here is a table of wrong numbers, and
-nothing names a loss or an optimizer: what applies is read from the spec tables.
+nothing names a loss or an optimizer: what applies is read from the spec tables (an
+optimizer's slips from its own entry).
 
 The list is in order of preference: specific mistakes of a network first, then the
 slips any written number can suffer (a sign, a decimal point, rounding too early).
@@ -205,52 +206,25 @@ def _update(worked):
 
 
 def _optimizer(worked, base_factory):
+    """Each slip the optimizer declares (:meth:`~tracegrad.nn.optim.Optimizer.slips`): the
+    problem solved again by an optimizer that makes it."""
     from ..nn.optim import OPTIMIZERS
     from ..problem.solve import solve
 
-    problem, opt = worked.problem, worked.optimizer
-    slips = [("lr_twice", _set("lr", lambda o: o.lr ** 2))]
-    if not any(q.kind == "step" for q in worked.quantities.values()):  # else the update_sign override above
-        slips.insert(0, ("update_sign", _set("lr", lambda o: -o.lr)))
-    if opt.lr != 1:
-        slips.append(("lr_missing", _set("lr", lambda o: 1.0)))
-    if getattr(opt, "momentum", 0):
-        slips.append(("momentum_omitted", _set("momentum", lambda o: 1.0)))
-    if hasattr(opt, "bias_correction"):
-        slips += [("adam_no_bias_correction", _set("bias_correction", lambda o: False)),
-                  ("betas_swapped", _swap_betas),
-                  ("step_count_ahead", _shift_step_count(1)),
-                  ("step_count_behind", _shift_step_count(-1))]
-    if hasattr(opt, "eps_inside_root"):
-        slips.append(("eps_inside_sqrt", _set("eps_inside_root", lambda o: True)))
-    if opt.weight_decay and opt.name != "adamw":
-        slips.append(("weight_decay_coupled" if opt.decoupled else "weight_decay_decoupled",
-                      _set("decoupled", lambda o: not o.decoupled)))
-    for key, slip in slips:
+    problem = worked.problem
+    stepped = any(q.kind == "step" for q in worked.quantities.values())  # a sign slip there: _update's override
+    for slip in worked.optimizer.slips():
+        if slip.key == "update_sign" and stepped:
+            continue
+
         def factory(params, settings, slip=slip):
             o = base_factory(params, settings) if base_factory else OPTIMIZERS[problem.optimizer](params, **settings)
-            slip(o)
+            slip.apply(o)
             return o
 
         try:
             mutated = solve(problem, optimizer_factory=factory)
         except (TraceGradError, ArithmeticError, ValueError):
             continue  # the slip cannot even be computed (e.g. step counter 0)
-        yield Mutation(key, trace=mutated.trace, quantities={n: q.nodes for n, q in mutated.quantities.items()})
-
-
-def _set(attribute: str, value):
-    def slip(o):
-        setattr(o, attribute, value(o))
-    return slip
-
-
-def _swap_betas(o):
-    o.beta1, o.beta2 = o.beta2, o.beta1
-
-
-def _shift_step_count(by: int):
-    def slip(o):
-        for state in o.state:
-            state["t"] += by
-    return slip
+        yield Mutation(slip.key, slip.args, trace=mutated.trace,
+                       quantities={n: q.nodes for n, q in mutated.quantities.items()})

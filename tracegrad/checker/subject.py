@@ -76,7 +76,7 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
     solved :class:`~tracegrad.problem.solve.Worked`). ``optimizer_factory`` is passed to
     :func:`~tracegrad.problem.solve.solve` and used, mutated, by the optimizer diagnoses."""
     from ..problem.schema import load_problem
-    from ..problem.formulas import formula, symbol
+    from ..problem.formulas import by_formula, formula, symbol
     from ..problem.solve import Worked, solve
     from .mutations import network_mutations
     from .policy import problem_policy
@@ -99,53 +99,8 @@ def network_subject(problem, optimizer_factory=None) -> Subject:
         precision=precision,
         policy=problem_policy(worked.problem),
         unprinted=frozenset(name for name, q in qs.items() if not q.printed),
-        by_formula=_by_formula(worked),
+        by_formula=by_formula(worked),
     )
-
-
-def _by_formula(worked):
-    """``f(values) -> {name: [flat floats, …]}``: every quantity whose printed formula reads other
-    quantities, evaluated on ``values`` (name → nested floats, e.g. a student's own numbers), and
-    for δ also the chain rule it simplifies (a ⊙ (g − Σ g·a) for softmax). A student computes by
-    the formulas of the derivation, where the graph may take another path to the same number."""
-    import numpy as np
-
-    from ..core.formula import Axes
-    from ..core.nested import map_nested
-    from ..problem.formulas import delta_chain, environment, formula
-
-    qs = worked.quantities
-    formulas = {}
-    for name, q in qs.items():
-        own = set(q.indices())
-        found = [formula(worked, q)] + ([delta_chain(worked, q.layer, q.step)] if q.kind == "delta" else [])
-        # a formula naming the quantity itself, or another name of its numbers (ŷ = a₂), says nothing
-        found = [f for f in found if f is not None and
-                 not any(ref in qs and own & set(qs[ref].indices()) for ref in f.refs())]
-        if found:
-            formulas[name] = found
-    axes = Axes.of(worked.problem.layout)
-    counter = iter(range(10 ** 9))
-    positions = {name: map_nested(q.nodes, lambda i: float(next(counter))) for name, q in worked.quantities.items()}
-    where = environment(worked, values=positions)  # each element's place in its oriented array
-    starts = {name: int(min(flatten(grid))) for name, grid in positions.items()}
-
-    def evaluate(values: dict) -> dict:
-        env = environment(worked, values=values)
-        out = {}
-        for name, found in formulas.items():
-            for f in found:
-                try:
-                    with np.errstate(all="ignore"):  # a number outside a domain gives NaN, never a match
-                        got = np.broadcast_to(np.asarray(f.evaluate(env, axes), dtype=float), where[name].shape)
-                except (ArithmeticError, ValueError, KeyError, TypeError):
-                    continue
-                flat = np.empty(where[name].size)
-                flat[where[name].astype(int).ravel() - starts[name]] = got.ravel()
-                out.setdefault(name, []).append(flat)
-        return out
-
-    return evaluate
 
 
 def _written(formula):

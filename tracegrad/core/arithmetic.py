@@ -8,10 +8,9 @@ table's forward functions on the printed numbers, and evaluated over **intervals
 printed number stands for the interval of values that round to it), which is how a line's
 arithmetic is checked: with carried numbers the printed operands must give the printed
 result at its digits; with exact numbers the printed result must lie within what the
-printed operands allow.
-
-Two cells are not ops of the table: :class:`Indicator` (𝟙[z > 0]) and :class:`Choice`
-(LeakyReLU′: 1 or α by the sign of z).
+printed operands allow. Every fact about an op (its notation, forward function, whether it
+is monotone) is read from its entry in the op table; an indicator
+𝟙[z > 0] or a choice by a condition (LeakyReLU′: 1 or α) is an op of the table too.
 """
 
 from __future__ import annotations
@@ -53,28 +52,6 @@ class Apply:
         return {"op": self.op, "args": [a.to_dict() for a in self.args], "params": list(self.params)}
 
 
-@dataclass(frozen=True)
-class Indicator:
-    """𝟙[a > 0]."""
-
-    a: object
-
-    def to_dict(self) -> dict:
-        return {"op": "indicator", "args": [self.a.to_dict()]}
-
-
-@dataclass(frozen=True)
-class Choice:
-    """``yes`` where ``a > 0``, else ``no``."""
-
-    a: object
-    yes: object
-    no: object
-
-    def to_dict(self) -> dict:
-        return {"op": "cases", "args": [self.a.to_dict(), self.yes.to_dict(), self.no.to_dict()]}
-
-
 def number(value: float, text: str, half: float = 0.0) -> Number:
     """A printed number."""
     return Number(float(value), text, half)
@@ -94,9 +71,7 @@ def _number_arg(n: Number, fmt: str):
     if fmt == "latex" and n.latex is not None:
         return n.latex, ATOM
     latex, text = written(n.text)
-    if "e" in n.text:  # a power of ten times a mantissa binds as a product
-        return (latex if fmt == "latex" else text), nt.MUL
-    return (latex if fmt == "latex" else text), (nt.NEG if n.text.startswith("-") else ATOM)
+    return (latex if fmt == "latex" else text), nt.number_precedence(n.text)
 
 
 def fraction(a: float, b: float) -> Number:
@@ -112,14 +87,6 @@ def render(cell, fmt: str):
     """``(text, precedence)`` of ``cell`` in LaTeX (``fmt == "latex"``) or plain text."""
     if isinstance(cell, Number):
         return _number_arg(cell, fmt)
-    if isinstance(cell, Indicator):
-        inner = render(cell.a, fmt)[0]
-        return (rf"\mathbb{{1}}\left[{inner} > 0\right]" if fmt == "latex" else f"1[{inner} > 0]"), ATOM
-    if isinstance(cell, Choice):
-        a, yes, no = (render(x, fmt)[0] for x in (cell.a, cell.yes, cell.no))
-        if fmt == "latex":
-            return rf"\begin{{cases}} {yes} & {a} > 0 \\ {no} & {a} \le 0 \end{{cases}}", ATOM
-        return f"({yes} if {a} > 0 else {no})", ATOM
     if cell.op == "mul" and isinstance(cell.args[0], Number) and cell.args[0].latex is not None:
         # a fraction coefficient before a parenthesised factor reads as ½(…), as a person writes it
         inner = render(cell.args[1], fmt)
@@ -127,19 +94,7 @@ def render(cell, fmt: str):
             head = render(cell.args[0], fmt)[0]
             body = rf"\left({inner[0]}\right)" if fmt == "latex" else f"({inner[0]})"
             return head + body, nt.MUL
-    args = [render(a, fmt) for a in cell.args]
-    if cell.op in _INFIX:  # a negative operand after the first reads in parentheses: 1 × (−0.3), a + (−0.1)
-        args = args[:1] + [(nt.parenthesize((a[0], 0), nt.ADD, fmt), ATOM) if _negative(a[0]) else a
-                           for a in args[1:]]
-    return OPS[cell.op].render(args, cell.params, fmt)
-
-
-_INFIX = ("add", "sub", "mul", "div", "sum", "dot", "half_sq_err", "sq_err")
-"""Ops written with infix operators between their operands."""
-
-
-def _negative(text: str) -> bool:
-    return text.startswith(("-", "−"))
+    return OPS[cell.op].render([render(a, fmt) for a in cell.args], cell.params, fmt)
 
 
 def write(cell) -> Math:
@@ -169,16 +124,9 @@ def evaluate(cell) -> float:
     """The value of ``cell`` from its numbers' values, through the op table."""
     if isinstance(cell, Number):
         return cell.value
-    if isinstance(cell, Indicator):
-        return 1.0 if evaluate(cell.a) > 0 else 0.0
-    if isinstance(cell, Choice):
-        return evaluate(cell.yes) if evaluate(cell.a) > 0 else evaluate(cell.no)
     if cell.op == "mul" and any(isinstance(a, Number) and a.value == 0 for a in cell.args):
         return 0.0  # 0 × log(0): a target of 0 leaves its term out of cross-entropy, as the loss does
     return float(OPS[cell.op].forward(tuple(evaluate(a) for a in cell.args), cell.params))
-
-
-_MONOTONE_UP = ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "step", "sign", "neg")
 
 
 def interval(cell) -> tuple:
@@ -186,20 +134,14 @@ def interval(cell) -> tuple:
     value that rounds to it (outward by a float ulp at every step)."""
     if isinstance(cell, Number):
         return cell.value - cell.half, cell.value + cell.half
-    if isinstance(cell, Indicator):
-        lo, hi = interval(cell.a)
-        return (0.0 if lo <= 0 else 1.0), (1.0 if hi > 0 else 0.0)
-    if isinstance(cell, Choice):
-        lo, hi = interval(cell.a)
-        options = ([interval(cell.yes)] if hi > 0 else []) + ([interval(cell.no)] if lo <= 0 else [])
-        return min(o[0] for o in options), max(o[1] for o in options)
     args = [interval(a) for a in cell.args]
     lo, hi = _interval(cell.op, args, cell.params)
     return math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf)
 
 
 def _interval(op: str, args: list, params: tuple) -> tuple:
-    forward = OPS[op].forward
+    spec = OPS[op]
+    forward = spec.forward
     if op == "add":
         return args[0][0] + args[1][0], args[0][1] + args[1][1]
     if op == "sub":
@@ -218,10 +160,10 @@ def _interval(op: str, args: list, params: tuple) -> tuple:
         return _product((a0, a1), (min(1 / b0, 1 / b1), max(1 / b0, 1 / b1)))
     if op == "neg":
         return -args[0][1], -args[0][0]
-    if op in _MONOTONE_UP or (op == "pow" and _monotone_power(params[0], args[0])):
+    if spec.monotone or (op == "pow" and _monotone_power(params[0], args[0])):
         ends = sorted(_safe(forward, ((x,), params)) for x in args[0])
         return ends[0], ends[1]
-    # anything else (abs, even powers across 0, max, min, bce …): the corners, and 0 for abs/pow
+    # anything else (abs, even powers across 0, max, min, bce, a choice …): the corners, and 0 for abs/pow
     corners = [_safe(forward, (combo, params)) for combo in _corners(args)]
     if op in ("abs", "pow") and args[0][0] < 0 < args[0][1]:
         corners.append(_safe(forward, ((0.0,), params)))

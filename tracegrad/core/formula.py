@@ -3,9 +3,12 @@
 A derivation line claims ``symbol = formula = expansion ≈ value``. The formula is a
 :class:`Formula` tree (``z₁ = X·W₁ + b₁``, ``δ₂ = ∂L/∂ŷ ⊙ σ′(z₂)``, ``m ← β₁m + (1 − β₁)g``)
 whose leaves are :class:`Sym` bound to quantity names, so the same tree is *written*
-(:meth:`Formula.math`: LaTeX and text, parenthesised by one precedence table) and
-*evaluated* (:meth:`Formula.evaluate` with numpy on the quantities' values), which is how a
-printed formula is checked against the numbers printed beside it.
+(:meth:`Formula.math`: LaTeX and text, through the one printer, :mod:`tracegrad.core.notation`),
+*evaluated* (:meth:`Formula.evaluate` with numpy on the quantities' values) and *expanded*
+into the arithmetic of one element (:class:`Expander`), which is how a printed formula is
+checked against the numbers printed beside it. A function of the op table (log, σ, |x|,
+max, 𝟙[a > b], a choice by a condition) is a :class:`Call` of that op: written, evaluated
+and expanded through the op's own entry.
 
 Shapes follow the layout of the problem: a layer's values of one sample are a row
 (``in_out``, z = x·W + b) or a column (``out_in``, z = W·x + b); a batch stacks the rows (or
@@ -15,12 +18,14 @@ columns). :class:`Axes` names which array axis holds the units and which the sam
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from .notation import ADD, ATOM, MUL, NEG, POW, Math
+from . import notation as nt
+from .arithmetic import Apply, Number, fraction, given
+from .notation import ADD, Math
 from .numbers import exact_text, written
-
-_SUPERSCRIPT = str.maketrans("0123456789-tn", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᵗⁿ")
+from .ops import OPS
 
 
 @dataclass(frozen=True)
@@ -42,32 +47,29 @@ def _np():
     return numpy
 
 
+def _op(name: str, *args, params=()):
+    """Op ``name`` of the table on arrays (its numpy form)."""
+    return OPS[name].numpy(_np(), list(args), tuple(params))
+
+
 class Formula:
     """A formula tree; see the module docstring. Build with the constructors below and the
-    operators ``+ - * / ** @``, unary ``-`` and ``.T``."""
-
-    prec = ATOM
+    operators ``+ - * / ** @``, unary ``-`` and ``.T``; ``a > b`` (``>=``, ``<``, ``<=``) is a
+    :class:`Condition` for :func:`indicator` and :func:`cases`."""
 
     # --- writing -------------------------------------------------------------------------
+    def written(self, fmt: str) -> tuple:
+        """``(text, precedence)``: the formula as LaTeX (``fmt == "latex"``) or plain text, and how
+        tightly it binds (:data:`tracegrad.core.notation.PRECEDENCE`)."""
+        raise NotImplementedError
+
     def render(self, fmt: str) -> str:
         """The formula as LaTeX (``fmt == "latex"``) or plain text."""
-        raise NotImplementedError
+        return self.written(fmt)[0]
 
     def math(self) -> Math:
         """The formula in both notations."""
         return Math(self.render("latex"), self.render("text"))
-
-    def precedence(self, fmt: str) -> int:
-        """How tightly the written formula binds (:mod:`tracegrad.core.notation`'s levels)."""
-        return self.prec
-
-    def wrapped(self, level: int, fmt: str, strict: bool = False) -> str:
-        """Rendered, in parentheses when it binds looser than ``level`` (or as loose, ``strict``)."""
-        text = self.render(fmt)
-        prec = self.precedence(fmt)
-        if prec < level or (strict and prec == level):
-            return rf"\left({text}\right)" if fmt == "latex" else f"({text})"
-        return text
 
     # --- evaluating ----------------------------------------------------------------------
     def evaluate(self, env, axes: Axes = Axes()):
@@ -80,6 +82,13 @@ class Formula:
 
     def children(self) -> tuple:
         return ()
+
+    def substituted(self, parts: dict) -> "Formula":
+        """The formula with each symbol whose ``ref`` is in ``parts`` replaced by that formula."""
+        return self._rebuilt(tuple(c.substituted(parts) for c in self.children()))
+
+    def _rebuilt(self, children: tuple) -> "Formula":
+        return self
 
     # --- building ------------------------------------------------------------------------
     def __add__(self, other):
@@ -115,13 +124,21 @@ class Formula:
     def __neg__(self):
         return Neg(self)
 
+    def __gt__(self, other):
+        return Condition("gt", self, lift(other))
+
+    def __ge__(self, other):
+        return Condition("ge", self, lift(other))
+
+    def __lt__(self, other):
+        return Condition("lt", self, lift(other))
+
+    def __le__(self, other):
+        return Condition("le", self, lift(other))
+
     @property
     def T(self):
         return Transpose(self)
-
-
-def _is_half(f) -> bool:
-    return isinstance(f, Frac) and isinstance(f.a, Num) and isinstance(f.b, Num) and f.a.value == 1 and f.b.value == 2
 
 
 def lift(x) -> Formula:
@@ -132,20 +149,25 @@ def lift(x) -> Formula:
 @dataclass(frozen=True, eq=False)
 class Sym(Formula):
     """A named value: ``latex``/``text`` as written, ``ref`` the quantity (or constant) it
-    stands for when evaluated (``None``: a symbol only written, never evaluated)."""
+    stands for when evaluated (``None``: a symbol only written, never evaluated). How tightly it
+    binds is read from what it prints (∂L/∂W₂ is a quotient)."""
 
     latex: str
     text: str
     ref: str | None = None
 
-    def render(self, fmt):
-        return self.latex if fmt == "latex" else self.text
+    def written(self, fmt):
+        shown = self.latex if fmt == "latex" else self.text
+        return shown, nt.precedence(shown, fmt)
 
     def evaluate(self, env, axes=Axes()):
         if self.ref is None or self.ref not in env:
             raise KeyError(f"no value for {self.text} ({self.ref})")
         value = env[self.ref]
         return value if isinstance(value, (int, float)) else _np().asarray(value, dtype=float)
+
+    def substituted(self, parts):
+        return parts.get(self.ref, self)
 
     def _cell(self, ex, pos):
         if self.ref in ex.parts:
@@ -172,33 +194,43 @@ class Num(Formula):
 
     value: float
 
-    @property
-    def prec(self):
-        if self.value < 0:
-            return NEG
-        return MUL if "e" in exact_text(float(self.value)) else ATOM  # 2.5 × 10⁻⁷ binds as a product
-
-    def render(self, fmt):
-        latex, text = written(exact_text(float(self.value)))  # 0.5, −1, 10⁻⁶: never a raw float
-        return latex if fmt == "latex" else text
+    def written(self, fmt):
+        text = exact_text(float(self.value))
+        latex, plain = written(text)  # 0.5, −1, 10⁻⁶: never a raw float
+        return (latex if fmt == "latex" else plain), nt.number_precedence(text)
 
     def evaluate(self, env, axes=Axes()):
         return float(self.value)
 
     def _cell(self, ex, pos):
-        from .arithmetic import given
-
         return given(self.value)
 
 
-_BINARY = {
-    # op: (precedence, latex, text, strict right operand)
-    "+": (ADD, " + ", " + ", False),
-    "-": (ADD, " - ", " − ", True),
-    "*": (MUL, r" \cdot ", "·", True),
-    "@": (MUL, " ", "·", True),
-    "odot": (MUL, r" \odot ", " ⊙ ", True),
-}
+@dataclass(frozen=True, eq=False)
+class Constant(Formula):
+    """A named constant with its value (Euler's e)."""
+
+    latex: str
+    text: str
+    value: float
+
+    def written(self, fmt):
+        return (self.latex if fmt == "latex" else self.text), nt.ATOM
+
+    def evaluate(self, env, axes=Axes()):
+        return self.value
+
+    def _cell(self, ex, pos):
+        return given(self.value)
+
+
+E = Constant("e", "e", math.e)
+"""Euler's number: ``E ** x`` is written e^x and expanded as the op ``exp``."""
+
+
+_BINARY = {"+": nt.ADDITION, "-": nt.SUBTRACTION, "*": nt.SCALAR_PRODUCT, "@": nt.MATRIX_PRODUCT,
+           "odot": nt.HADAMARD}
+_CELL_OPS = {"+": "add", "-": "sub", "*": "mul", "odot": "mul"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,41 +238,36 @@ class Binary(Formula):
     """``a + b``, ``a − b``, ``a·b`` (a scalar factor), ``a @ b`` (a matrix product, written
     by juxtaposition in LaTeX), ``a ⊙ b`` (elementwise). A scalar product of a number and
     a parenthesised factor, or of a fraction and a symbol, is written by juxtaposition too:
-    ``(1 − β₁)g``, ``\\frac{2}{n}(ŷ − y)``."""
+    ``(1 − β₁)g``, ``\\frac{2}{n}(ŷ − y)``. A matrix product inside an elementwise one (or the
+    other way round) is parenthesized: (δ₂·W₂ᵀ) ⊙ σ′(z₁)."""
 
     op: str
     a: Formula
     b: Formula
 
-    @property
-    def prec(self):
-        return _BINARY[self.op][0]
-
     def children(self):
         return (self.a, self.b)
 
-    def render(self, fmt):
-        prec, latex, text, strict = _BINARY[self.op]
-        left = self.a.wrapped(prec, fmt)
-        # a sum sign extends to the right: (1/n)·Σᵢ …, not (1/n)·(Σᵢ …)
-        right = self.b.render(fmt) if isinstance(self.b, Total) and self.op == "*" else \
-            self.b.wrapped(prec, fmt, strict=strict)
-        if self.op == "*" and _juxtaposed(self.a, self.b, fmt):
-            return f"{left} {right}" if fmt == "latex" and not right.startswith("\\left(") else left + right
-        return left + (latex if fmt == "latex" else text) + right
+    def _rebuilt(self, children):
+        return Binary(self.op, *children)
+
+    def written(self, fmt):
+        a, b = self._operand(self.a, fmt), self._operand(self.b, fmt)
+        if self.op == "*":
+            return nt.SCALAR_PRODUCT.render([a, b], (), fmt, juxtaposed=_juxtaposed(self.a, self.b, a, b, fmt))
+        return _BINARY[self.op].render([a, b], (), fmt)
+
+    def _operand(self, child: Formula, fmt: str) -> tuple:
+        shown = child.written(fmt)
+        if self.op in ("@", "odot") and isinstance(child, Binary) and child.op in ("@", "odot") and child.op != self.op:
+            return shown[0], ADD  # two kinds of product: in parentheses
+        return shown
 
     def evaluate(self, env, axes=Axes()):
         a, b = self.a.evaluate(env, axes), self.b.evaluate(env, axes)
-        if self.op == "+":
-            return a + b
-        if self.op == "-":
-            return a - b
         if self.op == "@":
             return _np().matmul(a, b)
-        np = _np()
-        with np.errstate(invalid="ignore"):  # 0 × log(0) is 0: a target of 0 leaves its term out of the loss
-            product = np.multiply(a, b)
-        return np.where((np.asarray(a) == 0) | (np.asarray(b) == 0), 0.0, product) if np.isnan(product).any() else product
+        return _op(_CELL_OPS[self.op], a, b)
 
     def _cell(self, ex, pos):
         if self.op == "*" and _is_half(self.a) and isinstance(self.b, Power) and isinstance(self.b.a, Binary) \
@@ -259,14 +286,18 @@ class Binary(Formula):
         return _apply("dot", *left, *right)
 
 
-def _juxtaposed(a: Formula, b: Formula, fmt: str) -> bool:
+def _is_half(f) -> bool:
+    return isinstance(f, Frac) and isinstance(f.a, Num) and isinstance(f.b, Num) and f.a.value == 1 and f.b.value == 2
+
+
+def _juxtaposed(a: Formula, b: Formula, a_shown: tuple, b_shown: tuple, fmt: str) -> bool:
     """Whether ``a·b`` is written without the dot: in LaTeX, a coefficient (a number, a
     fraction, a parenthesised sum) before anything but a number, or anything before a
     parenthesised factor; in text, a number or ½ before a parenthesised factor or a symbol."""
     if fmt == "text":
-        return (isinstance(a, Num) or a.render("text") == "½") and not isinstance(b, Num)
-    coefficient = isinstance(a, (Num, Frac)) or (isinstance(a, Binary) and a.prec < MUL)
-    return (coefficient and not isinstance(b, Num)) or b.prec < MUL
+        return (isinstance(a, Num) or a_shown[0] == "½") and not isinstance(b, Num)
+    coefficient = isinstance(a, (Num, Frac)) or (isinstance(a, Binary) and a_shown[1] < nt.MUL)
+    return (coefficient and not isinstance(b, Num)) or b_shown[1] < nt.MUL
 
 
 def odot(a, b) -> Formula:
@@ -276,72 +307,68 @@ def odot(a, b) -> Formula:
 
 @dataclass(frozen=True, eq=False)
 class Frac(Formula):
-    r"""``\frac{a}{b}`` in LaTeX, ``a / b`` in text (``(1/n)`` when both are atoms)."""
+    r"""``\frac{a}{b}`` in LaTeX, ``a / b`` in text (``½``, and ``(1/n)`` when both are atoms)."""
 
     a: Formula
     b: Formula
 
-    def precedence(self, fmt):
-        return ATOM if fmt == "latex" or self._short() else MUL
-
-    def _short(self) -> bool:
-        """Written ``½`` or ``(1/n)`` in text."""
-        return self.a.prec == ATOM and self.b.prec == ATOM and (isinstance(self.a, Num) or isinstance(self.b, Num))
-
     def children(self):
         return (self.a, self.b)
 
-    def render(self, fmt):
-        if fmt == "latex":
-            return rf"\frac{{{self.a.render(fmt)}}}{{{self.b.render(fmt)}}}"
-        if isinstance(self.a, Num) and self.a.value == 1 and isinstance(self.b, Num) and self.b.value == 2:
-            return "½"
-        if self._short():
-            return f"({self.a.render(fmt)}/{self.b.render(fmt)})"
-        return f"{self.a.wrapped(MUL, fmt)} / {self.b.wrapped(MUL, fmt, strict=True)}"
+    def _rebuilt(self, children):
+        return Frac(*children)
+
+    def written(self, fmt):
+        a, b = self.a.written(fmt), self.b.written(fmt)
+        if fmt == "text":
+            if _is_half(self):
+                return "½", nt.ATOM
+            if a[1] == nt.ATOM and b[1] == nt.ATOM and (isinstance(self.a, Num) or isinstance(self.b, Num)):
+                return f"({a[0]}/{b[0]})", nt.ATOM
+        return nt.QUOTIENT.render([a, b], (), fmt)
 
     def evaluate(self, env, axes=Axes()):
-        return self.a.evaluate(env, axes) / self.b.evaluate(env, axes)
+        return _op("div", self.a.evaluate(env, axes), self.b.evaluate(env, axes))
 
     def _cell(self, ex, pos):
-        from .arithmetic import Number, fraction
-
         a, b = ex.at(self.a, pos), ex.at(self.b, pos)
-        given = [isinstance(c, Number) and c.half == 0 and c.latex is None and float(c.value).is_integer()
+        plain = [isinstance(c, Number) and c.half == 0 and c.latex is None and float(c.value).is_integer()
                  for c in (a, b)]
-        if all(given) and b.value != 0:  # ½, 1/3: one coefficient
+        if all(plain) and b.value != 0:  # ½, 1/3: one coefficient
             return fraction(a.value, b.value)
         return _apply("div", a, b)
 
 
+def half() -> Frac:
+    """½."""
+    return Frac(Num(1), Num(2))
+
+
 @dataclass(frozen=True, eq=False)
 class Power(Formula):
-    """``a^e``; a number exponent is written as a superscript in text (``a²``)."""
+    """``a^e`` (a power of Euler's :data:`E` is the exponential)."""
 
     a: Formula
     e: Formula
-    prec = POW
 
     def children(self):
         return (self.a, self.e)
 
-    def render(self, fmt):
-        base = self.a.wrapped(ATOM, fmt)
-        if fmt == "latex":
-            return f"{base}^{{{self.e.render(fmt)}}}"
-        if isinstance(self.e, Num) and float(self.e.value).is_integer():
-            return base + str(int(self.e.value)).translate(_SUPERSCRIPT)
-        if isinstance(self.e, Sym) and self.e.text in ("t", "n"):
-            return base + self.e.text.translate(_SUPERSCRIPT)
-        return f"{base}^{self.e.wrapped(ATOM, fmt)}"
+    def _rebuilt(self, children):
+        return Power(*children)
+
+    def written(self, fmt):
+        return nt.power(self.a.written(fmt), self.e.written(fmt), fmt)
 
     def evaluate(self, env, axes=Axes()):
-        return self.a.evaluate(env, axes) ** self.e.evaluate(env, axes)
+        if self.a is E:
+            return _op("exp", self.e.evaluate(env, axes))
+        return _op("vpow", self.a.evaluate(env, axes), self.e.evaluate(env, axes))
 
     def _cell(self, ex, pos):
-        from .arithmetic import Number
-
         exponent = ex.at(self.e, pos)
+        if self.a is E:
+            return _apply("exp", exponent)
         if isinstance(exponent, Number) and exponent.half == 0 and float(exponent.value).is_integer():
             return _apply("pow", ex.at(self.a, pos), params=(float(exponent.value),))
         return _apply("vpow", ex.at(self.a, pos), exponent)
@@ -352,17 +379,18 @@ class Neg(Formula):
     """``−a``."""
 
     a: Formula
-    prec = NEG
 
     def children(self):
         return (self.a,)
 
-    def render(self, fmt):
-        inner = self.a.render(fmt) if isinstance(self.a, Total) else self.a.wrapped(MUL, fmt)
-        return ("-" if fmt == "latex" else "−") + inner
+    def _rebuilt(self, children):
+        return Neg(*children)
+
+    def written(self, fmt):
+        return nt.FORMULA_NEGATION.render([self.a.written(fmt)], (), fmt)
 
     def evaluate(self, env, axes=Axes()):
-        return -self.a.evaluate(env, axes)
+        return _op("neg", self.a.evaluate(env, axes))
 
     def _cell(self, ex, pos):
         return _apply("neg", ex.at(self.a, pos))
@@ -373,14 +401,15 @@ class Transpose(Formula):
     """``aᵀ``."""
 
     a: Formula
-    prec = POW
 
     def children(self):
         return (self.a,)
 
-    def render(self, fmt):
-        base = self.a.wrapped(ATOM, fmt)
-        return base + (r"^{\top}" if fmt == "latex" else "ᵀ")
+    def _rebuilt(self, children):
+        return Transpose(*children)
+
+    def written(self, fmt):
+        return nt.Transposed().render([self.a.written(fmt)], (), fmt)
 
     def evaluate(self, env, axes=Axes()):
         value = self.a.evaluate(env, axes)
@@ -390,130 +419,109 @@ class Transpose(Formula):
         return ex.cell(self.a, tuple(reversed(pos)))
 
 
-
-def _log(np, x):
-    """log, −inf at 0 without a warning (the term it stands in is then left out: 0 × log 0 is 0)."""
-    with np.errstate(divide="ignore"):
-        return np.log(x)
-
-_FUNCTIONS = {
-    # name: numpy function of (array, axes)
-    "exp": lambda np, x, axes: np.exp(x),
-    "log": lambda np, x, axes: _log(np, x),
-    "sqrt": lambda np, x, axes: np.sqrt(x),
-    "abs": lambda np, x, axes: np.abs(x),
-    "sign": lambda np, x, axes: np.sign(x),
-    "sigmoid": lambda np, x, axes: 0.5 * (1 + np.tanh(0.5 * x)),  # σ without overflow
-    "tanh": lambda np, x, axes: np.tanh(x),
-    "relu": lambda np, x, axes: np.maximum(x, 0.0),
-    "identity": lambda np, x, axes: x,
-    "softmax": lambda np, x, axes: _softmax(np, x, axes.units),
-    "indicator": lambda np, x, axes: np.where(x > 0, 1.0, 0.0),
-}
-
-
-def _softmax(np, x, axis):
-    x = np.asarray(x, dtype=float)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True)) if x.ndim else np.exp(0.0)
-    return e / np.sum(e, axis=axis, keepdims=True) if x.ndim else 1.0
-
-
 @dataclass(frozen=True, eq=False)
 class Call(Formula):
-    """``f(a)`` written as ``latex``/``text`` (``\\sigma``, ``σ``), evaluated elementwise by the
-    function ``name`` (softmax over each sample's units); ``params`` are extra numbers
-    (LeakyReLU's slope)."""
+    """Op ``op`` of the op table applied to ``args`` with the op's ``params`` (LeakyReLU's
+    slope): written with the op's notation, evaluated elementwise by its numpy form, expanded
+    as that op."""
 
-    name: str
-    latex: str
-    text: str
-    a: Formula
+    op: str
+    args: tuple
     params: tuple = ()
 
     def children(self):
-        return (self.a,)
+        return self.args
 
-    def render(self, fmt):
-        head = self.latex if fmt == "latex" else self.text
-        inner = self.a.render(fmt)
-        return rf"{head}\left({inner}\right)" if fmt == "latex" else f"{head}({inner})"
+    def _rebuilt(self, children):
+        return Call(self.op, children, self.params)
+
+    def written(self, fmt):
+        return OPS[self.op].render([a.written(fmt) for a in self.args], self.params, fmt)
 
     def evaluate(self, env, axes=Axes()):
-        np = _np()
-        x = self.a.evaluate(env, axes)
-        if self.name == "leaky_relu":
-            return np.where(np.asarray(x) > 0, x, self.params[0] * np.asarray(x))
-        return _FUNCTIONS[self.name](np, np.asarray(x, dtype=float), axes)
+        return _op(self.op, *(a.evaluate(env, axes) for a in self.args), params=self.params)
 
     def _cell(self, ex, pos):
-        if self.name == "identity":
-            return ex.at(self.a, pos)
-        if self.name == "softmax":
-            shape = ex.shape(self.a)
-            axis = ex.axes.units if len(shape) > 1 else 0
+        return _apply(self.op, *(ex.at(a, pos) for a in self.args), params=self.params)
 
-            def e(k):
-                p = list(pos)
-                p[axis] = k
-                return _apply("exp", ex.at(self.a, tuple(p)))
-            total = [e(k) for k in range(shape[axis])]
-            return _apply("div", e(pos[axis]), _apply("sum", *total) if len(total) > 1 else total[0])
-        if self.name == "indicator":
-            from .arithmetic import Indicator as IndicatorCell
 
-            return IndicatorCell(ex.at(self.a, pos))
-        return _apply(self.name, ex.at(self.a, pos), params=self.params if self.name == "leaky_relu" else ())
+def call(op: str, *args, params: tuple = ()) -> Call:
+    """Op ``op`` applied to ``args`` (numbers are lifted)."""
+    return Call(op, tuple(lift(a) for a in args), tuple(params))
+
+
+def sqrt(a) -> Call:
+    r"""``\sqrt{a}``, elementwise."""
+    return call("sqrt", a)
+
+
+def bars(a) -> Call:
+    """``|a|``, elementwise."""
+    return call("abs", a)
+
+
+def minimum(a, b) -> Call:
+    """``min(a, b)``, elementwise."""
+    return call("min", a, b)
+
+
+def maximum(a, b) -> Call:
+    """``max(a, b)``, elementwise."""
+    return call("max", a, b)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``a > b`` (``relation`` one of :data:`tracegrad.core.notation.RELATIONS`): what
+    :func:`indicator` and :func:`cases` test; written ``a > b``, ``|r| ≤ δ`` …"""
+
+    relation: str
+    a: Formula
+    b: Formula
+
+
+def indicator(condition: Condition) -> Call:
+    """``𝟙[condition]``: 1 where it holds, else 0 (the op of its relation)."""
+    return Call(condition.relation, (condition.a, condition.b))
+
+
+def cases(*branches, otherwise) -> Formula:
+    """``value`` of the first ``(condition, value)`` branch that holds, else ``otherwise``:
+    ``cases((z > 0, 1), otherwise=α)`` is LeakyReLU′, ``cases((bars(r) <= δ, r), otherwise=δ·sgn(r))``
+    Huber's derivative."""
+    out = lift(otherwise)
+    for condition, value in reversed(branches):
+        out = Call(f"cases_{condition.relation}", (lift(value), out, condition.a, condition.b))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
-class Indicator(Formula):
-    """``𝟙[a > 0]``: 1 where ``a`` is positive, else 0."""
+class Applied(Formula):
+    """``f(a)`` for a function that is not an op of the table (softmax), written ``head(a)`` and
+    expanded as ``body``, its definition at ``a``; evaluated as ``body`` too, or by ``stable``
+    (``(numpy, value of a, axes) -> value``: the same function without overflow) when given."""
 
+    head: Math
     a: Formula
+    body: Formula
+    stable: object = None
 
     def children(self):
-        return (self.a,)
+        return (self.body,)
 
-    def render(self, fmt):
-        inner = self.a.render(fmt)
-        return rf"\mathbb{{1}}\left[{inner} > 0\right]" if fmt == "latex" else f"1[{inner} > 0]"
+    def _rebuilt(self, children):
+        return Applied(self.head, self.a, children[0], self.stable)
 
-    def evaluate(self, env, axes=Axes()):
-        np = _np()
-        return np.where(np.asarray(self.a.evaluate(env, axes)) > 0, 1.0, 0.0)
-
-    def _cell(self, ex, pos):
-        from .arithmetic import Indicator as IndicatorCell
-
-        return IndicatorCell(ex.at(self.a, pos))
-
-
-@dataclass(frozen=True, eq=False)
-class Cases(Formula):
-    """``yes`` where ``a > 0``, else ``no`` (LeakyReLU's derivative)."""
-
-    a: Formula
-    yes: Formula
-    no: Formula
-
-    def children(self):
-        return (self.a, self.yes, self.no)
-
-    def render(self, fmt):
-        a, yes, no = (x.render(fmt) for x in (self.a, self.yes, self.no))
-        if fmt == "latex":
-            return rf"\begin{{cases}} {yes} & {a} > 0 \\ {no} & {a} \le 0 \end{{cases}}"
-        return f"({yes} if {a} > 0 else {no})"
+    def written(self, fmt):
+        return nt.Function(self.head.latex, self.head.text).render([self.a.written(fmt)], (), fmt)
 
     def evaluate(self, env, axes=Axes()):
-        np = _np()
-        a = np.asarray(self.a.evaluate(env, axes))
-        return np.where(a > 0, self.yes.evaluate(env, axes), self.no.evaluate(env, axes))
+        if self.stable is not None:
+            return self.stable(_np(), self.a.evaluate(env, axes), axes)
+        return self.body.evaluate(env, axes)
 
     def _cell(self, ex, pos):
-        from .arithmetic import Choice
-
-        return Choice(ex.at(self.a, pos), ex.at(self.yes, pos), ex.at(self.no, pos))
+        return ex.cell(self.body, pos)
 
 
 @dataclass(frozen=True, eq=False)
@@ -526,18 +534,15 @@ class Total(Formula):
     over: str
     index: str = ""
     limit: str = ""
-    prec = MUL
 
     def children(self):
         return (self.a,)
 
-    def render(self, fmt):
-        inner = self.a.wrapped(MUL, fmt)
-        if fmt == "latex":
-            bound = f"_{{{self.index}=1}}^{{{self.limit}}}" if self.limit else (f"_{{{self.index}}}" if self.index else "")
-            return rf"\sum{bound} {inner}"
-        sub = self.index.translate(str.maketrans("ijks", "ᵢⱼₖₛ"))
-        return f"Σ{sub}{'' if inner.startswith('(') else ' '}{inner}" if sub else f"Σ {inner}"
+    def _rebuilt(self, children):
+        return Total(children[0], self.over, self.index, self.limit)
+
+    def written(self, fmt):
+        return nt.BigSum(self.index, self.limit).render([self.a.written(fmt)], (), fmt)
 
     def evaluate(self, env, axes=Axes()):
         np = _np()
@@ -567,45 +572,6 @@ class Total(Formula):
 
 
 @dataclass(frozen=True, eq=False)
-class Root(Formula):
-    r"""``\sqrt{a}``, elementwise."""
-
-    a: Formula
-
-    def children(self):
-        return (self.a,)
-
-    def render(self, fmt):
-        return rf"\sqrt{{{self.a.render(fmt)}}}" if fmt == "latex" else f"√{self.a.wrapped(ATOM, fmt)}"
-
-    def evaluate(self, env, axes=Axes()):
-        return _np().sqrt(self.a.evaluate(env, axes))
-
-    def _cell(self, ex, pos):
-        return _apply("sqrt", ex.at(self.a, pos))
-
-
-@dataclass(frozen=True, eq=False)
-class Bars(Formula):
-    """``|a|``, elementwise."""
-
-    a: Formula
-
-    def children(self):
-        return (self.a,)
-
-    def render(self, fmt):
-        inner = self.a.render(fmt)
-        return rf"\left|{inner}\right|" if fmt == "latex" else f"|{inner}|"
-
-    def evaluate(self, env, axes=Axes()):
-        return _np().abs(self.a.evaluate(env, axes))
-
-    def _cell(self, ex, pos):
-        return _apply("abs", ex.at(self.a, pos))
-
-
-@dataclass(frozen=True, eq=False)
 class Norm(Formula):
     """``‖a‖``, the Euclidean norm of every element of ``a`` (gradient clipping)."""
 
@@ -614,9 +580,11 @@ class Norm(Formula):
     def children(self):
         return (self.a,)
 
-    def render(self, fmt):
-        inner = self.a.render(fmt)
-        return rf"\left\lVert {inner} \right\rVert" if fmt == "latex" else f"‖{inner}‖"
+    def _rebuilt(self, children):
+        return Norm(*children)
+
+    def written(self, fmt):
+        return nt.NormBars().render([self.a.written(fmt)], (), fmt)
 
     def evaluate(self, env, axes=Axes()):
         np = _np()
@@ -631,40 +599,6 @@ class Norm(Formula):
 
 
 @dataclass(frozen=True, eq=False)
-class Extremum(Formula):
-    """``min(a, b)`` or ``max(a, b)`` (``name``), elementwise."""
-
-    name: str
-    a: Formula
-    b: Formula
-
-    def children(self):
-        return (self.a, self.b)
-
-    def render(self, fmt):
-        a, b = self.a.render(fmt), self.b.render(fmt)
-        return rf"\{self.name}\left({a}, {b}\right)" if fmt == "latex" else f"{self.name}({a}, {b})"
-
-    def evaluate(self, env, axes=Axes()):
-        np = _np()
-        f = np.minimum if self.name == "min" else np.maximum
-        return f(self.a.evaluate(env, axes), self.b.evaluate(env, axes))
-
-    def _cell(self, ex, pos):
-        return _apply(self.name, ex.at(self.a, pos), ex.at(self.b, pos))
-
-
-def minimum(a, b) -> Extremum:
-    """``min(a, b)``."""
-    return Extremum("min", lift(a), lift(b))
-
-
-def maximum(a, b) -> Extremum:
-    """``max(a, b)``."""
-    return Extremum("max", lift(a), lift(b))
-
-
-@dataclass(frozen=True, eq=False)
 class Where(Formula):
     """``main, L_s = definition``: a formula with a named part written after it; the part is
     evaluated first and bound to ``part.ref``."""
@@ -676,12 +610,15 @@ class Where(Formula):
     def children(self):
         return (self.main, self.definition)
 
+    def _rebuilt(self, children):
+        return Where(children[0], self.part, children[1])
+
     def refs(self):
         return (self.main.refs() - {self.part.ref}) | self.definition.refs()
 
-    def render(self, fmt):
+    def written(self, fmt):
         sep = r", \quad " if fmt == "latex" else ",  "
-        return f"{self.main.render(fmt)}{sep}{self.part.render(fmt)} = {self.definition.render(fmt)}"
+        return f"{self.main.render(fmt)}{sep}{self.part.render(fmt)} = {self.definition.render(fmt)}", nt.REL
 
     def evaluate(self, env, axes=Axes()):
         inner = dict(env)
@@ -691,16 +628,6 @@ class Where(Formula):
     def _cell(self, ex, pos):
         ex.parts[self.part.ref] = self.definition
         return ex.at(self.main, pos)
-
-
-def call(name: str, symbol: Math, a: Formula, params: tuple = ()) -> Call:
-    """``symbol(a)`` evaluated by function ``name``."""
-    return Call(name, symbol.latex, symbol.text, lift(a), params)
-
-
-def half() -> Frac:
-    """½."""
-    return Frac(Num(1), Num(2))
 
 
 def is_close(computed, shown, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
@@ -714,8 +641,9 @@ def is_close(computed, shown, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
     return bool(np.all(np.isclose(a, b, rtol=rel, atol=abs_) | (np.isnan(a) & np.isnan(b))))
 
 
-__all__ = ["Axes", "Formula", "Sym", "Num", "Binary", "Frac", "Power", "Neg", "Transpose", "Call", "Indicator",
-           "Cases", "Total", "Root", "Bars", "Norm", "Extremum", "Where", "minimum", "maximum", "sym", "lift", "odot", "call", "half", "is_close"]
+__all__ = ["Axes", "Formula", "Sym", "Num", "Constant", "E", "Binary", "Frac", "Power", "Neg", "Transpose", "Call",
+           "Applied", "Condition", "Total", "Norm", "Where", "call", "sqrt", "bars", "minimum", "maximum", "indicator",
+           "cases", "sym", "lift", "odot", "half", "is_close"]
 
 
 # --- expanding a formula into arithmetic, element by element -------------------------------
@@ -769,9 +697,4 @@ class Expander:
 
 
 def _apply(op, *args, params=()):
-    from .arithmetic import Apply
-
     return Apply(op, tuple(args), tuple(params))
-
-
-_CELL_OPS = {"+": "add", "-": "sub", "*": "mul", "odot": "mul"}

@@ -21,10 +21,10 @@ from numbers import Real
 from typing import Callable
 
 from ..core.errors import InputError
-from ..core.formula import Bars, Frac, Formula, Indicator, Num, Total, call, half, maximum, odot
-from ..core.notation import Math
+from ..core.formula import Formula, Frac, Num, Total, bars, call, half, indicator, maximum, odot
 from ..core.functional import sum as _sum_nodes
 from ..core.value import Value, apply
+from .activations import ACTIVATIONS
 from .module import mark
 
 
@@ -97,10 +97,8 @@ def _sign(y: float) -> str | None:
 
 # --- formulas: per sample, over a layer's vectors ŷ (or z) and y with n outputs ------------
 
-_LOG = Math(r"\log", "log")
-_SGN = Math(r"\operatorname{sgn}", "sgn")
-_SIGMA = Math(r"\sigma", "σ")
-_SOFTMAX = Math(r"\operatorname{softmax}", "softmax")
+def _softmax_of(z: Formula) -> Formula:
+    return ACTIVATIONS["softmax"].applied(z)
 
 
 def _mean(term: Formula, n: Formula, outputs: int) -> Formula:
@@ -118,7 +116,7 @@ def _per_output(factor: Formula, n: Formula, outputs: int) -> Formula:
 
 
 def _bce_formula(p: Formula, y: Formula, n: Formula, outputs: int) -> Formula:
-    return -_mean(y * call("log", _LOG, p) + (1 - y) * call("log", _LOG, 1 - p), n, outputs)
+    return -_mean(y * call("log", p) + (1 - y) * call("log", 1 - p), n, outputs)
 
 
 @dataclass(frozen=True)
@@ -250,26 +248,26 @@ LOSSES = {loss.name: loss for loss in (
          derivative_slips=(("loss_grad_two_over_n_dropped", lambda n: n / 2.0),
                            ("loss_grad_two_dropped", lambda n: 0.5))),
     Loss("mae", False, mae,
-         formula=lambda p, y, n, k: _mean(Bars(p - y), n, k),
-         derivative=lambda p, y, n, k: _per_output(call("sign", _SGN, p - y), n, k)),
+         formula=lambda p, y, n, k: _mean(bars(p - y), n, k),
+         derivative=lambda p, y, n, k: _per_output(call("sign", p - y), n, k)),
     Loss("bce", False, bce, _probability, "probabilities", "binary",
          formula=_bce_formula,
          derivative=lambda p, y, n, k: _per_output((p - y) / (p * (1 - p)), n, k),
          simplified={"sigmoid": Simplification(lambda p, y, n, k: _per_output(p - y, n, k), "sigmoid_bce",
                                                replaces_chain=False)}),
     Loss("bce_logits", True, bce_logits, _probability, "logits", "binary",
-         formula=lambda z, y, n, k: _bce_formula(call("sigmoid", _SIGMA, z), y, n, k),
-         derivative=lambda z, y, n, k: _per_output(call("sigmoid", _SIGMA, z) - y, n, k)),
+         formula=lambda z, y, n, k: _bce_formula(call("sigmoid", z), y, n, k),
+         derivative=lambda z, y, n, k: _per_output(call("sigmoid", z) - y, n, k)),
     Loss("cce", False, cce, _non_negative, "probabilities", "one_hot", sums_outputs=True,
-         formula=lambda p, y, n, k: -_sum(y * call("log", _LOG, p), k),
+         formula=lambda p, y, n, k: -_sum(y * call("log", p), k),
          derivative=lambda p, y, n, k: -(y / p),
          simplified={"softmax": Simplification(lambda p, y, n, k: p - y, "softmax_cce", _sums_to_one)}),
     Loss("cce_logits", True, cce_logits, _non_negative, "logits", "one_hot", sums_outputs=True,
-         formula=lambda z, y, n, k: -_sum(y * call("log", _LOG, call("softmax", _SOFTMAX, z)), k),
-         derivative=lambda z, y, n, k: call("softmax", _SOFTMAX, z) - y),
+         formula=lambda z, y, n, k: -_sum(y * call("log", _softmax_of(z)), k),
+         derivative=lambda z, y, n, k: _softmax_of(z) - y),
     Loss("hinge", True, hinge, _sign, "scores", "sign",
          formula=lambda s, y, n, k: _mean(maximum(0, 1 - odot(y, s)), n, k),
-         derivative=lambda s, y, n, k: -_per_output(odot(y, Indicator(1 - odot(y, s))), n, k)),
+         derivative=lambda s, y, n, k: -_per_output(odot(y, indicator(1 - odot(y, s) > 0)), n, k)),
 )}
 """Losses by name. To add a loss: one entry here (its per-sample function on the engine,
 its formula and derivative), plus its tests."""

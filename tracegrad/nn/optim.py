@@ -1,8 +1,10 @@
 """Optimizers, one class per optimizer in one table, each update rule written once.
 
 Every optimizer declares its **settings** (name, default, range and symbol: η, μ, α, β₁,
-β₂, ε, λ), its **named state** (v; s; m, v, m̂, v̂ with the step counter t) and its update
-rule twice, from one source each:
+β₂, ε, λ), its **named state** (v; s; m, v, m̂, v̂ with the step counter t), its **slips**
+(the mistakes a student makes applying it, each a change to how it computes, which the
+checker replays and names: ε inside the root, no bias correction …) and its update rule
+twice, from one source each:
 
 * ``rule(p, g, state) -> (new_p, terms)`` over plain arithmetic (``+ − × ÷ **`` and
   :func:`sqrt`), so the same function updates floats (:meth:`Optimizer.step`) and builds
@@ -18,8 +20,8 @@ adds λ·p to the gradient, which is exactly an L2 penalty ½λ‖p‖² in the 
 for Momentum, RMSprop and Adam they differ.
 
 To add an optimizer: a subclass with ``name``, ``settings``, ``state_names``,
-``initial_state``, ``rule`` and ``formulas``, added to :data:`OPTIMIZERS`, plus its tests
-against the update written out by hand.
+``initial_state``, ``rule``, ``formulas`` and (if it has slips of its own) ``own_slips``,
+added to :data:`OPTIMIZERS`, plus its tests against the update written out by hand.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Real
+from typing import Callable
 
 from ..core.errors import DomainError, InputError
-from ..core.formula import Formula, Root, Sym
+from ..core.formula import Formula, Sym
+from ..core.formula import sqrt as _root
 from ..core.roles import Role, tag
 from ..core.value import Value, const
 
@@ -38,7 +42,7 @@ def sqrt(x):
     if isinstance(x, Value):
         return x.sqrt()
     if isinstance(x, Formula):
-        return Root(x)
+        return _root(x)
     return math.sqrt(x)
 
 
@@ -111,6 +115,34 @@ class StateName:
         return Sym(self.latex, self.text, ref)
 
 
+@dataclass(frozen=True)
+class Slip:
+    """A mistake in applying an optimizer: ``key`` names its message (``check.mistake.<key>``),
+    ``args`` fill the message's placeholders, ``apply(optimizer)`` makes an optimizer compute
+    with the mistake (the checker solves the problem again with it)."""
+
+    key: str
+    apply: Callable
+    args: tuple = ()
+
+
+def _set(attribute: str, value: Callable) -> Callable:
+    def apply(o):
+        setattr(o, attribute, value(o))
+    return apply
+
+
+def _swap_betas(o) -> None:
+    o.beta1, o.beta2 = o.beta2, o.beta1
+
+
+def _shift_step_count(by: int) -> Callable:
+    def apply(o):
+        for state in o.state:
+            state["t"] += by
+    return apply
+
+
 class Optimizer:
     """Base class: parameters, per-parameter ``state`` (readable), ``step()``, ``zero_grad()``,
     ``graph_update()``; see the module docstring."""
@@ -118,6 +150,7 @@ class Optimizer:
     name = ""
     settings: tuple = (LR, WEIGHT_DECAY, DECOUPLED)
     state_names: tuple = ()
+    decay_slip = True  # weight decay applied the other way (coupled, decoupled) is a slip of its own
 
     def __init__(self, params, lr: float, weight_decay: float = 0.0, decoupled: bool = False):
         self.params = list(params)
@@ -181,6 +214,27 @@ class Optimizer:
     def carried(self, terms: dict) -> dict:
         """The part of ``terms`` carried to the next step."""
         return {k: terms[k] for k in self.initial_state()}
+
+    def slips(self) -> tuple:
+        """The mistakes a student can make applying this optimizer, most specific last but the
+        learning rate's first: a flipped sign, η squared or left out, the optimizer's own
+        (:meth:`own_slips`), and weight decay applied the other way."""
+        out = [Slip("update_sign", _set("lr", lambda o: -o.lr)), Slip("lr_twice", _set("lr", lambda o: o.lr ** 2))]
+        if self.lr != 1:
+            out.append(Slip("lr_missing", _set("lr", lambda o: 1.0)))
+        out += self.own_slips()
+        if self.weight_decay and self.decay_slip:
+            out.append(Slip("weight_decay_coupled" if self.decoupled else "weight_decay_decoupled",
+                            _set("decoupled", lambda o: not o.decoupled)))
+        return tuple(out)
+
+    def own_slips(self) -> list:
+        """The slips of this optimizer's own rule (none for the base class)."""
+        return []
+
+    def state_text(self, key: str) -> str:
+        """How state ``key`` is written (v̂, s …)."""
+        return next(s.text for s in self.state_names if s.key == key)
 
     def state_of(self, p: Value) -> dict:
         """The state of parameter ``p`` (moments, step counter)."""
@@ -274,6 +328,9 @@ class SGD(Optimizer):
             values["momentum"] = self.momentum
         return values
 
+    def own_slips(self):
+        return [Slip("momentum_omitted", _set("momentum", lambda o: 1.0))] if self.momentum else []
+
     def rule(self, p, g, state):
         if not self.momentum:
             return p - self.lr * g, {}
@@ -326,6 +383,9 @@ class RMSprop(Optimizer):
     def hyperparameters(self) -> dict:
         return {**super().hyperparameters(), "alpha": self.alpha, "eps": self.eps}
 
+    def own_slips(self):
+        return [Slip("eps_inside_sqrt", _set("eps_inside_root", lambda o: True), (("v", self.state_text("s")),))]
+
     def rule(self, p, g, state):
         s = self.alpha * state["s"] + (1 - self.alpha) * g ** 2
         scale = sqrt(s + self.eps) if self.eps_inside_root else sqrt(s) + self.eps
@@ -367,6 +427,12 @@ class Adam(Optimizer):
     def hyperparameters(self) -> dict:
         return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
+    def own_slips(self):
+        return [Slip("adam_no_bias_correction", _set("bias_correction", lambda o: False)),
+                Slip("betas_swapped", _swap_betas), Slip("step_count_ahead", _shift_step_count(1)),
+                Slip("step_count_behind", _shift_step_count(-1)),
+                Slip("eps_inside_sqrt", _set("eps_inside_root", lambda o: True), (("v", self.state_text("v_hat")),))]
+
     def rule(self, p, g, state):
         t = state["t"] + 1
         m = self.beta1 * state["m"] + (1 - self.beta1) * g
@@ -393,6 +459,7 @@ class AdamW(Adam):
     name = "adamw"
     settings = (Setting("lr", 0.001, r"\eta", "η", open_low=True), BETAS, EPS,
                 Setting("weight_decay", 0.01, r"\lambda", "λ"))
+    decay_slip = False  # decoupled by definition
 
     def __init__(self, params, lr: float = 0.001, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.01):
@@ -430,5 +497,5 @@ def clip_grad_norm(params, max_norm: float) -> float:
     return norm
 
 
-__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "AdamW", "OPTIMIZERS", "Setting", "StateName",
+__all__ = ["Optimizer", "SGD", "Momentum", "RMSprop", "Adam", "AdamW", "OPTIMIZERS", "Setting", "StateName", "Slip",
            "clip_grad_value", "clip_grad_norm", "sqrt"]

@@ -13,15 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..core.formula import Bars, Formula, Frac, Num, Total, call
+from ..core.formula import Formula, Frac, Num, Total, bars, call
 from ..core.functional import dot
 from ..core.functional import sum as _sum
-from ..core.notation import Math
 from ..core.value import Value
 from .module import mark
-
-_SGN = Math(r"\operatorname{sgn}", "sgn")
-
 
 def weights(model) -> list:
     """The parameters of ``model`` whose role is a weight (``W``)."""
@@ -53,7 +49,7 @@ class Regularizer:
 REGULARIZERS = {r.name: r for r in (
     Regularizer("l2", l2_penalty, lambda lam, w: Frac(Num(1), Num(2)) * lam * Total(w ** 2, "all"),
                 lambda lam, w: lam * w),
-    Regularizer("l1", l1_penalty, lambda lam, w: lam * Total(Bars(w), "all"),
-                lambda lam, w: lam * call("sign", _SGN, w)),
+    Regularizer("l1", l1_penalty, lambda lam, w: lam * Total(bars(w), "all"),
+                lambda lam, w: lam * call("sign", w)),
 )}
 """Penalties by name (the problem file's ``[loss] l2 = λ``, ``l1 = λ``)."""

@@ -19,6 +19,7 @@ with no second arithmetic path.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Callable
 
 from ..core.errors import InputError, in_file
@@ -27,7 +28,8 @@ from ..core.roles import Role, tag
 from ..core.trace import Trace, record
 from ..core.value import Value, const
 from ..nn.optim import CLIP_EPS
-from .quantity import KINDS, Quantity
+from .kinds import KINDS
+from .quantity import Quantity
 from .schema import Problem
 
 SECTIONS = ("scale", "forward", "loss", "backward", "update")
@@ -65,6 +67,14 @@ class Worked:
     @property
     def depth(self) -> int:
         return len(self.layers)
+
+    @cached_property
+    def formulas(self):
+        """Every quantity's symbol and formula, each built once
+        (:class:`~tracegrad.problem.formulas.Formulas`)."""
+        from .formulas import Formulas
+
+        return Formulas(self)
 
     @property
     def steps(self) -> int:

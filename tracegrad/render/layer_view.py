@@ -4,7 +4,9 @@ Network and parameters (with the definition of each activation used); the input 
 then for every iteration the forward pass, the loss, the backward pass layer by layer and
 the gradient summary with the optimizer's own update; for several iterations a table of
 the loss per step; for a deep network the gradient norms per layer; the closing summary of
-the δ recursion.
+the δ recursion. Every formula, the general ones too (definitions, the optimizer's rule over
+θ, the recursion, the norms), comes from the spec tables through
+:mod:`tracegrad.problem.formulas`; none is written here.
 
 Every line is *symbol = formula = expansion ≈ value*: the formula from the spec tables
 (:mod:`tracegrad.problem.formulas`), the expansion that formula with the printed numbers
@@ -20,16 +22,15 @@ from dataclasses import replace
 from ..core import arithmetic as ar
 from ..core.formula import Axes, Binary, Expander, Sym
 from ..core.nested import flatten, map_nested
-from ..core.notation import L, Math, Y, sub
+from ..core.notation import L, Math, sub
 from ..core.numbers import NumberFormat, exact_text
 from ..core.ops import OPS
-from ..problem.formulas import (activation_symbol, at, deltas_by_formula, environment, formula, given_names,
-                                loss_formula, parameter_symbol, symbol)
-from ..problem.quantity import KINDS
+from ..problem.formulas import (definitions, deltas_by_formula, environment, formula, given_names, loss_formula,
+                                norms, recursion, rule, symbol)
+from ..problem.kinds import Step, activation_symbol, at, caption, parameter_symbol
 from ..problem.solve import Worked
 from . import mathtext as mt
 from .breaking import laid_out, table_rows as table_rows_of
-from .captions import caption
 from .model import Block, DerivationView, GradientRow, Line, Section, Table
 
 DEEP = 3  # networks with this many layers or more end with their gradient norms per layer
@@ -125,7 +126,7 @@ class LayerView:
         """The formula of ``q`` written out element by element with the printed numbers."""
         ex = Expander(self.env, self.axes, self._number)
         shape = ex.shape(f)
-        per_sample = KINDS[q.kind].per_sample
+        per_sample = q.per_sample
 
         def cell(position):
             return ex.cell(f, _array_position(position, shape, per_sample, q.batch, self.axes))
@@ -188,8 +189,9 @@ class LayerView:
             intro.append(m("network.eval_mode"))
         x_values = [list(s) for s in p.x] if p.batch else list(p.x[0])
         y_values = [list(s) for s in p.y] if p.batch else (p.y[0][0] if len(p.y[0]) == 1 else list(p.y[0]))
-        given = [self.given_line("x", m("network.inputs"), Math("X", "X"), x_values),
-                 self.given_line("y", m("network.target"), Y, y_values)]
+        given_symbols = Step(w, 1)
+        given = [self.given_line("x", m("network.inputs"), given_symbols.raw_x().math(), x_values),
+                 self.given_line("y", m("network.target"), given_symbols.y().math(), y_values)]
         for k, layer in enumerate(w.layers, start=1):
             bv = [b.data for b in layer.bias_values]
             given.append(self.given_line(f"W{k}", m("network.weights", k=k), parameter_symbol("W", k),
@@ -203,14 +205,12 @@ class LayerView:
                     given.append(self.given_line(f"{param}{k}", m(f"network.{param}", k=k),
                                                  parameter_symbol(param, k), values))
         blocks = [Block(m("network.parameters"), tuple(given))]
-        definitions = []
-        for name in dict.fromkeys(layer.spec.name for layer in w.layers):
-            spec = next(layer.spec for layer in w.layers if layer.spec.name == name)
-            if spec.definition is not None:
-                definitions.append(Line(name, m("network.definition", f=spec.text), spec.definition, None, None, "=",
-                                        Math("", ""), None, True))
-        if definitions:
-            blocks.append(Block(m("network.activations"), tuple(definitions)))
+        # each activation's definition: a formula of its spec, checked against the activations
+        texts = {layer.spec.name: layer.spec.text for layer in w.layers}
+        defined = [Line(d.key, m("network.definition", f=texts[d.key]), d.math(), None, None, "=", Math("", ""), None,
+                        True) for d in definitions(w)]
+        if defined:
+            blocks.append(Block(m("network.activations"), tuple(defined)))
         loss = self.note_line("L", m("network.loss"), L, loss_formula(w).math())
         blocks.append(Block(m("network.loss"), (loss,)))
         blocks.append(self.optimizer_block())
@@ -224,8 +224,8 @@ class LayerView:
         symbols = {s.name: s.text for s in opt.settings if s.kind == "number"}
         symbols.update(beta1="β₁", beta2="β₂")
         settings = ", ".join(f"{symbols.get(name, name)} = {mt.number(v, None).text}" for name, v in values.items())
-        lines = [replace(self.note_line(f"rule_{key}", "", target, f), connector="←" if carried else "=")
-                 for key, (target, f, carried) in _generic_rule(w)]
+        lines = [replace(self.note_line(f"rule_{g.key}", "", g.symbol, g.formula.math()), connector="←" if g.carried else "=")
+                 for g in rule(w)]
         notes = [m("network.optimizer_settings", name=opt.name, settings=settings)]
         if p.clip_norm is not None:
             notes.append(m("network.clip_norm", c=exact_text(p.clip_norm)))
@@ -243,16 +243,15 @@ class LayerView:
         if p.scale is None:
             return None
         lines = []
+        s = Step(w, 1)
         if p.scale == "minmax":
-            for stat in ("min", "max"):
-                values = self.env[f"x_{stat}"].ravel().tolist()
-                lines.append(self.given_line(f"x_{stat}", m(f"scale.{stat}"), Math(rf"x_{{\{stat}}}", f"x_{stat}"),
-                                             values if len(values) > 1 else values[0]))
-        elif "x_mean" not in w.quantities:
-            for stat, symbol_math in (("mean", Math(r"\mu_{x}", "μₓ")), ("std", Math(r"\sigma_{x}", "σₓ"))):
-                values = self.env[f"x_{stat}"].ravel().tolist()
-                lines.append(self.given_line(f"x_{stat}", m(f"scale.{stat}"), symbol_math,
-                                             values if len(values) > 1 else values[0]))
+            stats = (("min", s.x_bound("min")), ("max", s.x_bound("max")))
+        else:
+            stats = (("mean", s.x_mean()), ("std", s.x_std())) if "x_mean" not in w.quantities else ()
+        for stat, given in stats:
+            values = self.env[f"x_{stat}"].ravel().tolist()
+            lines.append(self.given_line(f"x_{stat}", m(f"scale.{stat}"), given.math(),
+                                         values if len(values) > 1 else values[0]))
         lines += self.lines(("x_mean", "x_std", "x_scaled"), 1)
         note = m(f"scale.note_{p.scale}")
         return Section("scale", m("section.scale"), (), (Block("", tuple(lines), note),))
@@ -275,7 +274,7 @@ class LayerView:
                 keep = keep if p.layout == "in_out" else keep.T
                 rows = keep.astype(int).tolist()
                 lines.append(self.given_line(at(f"mask{k}", step), m("forward.mask", p=exact_text(spec.dropout)),
-                                             Math(rf"m_{{{k}}}", f"m{sub(k)}"), rows if len(rows) > 1 else rows[0]))
+                                             Step(w, step).mask(k).math(), rows if len(rows) > 1 else rows[0]))
                 lines += self.lines((f"d{k}",), step)
             elif spec.dropout and p.mode == "eval":
                 note = " ".join(filter(None, [note, m("forward.dropout_eval", p=exact_text(spec.dropout))]))
@@ -380,46 +379,22 @@ class LayerView:
     def norms(self) -> Section | None:
         """‖δₖ‖ and ‖∂L/∂Wₖ‖ per layer, and the ratio to the layer above: vanishing or exploding
         gradients, visible in the worked example (deep networks)."""
-        import math
-
         w, m = self.worked, self.msg
         if w.depth < DEEP:
             return None
-        rows, above = [], None
-        for k in range(w.depth, 0, -1):
-            delta = math.sqrt(sum(v * v for v in flatten(self.reference[f"delta{k}"])))
-            weights = math.sqrt(sum(v * v for v in flatten(self.reference[f"dL/dW{k}"]))) \
-                if f"dL/dW{k}" in w.quantities else None
-            none = Math(r"\text{---}", "—")  # no layer above (or no weights) to compare with
-            ratio = none if above is None or weights is None or above == 0 else mt.number(weights / above, self.fmt)
-            rows.append((Math(str(k), str(k)), mt.number(delta, self.fmt),
-                         mt.number(weights, self.fmt) if weights is not None else none, ratio))
-            above = weights
-        header = (m("norms.layer"), Math(r"\lVert \delta_{k} \rVert", "‖δₖ‖"),
-                  Math(r"\lVert \partial L / \partial W_{k} \rVert", "‖∂L/∂Wₖ‖"),
-                  Math(r"\lVert \partial L / \partial W_{k} \rVert \,/\, \lVert \partial L / \partial W_{k+1} \rVert",
-                       "‖∂L/∂Wₖ‖ / ‖∂L/∂Wₖ₊₁‖"))
-        return Section("norms", m("section.norms"), (m("norms.intro"),), (), Table("", header, tuple(rows)))
+        header, found = norms(w, self.reference)
+        none = Math(r"\text{---}", "—")  # no layer above (or no weights) to compare with
+        rows = [(Math(str(k), str(k)), *(mt.number(v, self.fmt) if v is not None else none for v in values))
+                for k, *values in found]
+        return Section("norms", m("section.norms"), (m("norms.intro"),), (),
+                       Table("", (m("norms.layer"),) + header, tuple(rows)))
 
     def summary(self) -> tuple:
+        """The backpropagation recursion as this problem computes it, in general formulas (layer
+        indices k, L), each evaluated on every layer it stands for by the line verifier."""
         m = self.msg
-        if self.worked.problem.layout == "in_out":
-            weights = Math(r"\frac{\partial L}{\partial W_{k}} = a_{k-1}^{\top} \delta_{k}", "∂L/∂Wₖ = aₖ₋₁ᵀ · δₖ")
-            hidden = Math(r"\delta_{k} = \left(\delta_{k+1} W_{k+1}^{\top}\right) \odot f'\left(z_{k}\right)",
-                          "δₖ = (δₖ₊₁ · Wₖ₊₁ᵀ) ⊙ f′(zₖ)")
-        else:
-            weights = Math(r"\frac{\partial L}{\partial W_{k}} = \delta_{k} a_{k-1}^{\top}", "∂L/∂Wₖ = δₖ · aₖ₋₁ᵀ")
-            hidden = Math(r"\delta_{k} = \left(W_{k+1}^{\top} \delta_{k+1}\right) \odot f'\left(z_{k}\right)",
-                          "δₖ = (Wₖ₊₁ᵀ · δₖ₊₁) ⊙ f′(zₖ)")
-        return (
-            (m("summary.forward"), None),
-            (m("summary.output"), Math(r"\delta_{L} = \frac{\partial L}{\partial \hat{y}} \odot f'\left(z_{L}\right)",
-                                       "δ_L = ∂L/∂ŷ ⊙ f′(z_L)")),
-            (m("summary.hidden"), hidden),
-            (m("summary.weights"), weights),
-            (m("summary.bias"), Math(r"\frac{\partial L}{\partial b_{k}} = \delta_{k}", "∂L/∂bₖ = δₖ")),
-            (m("summary.closing"), None),
-        )
+        lines = [(m(f"summary.{g.key}"), g.math()) for g in recursion(self.worked)]
+        return ((m("summary.forward"), None), *lines, (m("summary.closing"), None))
 
     def build(self, title: str) -> DerivationView:
         m = self.msg
@@ -472,27 +447,6 @@ def _array_position(position: tuple, shape: tuple, per_sample: bool, batch: bool
         pos[axes.units] = position[0]
         return tuple(pos)
     return (0,) * len(shape)
-
-
-def _generic_rule(worked: Worked) -> list:
-    """The optimizer's update rule over generic symbols (θ, g, m …), for the network section."""
-    opt = worked.optimizer
-    theta = Sym(r"\theta", "θ")
-    g = Sym("g", "g")
-    names = {"p": theta, "g": g, "dL": Sym(r"\frac{\partial L}{\partial \theta}", "∂L/∂θ"),
-             "t": Sym("t", "t")}
-    for setting in opt.settings:
-        if setting.kind == "number":
-            names[setting.name] = setting.symbol()
-    names.update(beta1=Sym(r"\beta_{1}", "β₁"), beta2=Sym(r"\beta_{2}", "β₂"))
-    for state in opt.state_names:
-        names[state.key] = names[f"prev_{state.key}"] = Sym(state.latex, state.text)
-    carried = {s.key: s.carried for s in opt.state_names}
-    out = []
-    for key, f in opt.update_formulas(names):
-        target = theta if key == "new" else names.get(key, g)
-        out.append((key, (target.math(), f.math(), key == "new" or carried.get(key, False))))
-    return out
 
 
 def positions(derivation):

@@ -346,9 +346,9 @@ def too_deep() -> InputError:
 
 # --- back: SymPy → Value ------------------------------------------------------------------
 
-_FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh", sp.Abs: "abs", sp.sign: "sign"}
-_PAIRS = {sp.Max: "max", sp.Min: "min"}
-_SUPPORTED = "numbers, symbols, +, −, ×, ÷, powers, exp, log, tanh, Abs, sign, Max, Min"
+_HEADS = {getattr(sp, spec.sympy_head): name for name, spec in OPS.items() if spec.sympy_head}
+"""The SymPy functions read back as ops (the op table's ``sympy_head``): exp, log, tanh, Abs, sign, Max, Min."""
+_SUPPORTED = "numbers, symbols, +, −, ×, ÷, powers, " + ", ".join(f.__name__ for f in _HEADS)
 
 
 def from_sympy(expr, point) -> Value:
@@ -356,8 +356,9 @@ def from_sympy(expr, point) -> Value:
 
     ``point`` maps each free symbol (or its name) to a number; each symbol becomes
     one leaf labelled with its name. Only whitelisted node types are accepted
-    (numbers, symbols, ``Add``, ``Mul``, ``Pow``, ``exp``, ``log``, ``tanh``,
-    ``Abs``, ``sign``, ``Max``, ``Min``); anything else is an :class:`InputError`.
+    (numbers, symbols, ``Add``, ``Mul``, ``Pow`` and the functions the op table reads back,
+    its ``sympy_head``: ``exp``, ``log``, ``tanh``, ``Abs``, ``sign``, ``Max``, ``Min``);
+    anything else is an :class:`InputError`.
     Nothing is parsed: pass a SymPy object, never a string.
     """
     if not isinstance(expr, sp.Basic):
@@ -408,12 +409,13 @@ def _node(e, build, leaves) -> Value:
         if exponent.is_Number:
             return apply("pow", (build(base),), (float(exponent),))
         return apply("vpow", (build(base), build(exponent)))
-    if type(e) in _FUNCTIONS:
-        return apply(_FUNCTIONS[type(e)], (build(e.args[0]),))
-    if type(e) in _PAIRS:
-        acc = build(e.args[0])
+    if type(e) in _HEADS:
+        op = _HEADS[type(e)]
+        if OPS[op].arity == 1:
+            return apply(op, (build(e.args[0]),))
+        acc = build(e.args[0])  # Max(a, b, c): max(max(a, b), c)
         for a in e.args[1:]:
-            acc = apply(_PAIRS[type(e)], (acc, build(a)))
+            acc = apply(op, (acc, build(a)))
         return acc
     raise InputError(f"cannot turn the SymPy node {type(e).__name__} ({text(e)}) into tracegrad ops; "
                      f"supported: {_SUPPORTED}")

@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from ..core.nested import cells
 from ..core.notation import Math, element
-from ..problem.formulas import at, node_notation, symbol
+from ..problem.formulas import node_notation, symbol
+from ..problem.kinds import at
 from .confirm import ABS_TOL, REL_TOL, Confirmer, VerifyReport
 from .convert import SymbolicGraph
 

@@ -59,7 +59,7 @@ def decay_comparison(worked, fmt: NumberFormat, catalog) -> str:
     from ..core.nested import flatten
     from ..core.value import Value
     from ..nn.optim import OPTIMIZERS
-    from ..problem.formulas import parameter_symbol
+    from ..problem.kinds import parameter_symbol
     from ..render.mathtext import number
 
     p = worked.problem

@@ -37,7 +37,7 @@ from ..core.replay import replay_floats
 from ..problem.schema import Problem, load_problem, parse_problem, read_file
 from ..problem.solve import Worked, solve
 from ..render import mathtext as mt
-from ..render.captions import caption
+from ..problem.kinds import caption
 from .derive import number_format
 
 MOODLE_FRACTIONS = (0, 5, 10, 11.11111, 12.5, 14.28571, 16.66667, 20, 25, 30, 33.33333, 40, 50, 60,
