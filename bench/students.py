@@ -15,7 +15,10 @@ numbers, and each slip applied by this code at its step. The checker then judges
 * ``named``: slips whose first wrong number has the slip as its likely mistake — at least 95 %;
 * ``lenient``: answers judged correct though farther than the tolerance from the exact value, the
   carry-rounded value (one unit more where that path went through a decimal tie, which rounds either
-  way) and the value the student's own earlier numbers give — none.
+  way) and the value the student's own earlier numbers give — none;
+* ``degenerate``: carried answers (error carried forward from the student's own honest numbers)
+  marked as following from a degenerate answer, so earning only the degenerate share — none: a
+  simulated student never copies a given number or chooses one to make the rest trivial.
 
 The problem space is read from the spec tables (activations, losses, optimizers); the hand
 computation covers each entry, and :func:`covered` says which entries it does not.
@@ -545,6 +548,8 @@ class Judged:
     unnamed: list = field(default_factory=list)
     correct: int = 0
     lenient: list = field(default_factory=list)
+    carried: int = 0
+    degenerate: list = field(default_factory=list)  # carried answers marked degenerate
     by_key: dict = field(default_factory=dict)  # slip key -> [slips, named]
 
 
@@ -636,6 +641,10 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         slip = student.slipped.get(a.name)
         clean = float(_at(student.raw_clean[a.name], a.position)) if slip else None
         own = clean if slip else float(_at(student.raw[a.name], a.position))  # from the student's own numbers
+        if v.verdict == "carried":
+            out.carried += 1
+            if v.degenerate:
+                out.degenerate.append((a.key, str(w), v.degenerate, [(s.key, s.site) for s in slips]))
         if v.verdict == "correct":
             out.correct += 1
             # a carry-rounded path through a decimal tie may round either way: one unit more
@@ -689,9 +698,9 @@ def measure(count: int, seed: int = 0) -> dict:
     total = Judged()
     for _ in range(count):
         j = judge_student(rng)
-        for name in ("answers", "unslipped", "slipped", "slips", "named", "correct"):
+        for name in ("answers", "unslipped", "slipped", "slips", "named", "correct", "carried"):
             setattr(total, name, getattr(total, name) + getattr(j, name))
-        for name in ("unslipped_wrong", "slipped_missed", "unnamed", "lenient"):
+        for name in ("unslipped_wrong", "slipped_missed", "unnamed", "lenient", "degenerate"):
             getattr(total, name).extend(getattr(j, name))
         for key, (n, named) in j.by_key.items():
             stats = total.by_key.setdefault(key, [0, 0])
