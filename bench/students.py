@@ -668,12 +668,14 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         want = {s.key}
         if s.key == "sign_slip" and s.site == first_backward:
             want.add("loss_grad_sign")
+        if s.key == "sign_slip" and s.site == "loss":
+            want.add("loss_sign_dropped")  # −L: the minus sign of a cross-entropy left out, the same computation
         ok = False
         for m in likely:
             args = dict(m.args)
             if m.key not in want:
                 continue
-            if s.key in ("sign_slip", "decimal_moved") and m.key != "loss_grad_sign":
+            if s.key in ("sign_slip", "decimal_moved") and m.key not in ("loss_grad_sign", "loss_sign_dropped"):
                 if args.get("q") != subject.symbols[s.site].text:
                     continue
                 if s.key == "decimal_moved" and args.get("factor") != f"{s.factor:g}":
