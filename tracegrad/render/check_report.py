@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..core.errors import InputError
 from . import mathtext as mt
 from ..core.notation import Math
-from ..core.numbers import NumberFormat
+from ..core.numbers import NumberFormat, exact_text
 from ..checker.verdicts import VERDICTS
 
 FORMATS = ("text", "markdown", "json")
@@ -27,6 +27,20 @@ class Mistake:
     key: str
     text: str
     likely: bool = True
+
+
+@dataclass(frozen=True)
+class DegenerateView:
+    """Why an answer makes what follows from it degenerate: ``kind`` ``value`` (0, ±1 or a given
+    number copied) or ``effect`` (it makes what follows trivial: ``trivial`` of the ``following``
+    numbers after it); ``value`` the number copied, or the answer's value from the student's
+    earlier answers."""
+
+    kind: str
+    value: float | None
+    value_text: str
+    trivial: tuple = ()
+    following: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,8 @@ class CheckRow:
     mistakes: tuple  # Mistake
     credit: float = 1.0
     degenerate: tuple = ()  # keys of the degenerate earlier answers a carried value follows from
+    degenerate_source: DegenerateView | None = None  # this answer is degenerate: why
+    coincides: str = ""  # the given number this wrong answer equals only by its slip
 
 
 @dataclass(frozen=True)
@@ -86,7 +102,8 @@ def _label(subject, answer) -> Math:
     return Math(symbol.latex + index, symbol.text + index)
 
 
-def _row(subject, v, policy, msg) -> CheckRow:
+def _row(subject, v, policy, msg, by_key) -> CheckRow:
+    """``by_key``: the verdicts by key (a degenerate answer's says why)."""
     a = v.answer
     fmt = policy.format_for(a.written)
     label = _label(subject, a)
@@ -101,11 +118,17 @@ def _row(subject, v, policy, msg) -> CheckRow:
     if v.verdict == "carried":
         notes.append(msg("check.note.carried", value=carried_text))
     if v.degenerate:
-        notes.append(msg("check.note.degenerate", answers=msg("check.list_separator").join(v.degenerate)))
+        why = [msg(f"check.note.degenerate_{by_key[k].source.kind}", answer=k) for k in v.degenerate]
+        notes.append(msg("check.note.degenerate", answers=msg("check.list_separator").join(why)))
     if v.verdict == "imprecise":
         notes.append(msg("check.note.imprecise", precision=policy.minimum.describe(msg)))
     if (v.verdict == "carried" and v.credit < 1) or (v.verdict == "imprecise" and v.credit > 0):
         notes.append(msg("check.note.credit", credit=f"{v.credit:g}"))
+    source = _source(subject, v, fmt, msg, notes)
+    coincides = ""
+    if v.coincides is not None:
+        coincides = exact_text(v.coincides)
+        notes.append(msg("check.note.coincides", value=coincides))
     step = formula = None
     if v.verdict == "wrong":
         if v.carried is not None and carried_text != expected_text:
@@ -121,7 +144,28 @@ def _row(subject, v, policy, msg) -> CheckRow:
                      for k, m in enumerate(v.mistakes))
     return CheckRow(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
                     expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes, v.credit,
-                    v.degenerate)
+                    v.degenerate, source, coincides)
+
+
+SHOWN_TRIVIAL = 4
+"""Trivial numbers named in the note of the answer that makes them so (the rest counted)."""
+
+
+def _source(subject, v, fmt: NumberFormat, msg, notes: list):
+    """Why ``v``'s answer makes what follows from it degenerate: a note, and the view."""
+    d = v.source
+    if d is None:
+        return None
+    if d.kind == "value":
+        value_text = exact_text(d.value)
+        notes.append(msg("check.note.source_value", value=value_text))
+    else:
+        value_text = fmt.text(d.value)
+        names = list(d.trivial[:SHOWN_TRIVIAL]) + (["…"] if len(d.trivial) > SHOWN_TRIVIAL else [])
+        notes.append(msg("check.note.source_effect", n=len(d.trivial), m=d.following, value=value_text,
+                         answers=msg("check.list_separator").join(names),
+                         label=_label(subject, v.answer).text))
+    return DegenerateView(d.kind, d.value, value_text, d.trivial, d.following)
 
 
 def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> Math:
@@ -145,7 +189,10 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
 
     msg = Catalog(lang or report.subject.lang, template_dir)
     policy = report.policy
-    rows = tuple(_row(report.subject, v, policy, msg) for v in report.verdicts)
+    by_key = {}
+    for v in report.verdicts:
+        by_key.setdefault(v.answer.key, v)
+    rows = tuple(_row(report.subject, v, policy, msg, by_key) for v in report.verdicts)
     counts = []
     for name in VERDICTS:
         of_kind = [v for v in report.verdicts if v.verdict == name]
