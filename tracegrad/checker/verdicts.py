@@ -97,6 +97,37 @@ class Verdict:
         return self.credit >= 1.0
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One likely mistake, counted once: ``mistakes`` the computations the student's numbers
+    cannot tell apart (said as one sentence), ``keys`` the wrong answers it explains, in order
+    (every element of a vector with its sign slipped)."""
+
+    mistakes: tuple
+    keys: tuple
+
+
+def likely(v: Verdict) -> tuple:
+    """The likely mistake of a wrong verdict: its first group of mutations, one of each message."""
+    seen, out = set(), []
+    for m in v.mistakes[:v.equivalent]:
+        if (m.key, m.args) not in seen:
+            seen.add((m.key, m.args))
+            out.append(m)
+    return tuple(out)
+
+
+def findings(verdicts) -> tuple:
+    """The likely mistakes of the wrong answers, each once: wrong answers with the same likely
+    mistake share one :class:`Finding`, in the order of their first answer."""
+    groups: dict = {}
+    for v in verdicts:
+        if v.verdict == "wrong" and v.mistakes:
+            group = likely(v)
+            groups.setdefault(frozenset((m.key, m.args) for m in group), (group, []))[1].append(v.answer.key)
+    return tuple(Finding(group, tuple(keys)) for group, keys in groups.values())
+
+
 def student_pins(bound) -> dict:
     """``{node: written value}``; a node answered under two names keeps its first answer."""
     pins: dict = {}
