@@ -17,8 +17,11 @@ numbers, and each slip applied by this code at its step. The checker then judges
   carry-rounded value (one unit more where that path went through a decimal tie, which rounds either
   way) and the value the student's own earlier numbers give — none;
 * ``degenerate``: carried answers (error carried forward from the student's own honest numbers)
-  marked as following from a degenerate answer, so earning only the degenerate share — none: a
-  simulated student never copies a given number or chooses one to make the rest trivial.
+  marked as following from a degenerate answer, so earning only the degenerate share, with why:
+  ``zero`` (a 0 or ±1 that is one only at the student's digits: written with fewer than asked, or
+  a slip seen only as numbers rounded to 0), ``given`` (a given number taken for copied) or
+  ``effect`` (an answer taken for chosen to make the rest trivial) — none of the last two: a
+  simulated student never copies a given number or chooses one.
 
 The problem space is read from the spec tables (activations, losses, optimizers); the hand
 computation covers each entry, and :func:`covered` says which entries it does not.
@@ -629,9 +632,10 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
     out = Judged()
     first_backward = "dL/dy_hat" if "dL/dy_hat" in subject.quantities else \
         f"delta{len(table['layers'])}"
-    by_quantity = {}
+    by_quantity, by_key = {}, {}
     for v in report:
         by_quantity.setdefault(v.answer.name, []).append(v)
+        by_key[v.answer.key] = v
     for v in report:
         out.answers += 1
         a = v.answer
@@ -644,7 +648,8 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         if v.verdict == "carried":
             out.carried += 1
             if v.degenerate:
-                out.degenerate.append((a.key, str(w), v.degenerate, [(s.key, s.site) for s in slips]))
+                kinds = tuple(_why(by_key[k].source) for k in v.degenerate)
+                out.degenerate.append((a.key, str(w), v.degenerate, kinds, [(s.key, s.site) for s in slips]))
         if v.verdict == "correct":
             out.correct += 1
             # a carry-rounded path through a decimal tie may round either way: one unit more
@@ -691,6 +696,13 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         else:
             out.unnamed.append((s.key, s.site, first.answer.key, [m.key for m in first.mistakes], first.equivalent))
     return out
+
+
+def _why(source) -> str:
+    """``zero``, ``given`` or ``effect``: why an answer is degenerate (see the module docstring)."""
+    if source.kind == "effect":
+        return "effect"
+    return "zero" if source.value in (0.0, 1.0, -1.0) else "given"
 
 
 def measure(count: int, seed: int = 0) -> dict:

@@ -31,6 +31,7 @@ mutations), so a class is judged with one.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from heapq import heapify, heappop, heappush
@@ -255,20 +256,26 @@ class Grader:
         for v in verdicts:
             by_node.setdefault(v.answer.node, v)
         by_key = {v.answer.key: v for v in verdicts}
+        names: dict = {}  # node -> every answer of its number (∂L/∂b₂ as well as δ₂)
+        for v in verdicts:
+            names.setdefault(v.answer.node, []).append(v.answer)
         after = [pins.get(i, x) for i, x in enumerate(own)]
         sources: dict = {}  # node -> Degenerate
         coincide: dict = {}  # node -> the given number a slip gives too
+        trivial = {n for n, v in by_node.items() if v.verdict == "carried" and self._trivial(v.answer.written, None, n, after)}
+        suspects = self._upstream(trivial, by_node, pins)  # wrong answers some trivial number follows from
         for node, v in by_node.items():
             if v.verdict not in ("wrong", "imprecise"):
                 continue
-            hit = next((g for g in (*NEUTRAL, *self.given()) if WRITTEN.matches(v.answer.written, g)), None)
+            hits = self._given_at(v.answer.written)
+            hit = next((g for g in NEUTRAL if g in hits), hits[0] if hits else None)
             if self._explained(v, hit, by_key):
                 if hit is not None:
                     coincide[node] = hit
             elif hit is not None:
                 sources[node] = Degenerate("value", hit)
-            elif v.verdict == "wrong":
-                found = self._trivializing(node, by_node, pins, own, after)
+            elif node in suspects:
+                found = self._trivializing(node, (by_node, names, pins), own, after, trivial)
                 if found is not None:
                     sources[node] = found
         if not sources and not coincide:
@@ -320,25 +327,39 @@ class Grader:
         return any(abs(x - hit) <= 1e-12 for x in given) or \
             any(not any(WRITTEN.matches(by_key[k].answer.written, g) for g in NEUTRAL) for k in v.explains if k in by_key)
 
-    def _trivializing(self, node: int, by_node: dict, pins: dict, own: tuple, after: list):
+    def _upstream(self, nodes: set, by_node: dict, pins: dict) -> set:
+        """The wrong answers that the carried answers at ``nodes`` follow from."""
+        seen, stack, found = set(nodes), list(nodes), set()
+        while stack:
+            for j in self.nodes[stack.pop()].inputs:
+                if j in seen:
+                    continue
+                seen.add(j)
+                if j not in pins or by_node[j].verdict == "carried":
+                    stack.append(j)
+                elif by_node[j].verdict == "wrong":
+                    found.add(j)
+        return found
+
+    def _trivializing(self, node: int, answered: tuple, own: tuple, after: list, trivial: set):
         """A :class:`Degenerate` of kind ``"effect"`` when the wrong answer at ``node`` makes most
         of the carried answers that follow from it trivial at their precision (0, ±1, a given
         number, or one of their operands: a gradient that vanishes, an update equal to what it
         updates), which they would not be with it computed from the student's earlier answers;
-        else ``None``."""
-        reached, follow = {node}, []
-        for rec in self.nodes[node + 1:max(by_node) + 1]:
-            if not any(j in reached for j in rec.inputs):
-                continue
-            i = rec.index
-            if i not in pins:
+        else ``None``. ``answered``: ``(first verdict by node, answers by node, pins)``; ``trivial``:
+        the carried answers that are."""
+        by_node, names, pins = answered
+        consumers, reached, stack, follow = self.consumers(), {node}, [node], []
+        while stack:
+            for i in consumers[stack.pop()]:
+                if i in reached or (i in pins and by_node[i].verdict != "carried"):
+                    continue
                 reached.add(i)
-            elif by_node[i].verdict == "carried":
-                reached.add(i)
-                follow.append(i)
-        now = {i for i in follow if self._trivial(by_node[i].answer.written, None, i, after)}
-        if not now:
-            return None
+                stack.append(i)
+                if i in pins:
+                    follow.append(i)
+        follow.sort()
+        now = trivial.intersection(follow)
         right = own[node] if math.isfinite(own[node]) else self.nodes[node].data
         unpinned = set(follow) | {node}
         fixed_pins = {i: x for i, x in pins.items() if i not in unpinned}
@@ -346,21 +367,31 @@ class Grader:
         fixed_before = replay_floats(self.trace, fixed_pins, start=node, prefix=(own, after))
         fixed = [fixed_pins.get(i, x) for i, x in enumerate(fixed_before)]
         following = [i for i in follow if not self._trivial(by_node[i].answer.written, fixed[i], i, fixed)]
-        trivial = [i for i in following if i in now]
-        if not trivial or 2 * len(trivial) < len(following):
+        made = [i for i in following if i in now]
+        if not made or 2 * len(made) < len(following):
             return None
-        return Degenerate("effect", right, tuple(by_node[i].answer.key for i in trivial), len(following))
+        return Degenerate("effect", right, tuple(a.key for i in made for a in names[i]),
+                          sum(len(names[i]) for i in following))
 
     def _trivial(self, written: Decimal, value: float | None, node: int, values) -> bool:
         """Whether ``value`` (``None``: the written number itself), written at the precision of
         ``written``, is 0, ±1, a given number or one of the node's operands (an op of two or more)."""
         rec = self.nodes[node]
-        operands = tuple(values[j] for j in rec.inputs) if len(rec.inputs) > 1 else ()
         if value is not None:
             if not math.isfinite(value):
                 return False
             written = WRITTEN.format_for(written).round_decimal(value)
-        return any(WRITTEN.matches(written, t) for t in (*self.given(), *operands) if math.isfinite(t))
+        if self._given_at(written):
+            return True
+        return len(rec.inputs) > 1 and any(math.isfinite(values[j]) and WRITTEN.matches(written, values[j])
+                                           for j in rec.inputs)
+
+    def _given_at(self, written: Decimal) -> list:
+        """The given numbers (and 0, ±1) that ``written`` is at its written precision."""
+        given = self.given()
+        w, reach = float(written), 1.5 * float(Decimal(1).scaleb(written.as_tuple().exponent))
+        found = given[bisect_left(given, w - reach):bisect_right(given, w + reach)]
+        return [g for g in found if WRITTEN.matches(written, g)]
 
     # --- likely mistakes --------------------------------------------------------------
 
