@@ -221,3 +221,30 @@ def test_a_short_answer_equal_to_a_given_number_is_the_students_own_value(seed):
     # 0.9168 × 0.1 + 0.3 = 1.29168 → 1.2917 follows from a degenerate answer
     r = judged(seed, {"a1": [Decimal("1"), Decimal("0.9168")], "z2": Decimal("1.2917")})
     assert r["a1[0]"].source.kind == "value" and r["z2"].degenerate == ("a1[0]",) and r["z2"].credit == 0
+
+
+# --- Mazur's example ---------------------------------------------------------------------------
+
+def test_mazurs_output_deltas_chosen_to_vanish(tmp_path):
+    # Mazur: out_h = [0.593269992, 0.596884378], w5…w8 = [[0.40, 0.50], [0.45, 0.55]], η = 0.5, nine decimals.
+    # δ₂ written [0.000000001, 0.000000001] (it is [0.138498562, −0.038098236]): ∂E/∂w = out_h·δ₂ =
+    # 0.00000000059… → 0.000000001 (δ₂ itself, a product by ≈ 1 at nine decimals), w5⁺ = 0.4 − 0.5 ×
+    # 0.000000001 = 0.3999999995 → 0.400000000 (the given w5, and so on), ∂E/∂out_h = δ₂·(w5 + w7) →
+    # 0.000000001: what follows is trivial, which from the right δ₂ it is not (w5⁺ = 0.358916480)
+    from pathlib import Path
+
+    subject = network_subject(load_problem(Path(SEED).parent / "mazur.toml"))
+    nine = Decimal("0.000000001")
+    out_h = [0.593269992, 0.596884378]
+    w2 = [[0.40, 0.50], [0.45, 0.55]]
+    dw2 = [[Decimal(f"{out_h[i] * float(nine):.9f}") for j in range(2)] for i in range(2)]
+    assert dw2 == [[nine, nine], [nine, nine]]
+    answers = {"delta2": [nine, nine], "dL/dW2": dw2,
+               "W2_new": [[Decimal(f"{w2[i][j] - 0.5 * float(dw2[i][j]):.9f}") for j in range(2)] for i in range(2)],
+               "dL/da1": [Decimal(f"{float(nine) * (w2[i][0] + w2[i][1]):.9f}") for i in range(2)]}
+    assert answers["W2_new"][0][0] == Decimal("0.400000000") and answers["dL/da1"] == [nine, nine]
+    r = judged(subject, answers)
+    assert r["delta2[0]"].verdict == "wrong" and r["delta2[0]"].source is not None
+    assert r["delta2[0]"].source.kind == "effect"
+    carried = [v for v in r if v.verdict == "carried"]
+    assert carried and all(v.degenerate and v.credit == 0 for v in carried)

@@ -354,3 +354,20 @@ def test_weight_decay_coupled_where_decoupled_was_asked():
     assert (round(right, 4), round(coupled, 4)) == (0.8891, 0.89)
     assert verdicts(subject, {"W2_new": [right, 0.0]})["W2_new[0]"].verdict == "correct"
     assert "weight_decay_coupled" in named(w2_new(subject, coupled), "W2_new[0]")
+
+
+def test_mazurs_errors_with_the_half_left_out():
+    # Mazur: E_o1 = ½(0.01 − 0.75136507)² = 0.274811083, E_o2 = 0.023560026, E_total = 0.298371109; with the
+    # ½ of each term left out, 0.549622166, 0.047120052 and E_total = 0.596742218 (their sum, carried)
+    from pathlib import Path
+
+    subject = network_subject(load_problem(Path(SEED).parent / "mazur.toml"))
+    h = [1 / (1 + math.exp(-(0.15 * 0.05 + 0.2 * 0.1 + 0.35))), 1 / (1 + math.exp(-(0.25 * 0.05 + 0.3 * 0.1 + 0.35)))]
+    out = [1 / (1 + math.exp(-(0.4 * h[0] + 0.45 * h[1] + 0.6))), 1 / (1 + math.exp(-(0.5 * h[0] + 0.55 * h[1] + 0.6)))]
+    terms = [(0.01 - out[0]) ** 2, (0.99 - out[1]) ** 2]
+    assert [round(t / 2, 9) for t in terms] == [0.274811083, 0.023560026]
+    answers = {"loss_terms": [Decimal(f"{t:.9f}") for t in terms], "loss": Decimal(f"{sum(terms):.9f}")}
+    assert answers["loss"] == Decimal("0.596742218")
+    r = check(subject, parse_answers({"answers": answers}))
+    assert "loss_factor_dropped" in [m.key for m in r["loss_terms[0]"].mistakes[:r["loss_terms[0]"].equivalent]]
+    assert r["loss"].verdict == "carried"
