@@ -60,8 +60,12 @@ def _exponent(text: str, judged: bool = False) -> int:
 
 def at_significant(written: Decimal) -> bool:
     """Written with 15 significant figures or more: a program's binary64 number, not a hand's."""
-    d = Decimal(str(written))
-    return bool(d) and d.adjusted() - d.as_tuple().exponent >= SIGNIFICANT - 1
+    return _floats(str(written))[2]
+
+
+def written_float(written: Decimal) -> tuple:
+    """``(float, one unit in the last judged place)`` of a written number."""
+    return _floats(str(written))[:2]
 
 
 @lru_cache(maxsize=64)
@@ -71,20 +75,18 @@ def _format(decimals, sig_figs) -> NumberFormat:
 
 @lru_cache(maxsize=1 << 16)
 def _floats(text: str) -> tuple:
+    """``(float, one unit in the last judged place, written with 15 significant figures or more)``,
+    by the text (0.0430 and 0.043 are equal Decimals with different last places)."""
+    d = Decimal(text)
     exponent = _exponent(text, True)
-    return float(Decimal(text)), 10.0 ** exponent if exponent < 300 else math.inf
-
-
-def _as_float(written: Decimal) -> tuple:
-    """``(float, one unit in the last judged place)`` of a written number (by its text: 0.0430 and
-    0.043 are equal Decimals with different last places)."""
-    return _floats(str(written))
+    over = bool(d) and d.adjusted() - d.as_tuple().exponent >= SIGNIFICANT - 1
+    return float(d), 10.0 ** exponent if exponent < 300 else math.inf, over
 
 
 def _clearly(written: Decimal, value: float, units: float):
     """Whether ``written`` is within ``units`` units of its last place of ``value``, decided in
     floats when the distance is far from the bound (``None``: too close to tell, use decimals)."""
-    w, unit = _as_float(written)
+    w, unit = written_float(written)
     distance, bound = abs(w - value), units * unit
     slack = 1e-6 * bound + 1e-12 * (abs(w) + abs(value))
     if distance > bound + slack:

@@ -40,7 +40,7 @@ from .answers import Answer, Answers, bind
 from .mutations import Mutation, rounding_mutations, slip_mutations
 from ..core.replay import node_value, pinned, replay_floats
 from ..core.nested import flatten
-from .tolerance import Tolerance, decimals_written
+from .tolerance import Tolerance, decimals_written, written_float
 
 VERDICTS = ("correct", "carried", "imprecise", "wrong")
 WRITTEN = Tolerance()
@@ -70,8 +70,8 @@ class Verdict:
     ``carried`` the value recomputed from the student's earlier answers (``None`` when
     they leave an op's domain), ``mistakes`` the mutations explaining a wrong number, best
     first, of which the first ``equivalent`` give the same numbers (the likely mistake), and
-    ``reproduced`` the value each gives here; ``explains`` the keys of the student's wrong answers
-    the likely mistake gives (this one among them); ``degenerate`` the keys of the degenerate earlier
+    ``reproduced`` the value each gives here; ``explains`` the student's wrong answers the likely
+    mistake gives (this one among them); ``degenerate`` the keys of the degenerate earlier
     answers a carried value follows from, ``source`` why a wrong or imprecise answer is one
     (a :class:`Degenerate`, where something carried follows from it), ``coincides`` the given
     number a wrong answer equals though its likely mistake explains it (so it is no copy);
@@ -88,7 +88,7 @@ class Verdict:
     degenerate: tuple = ()
     credit: float = 1.0
     reproduced: tuple = ()
-    explains: tuple = ()
+    explains: frozenset = frozenset()
     source: Degenerate | None = None
     coincides: float | None = None
 
@@ -255,7 +255,6 @@ class Grader:
         by_node: dict = {}
         for v in verdicts:
             by_node.setdefault(v.answer.node, v)
-        by_key = {v.answer.key: v for v in verdicts}
         names: dict = {}  # node -> every answer of its number (∂L/∂b₂ as well as δ₂)
         for v in verdicts:
             names.setdefault(v.answer.node, []).append(v.answer)
@@ -269,7 +268,7 @@ class Grader:
                 continue
             hits = self._given_at(v.answer.written)
             hit = next((g for g in NEUTRAL if g in hits), hits[0] if hits else None)
-            if self._explained(v, hit, by_key):
+            if self._explained(v, hit):
                 if hit is not None:
                     coincide[node] = hit
             elif hit is not None:
@@ -310,7 +309,7 @@ class Grader:
                 replace(v, coincides=coincide[v.answer.node]) if v.answer.node in followed & coincide.keys()
                 and by_node[v.answer.node] is v else v for v in out]
 
-    def _explained(self, v: Verdict, hit: float | None, by_key: dict) -> bool:
+    def _explained(self, v: Verdict, hit: float | None) -> bool:
         """Whether something other than copying or choosing explains the number at least as well:
         for a wrong one, its likely mistake gives it at the precision it is written with; for a 0
         or ±1, that mistake gives exactly that number (a derivative of ±1 with the batch mean left
@@ -325,7 +324,7 @@ class Grader:
         if not given or not neutral:
             return bool(given)
         return any(abs(x - hit) <= 1e-12 for x in given) or \
-            any(not any(WRITTEN.matches(by_key[k].answer.written, g) for g in NEUTRAL) for k in v.explains if k in by_key)
+            any(not any(WRITTEN.matches(b.written, g) for g in NEUTRAL) for b in v.explains)
 
     def _upstream(self, nodes: set, by_node: dict, pins: dict) -> set:
         """The wrong answers that the carried answers at ``nodes`` follow from."""
@@ -375,7 +374,7 @@ class Grader:
 
     def _trivial(self, written: Decimal, value: float | None, node: int, values) -> bool:
         """Whether ``value`` (``None``: the written number itself), written at the precision of
-        ``written``, is 0, ±1, a given number or one of the node's operands (an op of two or more)."""
+        ``written``, is 0, ±1, a given number or one of the node's two operands (x − 0, x·1)."""
         rec = self.nodes[node]
         if value is not None:
             if not math.isfinite(value):
@@ -383,14 +382,16 @@ class Grader:
             written = WRITTEN.format_for(written).round_decimal(value)
         if self._given_at(written):
             return True
-        return len(rec.inputs) > 1 and any(math.isfinite(values[j]) and WRITTEN.matches(written, values[j])
-                                           for j in rec.inputs)
+        if len(rec.inputs) != 2:
+            return False
+        w, unit = written_float(written)
+        return any(abs(values[j] - w) <= 1.5 * unit and WRITTEN.matches(written, values[j]) for j in rec.inputs)
 
     def _given_at(self, written: Decimal) -> list:
         """The given numbers (and 0, ±1) that ``written`` is at its written precision."""
         given = self.given()
-        w, reach = float(written), 1.5 * float(Decimal(1).scaleb(written.as_tuple().exponent))
-        found = given[bisect_left(given, w - reach):bisect_right(given, w + reach)]
+        w, unit = written_float(written)
+        found = given[bisect_left(given, w - 1.5 * unit):bisect_right(given, w + 1.5 * unit)]
         return [g for g in found if WRITTEN.matches(written, g)]
 
     # --- likely mistakes --------------------------------------------------------------
@@ -459,7 +460,7 @@ class Grader:
     @staticmethod
     def _ranked(found: list, a: Answer) -> tuple:
         """``(mutations best first, size of the first group giving the same numbers, the value each
-        gives, the keys of the wrong answers the first group gives)``. A slip of one quantity that repeats a named mistake's computation is dropped; of
+        gives, the wrong answers the first group gives)``. A slip of one quantity that repeats a named mistake's computation is dropped; of
         slips repeating each other, the one in the answer's own quantity is kept."""
         named = {item[1].mutation.signature for item in found if item[1].mutation.quantity is None}
         kept: dict = {}
@@ -477,8 +478,7 @@ class Grader:
         first = ordered[0][2]
         equivalent = sum(1 for item in ordered if item[2] == first)
         ordered = [item for item in ordered if item[2] == first] + [item for item in ordered if item[2] != first]
-        explains = tuple(b.key for b in sorted(first[0], key=lambda b: (b.node, b.position)))
-        return tuple(item[1].mutation for item in ordered), equivalent, tuple(item[3] for item in ordered), explains
+        return tuple(item[1].mutation for item in ordered), equivalent, tuple(item[3] for item in ordered), first[0]
 
     def _reproduces(self, written: Decimal, value: float) -> bool:
         return math.isfinite(value) and (self.policy.matches(written, value) or self.policy.near(written, value))
