@@ -261,7 +261,8 @@ class Grader:
         after = [pins.get(i, x) for i, x in enumerate(own)]
         sources: dict = {}  # node -> Degenerate
         coincide: dict = {}  # node -> the given number a slip gives too
-        trivial = {n for n, v in by_node.items() if v.verdict == "carried" and self._trivial(v.answer.written, None, n, after)}
+        trivial = {n for n, v in by_node.items()
+                   if v.verdict == "carried" and self._trivial(v.answer.written, None, n, after)}
         suspects = self._upstream(trivial, by_node, pins)  # wrong answers some trivial number follows from
         for node, v in by_node.items():
             if v.verdict not in ("wrong", "imprecise"):
@@ -460,8 +461,9 @@ class Grader:
     @staticmethod
     def _ranked(found: list, a: Answer) -> tuple:
         """``(mutations best first, size of the first group giving the same numbers, the value each
-        gives, the wrong answers the first group gives)``. A slip of one quantity that repeats a named mistake's computation is dropped; of
-        slips repeating each other, the one in the answer's own quantity is kept."""
+        gives, the wrong answers the first group gives)``. A slip of one quantity that repeats a
+        named mistake's computation is dropped; of slips repeating each other, the one in the
+        answer's own quantity is kept."""
         named = {item[1].mutation.signature for item in found if item[1].mutation.quantity is None}
         kept: dict = {}
         for rank, pm, prediction, x in found:

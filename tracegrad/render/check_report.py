@@ -229,8 +229,9 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
     by_key = {}
     for v in report.verdicts:
         by_key.setdefault(v.answer.key, v)
-    found = tuple(FindingView(_sentence(f.mistakes, msg), tuple(Mistake(m.key, _mistake_text(m, msg)) for m in f.mistakes),
-                              f.keys, tuple(_label(report.subject, by_key[k].answer) for k in f.keys))
+    found = tuple(FindingView(_sentence(f.mistakes, msg),
+                              tuple(Mistake(m.key, _mistake_text(m, msg)) for m in f.mistakes), f.keys,
+                              tuple(_label(report.subject, by_key[k].answer) for k in f.keys))
                   for f in findings(report.verdicts))
     finding_of = {k: i for i, f in enumerate(found) for k in f.keys}
     rows = tuple(_row(report.subject, v, policy, msg, (by_key, finding_of, found)) for v in report.verdicts)
