@@ -79,7 +79,11 @@ def section(config, report) -> None:
     rows = {"unslipped numbers judged wrong": (len(t.unslipped_wrong), t.unslipped),
             "slipped numbers, differing from every right value, not judged wrong": (len(t.slipped_missed), t.slipped),
             "slips whose first wrong number names them": (t.named, t.slips),
-            "answers judged correct beyond the tolerance": (len(t.lenient), t.correct)}
+            "answers judged correct beyond the tolerance": (len(t.lenient), t.correct),
+            "carried answers after a number taken for copied or chosen": (
+                sum(1 for d in t.degenerate if set(d[3]) - {"zero"}), t.carried),
+            "carried answers after a 0 or ±1 at the student's digits only": (
+                sum(1 for d in t.degenerate if not set(d[3]) - {"zero"}), t.carried)}
     for what, (k, of) in rows.items():
         print(f"  {what:72} {k:>6,} of {of:,}")
     print("  per slip (made, named):", ", ".join(f"{key} {a}/{b}" for key, (a, b) in sorted(t.by_key.items())))
@@ -87,11 +91,16 @@ def section(config, report) -> None:
     report.figure("class", "simulated", students=n, seed=config.seed, answers=t.answers,
                   unslipped=t.unslipped, unslipped_wrong=len(t.unslipped_wrong), slipped=t.slipped,
                   slipped_missed=len(t.slipped_missed), slips=t.slips, named=t.named, correct=t.correct,
-                  lenient=len(t.lenient), by_key={k: list(v) for k, v in sorted(t.by_key.items())})
+                  lenient=len(t.lenient), carried=t.carried,
+                  degenerate_copied_or_chosen=sum(1 for d in t.degenerate if set(d[3]) - {"zero"}),
+                  degenerate_zero=sum(1 for d in t.degenerate if not set(d[3]) - {"zero"}),
+                  by_key={k: list(v) for k, v in sorted(t.by_key.items())})
     report.target("unslipped numbers judged wrong", len(t.unslipped_wrong), "≤ 0")
     report.target("slipped numbers not judged wrong", len(t.slipped_missed), "≤ 0")
     report.target("first diagnosis names the slip (%)", 100 * named, "≥ 95")
     report.target("answers judged correct beyond the tolerance", len(t.lenient), "≤ 0")
+    report.target("honest carried answers after a number taken for copied or chosen",
+                  sum(1 for d in t.degenerate if set(d[3]) - {"zero"}), "≤ 0")
 
     count = config.class_files
     table = read_file(SEED)

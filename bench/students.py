@@ -15,7 +15,13 @@ numbers, and each slip applied by this code at its step. The checker then judges
 * ``named``: slips whose first wrong number has the slip as its likely mistake — at least 95 %;
 * ``lenient``: answers judged correct though farther than the tolerance from the exact value, the
   carry-rounded value (one unit more where that path went through a decimal tie, which rounds either
-  way) and the value the student's own earlier numbers give — none.
+  way) and the value the student's own earlier numbers give — none;
+* ``degenerate``: carried answers (error carried forward from the student's own honest numbers)
+  marked as following from a degenerate answer, so earning only the degenerate share, with why:
+  ``zero`` (a 0 or ±1 that is one only at the student's digits: written with fewer than asked, or
+  a slip seen only as numbers rounded to 0), ``given`` (a given number taken for copied) or
+  ``effect`` (an answer taken for chosen to make the rest trivial) — none of the last two: a
+  simulated student never copies a given number or chooses one.
 
 The problem space is read from the spec tables (activations, losses, optimizers); the hand
 computation covers each entry, and :func:`covered` says which entries it does not.
@@ -545,6 +551,8 @@ class Judged:
     unnamed: list = field(default_factory=list)
     correct: int = 0
     lenient: list = field(default_factory=list)
+    carried: int = 0
+    degenerate: list = field(default_factory=list)  # carried answers marked degenerate
     by_key: dict = field(default_factory=dict)  # slip key -> [slips, named]
 
 
@@ -624,9 +632,10 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
     out = Judged()
     first_backward = "dL/dy_hat" if "dL/dy_hat" in subject.quantities else \
         f"delta{len(table['layers'])}"
-    by_quantity = {}
+    by_quantity, by_key = {}, {}
     for v in report:
         by_quantity.setdefault(v.answer.name, []).append(v)
+        by_key[v.answer.key] = v
     for v in report:
         out.answers += 1
         a = v.answer
@@ -636,6 +645,11 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         slip = student.slipped.get(a.name)
         clean = float(_at(student.raw_clean[a.name], a.position)) if slip else None
         own = clean if slip else float(_at(student.raw[a.name], a.position))  # from the student's own numbers
+        if v.verdict == "carried":
+            out.carried += 1
+            if v.degenerate:
+                kinds = tuple(_why(by_key[k].source) for k in v.degenerate)
+                out.degenerate.append((a.key, str(w), v.degenerate, kinds, [(s.key, s.site) for s in slips]))
         if v.verdict == "correct":
             out.correct += 1
             # a carry-rounded path through a decimal tie may round either way: one unit more
@@ -659,12 +673,14 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
         want = {s.key}
         if s.key == "sign_slip" and s.site == first_backward:
             want.add("loss_grad_sign")
+        if s.key == "sign_slip" and s.site == "loss":
+            want.add("loss_sign_dropped")  # −L: the minus sign of a cross-entropy left out, the same computation
         ok = False
         for m in likely:
             args = dict(m.args)
             if m.key not in want:
                 continue
-            if s.key in ("sign_slip", "decimal_moved") and m.key != "loss_grad_sign":
+            if s.key in ("sign_slip", "decimal_moved") and m.key not in ("loss_grad_sign", "loss_sign_dropped"):
                 if args.get("q") != subject.symbols[s.site].text:
                     continue
                 if s.key == "decimal_moved" and args.get("factor") != f"{s.factor:g}":
@@ -682,6 +698,13 @@ def judge_student(rng: random.Random, tables=None) -> Judged:
     return out
 
 
+def _why(source) -> str:
+    """``zero``, ``given`` or ``effect``: why an answer is degenerate (see the module docstring)."""
+    if source.kind == "effect":
+        return "effect"
+    return "zero" if source.value in (0.0, 1.0, -1.0) else "given"
+
+
 def measure(count: int, seed: int = 0) -> dict:
     """``count`` simulated students (problem and student drawn from ``random.Random(seed)``): the
     totals of :class:`Judged` and the failures, for the tests and ``bench/run``."""
@@ -689,9 +712,9 @@ def measure(count: int, seed: int = 0) -> dict:
     total = Judged()
     for _ in range(count):
         j = judge_student(rng)
-        for name in ("answers", "unslipped", "slipped", "slips", "named", "correct"):
+        for name in ("answers", "unslipped", "slipped", "slips", "named", "correct", "carried"):
             setattr(total, name, getattr(total, name) + getattr(j, name))
-        for name in ("unslipped_wrong", "slipped_missed", "unnamed", "lenient"):
+        for name in ("unslipped_wrong", "slipped_missed", "unnamed", "lenient", "degenerate"):
             getattr(total, name).extend(getattr(j, name))
         for key, (n, named) in j.by_key.items():
             stats = total.by_key.setdefault(key, [0, 0])

@@ -47,7 +47,7 @@ def test_chinese_report(capsys):
     out = capsys.readouterr().out
     assert "a1[1] = 0.9084：错误（正确值 0.9168）" in out
     assert "可能的错误：∂L/∂W₁ 被转置（布局混淆：行列互换）" in out
-    assert "汇总：正确 24 个（其中末位差一 1 个），承前 13 个（其中末位差一 3 个），精度不足 1 个，错误 5 个。" in out
+    assert "汇总：正确 24 个（其中末位差一 1 个），承前 13 个（其中末位差一 3 个），精度不足 1 个，错误 5 个（可能的错误 1 处）。" in out
     assert "loss = 0.035：精度不足（正确值 0.0353）" in out
 
 
@@ -126,7 +126,7 @@ def test_an_expression_problem_file_with_its_own_answers(capsys):
     for line in ("v3 = 3: correct", "f = -12: correct", "df/dv3 = -4: correct", "df/dx = 4: wrong",
                  "df/dy = -4: correct", "df/dz = 3: correct"):
         assert line in out
-    assert "Summary: 5 correct, 0 carried, 0 imprecise, 1 wrong." in out
+    assert "Summary: 5 correct, 0 carried, 0 imprecise, 1 wrong (1 likely mistake)." in out
 
 
 def test_an_expression_problem_file_with_an_answers_file(tmp_path, capsys):

@@ -101,6 +101,74 @@ def test_loss_derivative_factor(seed, factor, key):
     assert r["delta2"].verdict == "carried"
 
 
+def test_the_losss_own_factor_dropped_in_l_itself(seed):
+    # L = ½(ŷ − y)² = ½ × 0.26571² = 0.035302 → 0.0353; the ½ left out: 0.070603 → 0.0706; applied
+    # twice: ¼ × 0.070603 = 0.017651 → 0.0177 (the same slips as in ∂L/∂ŷ, named in L itself)
+    dy = S["a2"][0, 0] - 0.5
+    assert (round(0.5 * dy * dy, 4), round(dy * dy, 4), round(0.25 * dy * dy, 4)) == (0.0353, 0.0706, 0.0177)
+    r = verdicts(seed, {"loss": dy * dy})
+    assert named(r, "loss")[0] == "loss_factor_dropped" and dict(r["loss"].mistakes[0].args)["factor"] == "½"
+    assert "the factor ½ of L = ½(ŷ − y)² left out" in r.render("text")
+    assert named(verdicts(seed, {"loss": 0.25 * dy * dy}), "loss")[0] == "loss_factor_twice"
+
+
+ONE_LAYER = dict(x=[0.5, -1.0], w=np.array([[0.4, -0.3, 0.2], [0.1, 0.5, -0.6]]), b=np.array([0.1, 0.0, -0.2]))
+
+
+def one_layer(loss, activation, y):
+    """A 2-3 network of one layer, its loss worked by hand: (subject, L)."""
+    z = np.array(ONE_LAYER["x"]) @ ONE_LAYER["w"] + ONE_LAYER["b"]  # [0.2, -0.65, 0.5]
+    p = {"identity": z, "sigmoid": sigmoid(z), "softmax": np.exp(z) / np.exp(z).sum()}[activation]
+    y = np.array(y, dtype=float)
+    by_hand = {"half_se": lambda: np.sum(0.5 * (p - y) ** 2), "mse": lambda: np.mean((p - y) ** 2),
+               "mae": lambda: np.mean(np.abs(p - y)),
+               "bce": lambda: -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)),
+               "bce_logits": lambda: -np.mean(y * np.log(sigmoid(z)) + (1 - y) * np.log(1 - sigmoid(z))),
+               "cce": lambda: -np.sum(y * np.log(p)),
+               "cce_logits": lambda: -np.sum(y * np.log(np.exp(z) / np.exp(z).sum())),
+               "hinge": lambda: np.mean(np.maximum(0, 1 - y * z))}
+    subject = network_subject(parse_problem({
+        "layers": [{"weights": ONE_LAYER["w"].tolist(), "bias": ONE_LAYER["b"].tolist(), "activation": activation}],
+        "data": {"x": ONE_LAYER["x"], "y": y.tolist()}, "loss": loss, "optimizer": {"name": "sgd", "lr": 0.1}}))
+    return subject, float(by_hand[loss]())
+
+
+# every loss of the spec table: its constant factors by hand (½ of half_se, 1/n of a mean over the n = 3
+# outputs, the minus sign of a cross-entropy), the slipped L, and the message's factor
+LOSS_SLIPS = [
+    ("half_se", "identity", [0.0, 1.0, 0.0], 2.0, "loss_factor_dropped", "½"),
+    ("half_se", "identity", [0.0, 1.0, 0.0], 0.5, "loss_factor_twice", "½"),
+    ("mse", "identity", [0.0, 1.0, 0.0], 3.0, "loss_factor_dropped", "1/n"),
+    ("mse", "identity", [0.0, 1.0, 0.0], 1 / 3, "loss_factor_twice", "1/n"),
+    ("mae", "identity", [0.0, 1.0, 0.0], 3.0, "loss_factor_dropped", "1/n"),
+    ("bce", "sigmoid", [1.0, 0.0, 1.0], -1.0, "loss_sign_dropped", None),
+    ("bce", "sigmoid", [1.0, 0.0, 1.0], 3.0, "loss_factor_dropped", "1/n"),
+    ("bce_logits", "identity", [1.0, 0.0, 1.0], -1.0, "loss_sign_dropped", None),
+    ("cce", "softmax", [0.0, 1.0, 0.0], -1.0, "loss_sign_dropped", None),
+    ("cce_logits", "identity", [0.0, 1.0, 0.0], -1.0, "loss_sign_dropped", None),
+    ("hinge", "identity", [1.0, -1.0, 1.0], 3.0, "loss_factor_dropped", "1/n"),
+]
+
+
+def test_every_losss_own_factors_are_read_from_its_spec():
+    from tracegrad.nn.losses import LOSSES
+
+    assert {case[0] for case in LOSS_SLIPS} == set(LOSSES)
+
+
+@pytest.mark.parametrize("loss,activation,y,factor,key,text", LOSS_SLIPS, ids=lambda c: str(c))
+def test_a_losss_own_factor_slipped_in_l(loss, activation, y, factor, key, text):
+    subject, value = one_layer(loss, activation, y)
+    slipped = factor * value
+    assert abs(round(slipped, 4) - round(value, 4)) > 0.0002  # the slip shows at four decimals
+    r = verdicts(subject, {"loss": slipped})
+    assert key in named(r, "loss")[:r["loss"].equivalent], (named(r, "loss"), r["loss"].equivalent)
+    mistake = next(m for m in r["loss"].mistakes if m.key == key)
+    if text is not None:
+        assert dict(mistake.args)["factor"] == text
+    assert verdicts(subject, {"loss": value})["loss"].verdict == "correct"
+
+
 def test_update_sign_and_learning_rate(seed):
     g = S["dW2"][:, 0]  # [0.041987, 0.043704]
     cases = {"update_sign": W2[:, 0] + 0.1 * g,  # [0.9042, 0.1044]
@@ -313,3 +381,20 @@ def test_weight_decay_coupled_where_decoupled_was_asked():
     assert (round(right, 4), round(coupled, 4)) == (0.8891, 0.89)
     assert verdicts(subject, {"W2_new": [right, 0.0]})["W2_new[0]"].verdict == "correct"
     assert "weight_decay_coupled" in named(w2_new(subject, coupled), "W2_new[0]")
+
+
+def test_mazurs_errors_with_the_half_left_out():
+    # Mazur: E_o1 = ½(0.01 − 0.75136507)² = 0.274811083, E_o2 = 0.023560026, E_total = 0.298371109; with the
+    # ½ of each term left out, 0.549622166, 0.047120052 and E_total = 0.596742218 (their sum, carried)
+    from pathlib import Path
+
+    subject = network_subject(load_problem(Path(SEED).parent / "mazur.toml"))
+    h = [1 / (1 + math.exp(-(0.15 * 0.05 + 0.2 * 0.1 + 0.35))), 1 / (1 + math.exp(-(0.25 * 0.05 + 0.3 * 0.1 + 0.35)))]
+    out = [1 / (1 + math.exp(-(0.4 * h[0] + 0.45 * h[1] + 0.6))), 1 / (1 + math.exp(-(0.5 * h[0] + 0.55 * h[1] + 0.6)))]
+    terms = [(0.01 - out[0]) ** 2, (0.99 - out[1]) ** 2]
+    assert [round(t / 2, 9) for t in terms] == [0.274811083, 0.023560026]
+    answers = {"loss_terms": [Decimal(f"{t:.9f}") for t in terms], "loss": Decimal(f"{sum(terms):.9f}")}
+    assert answers["loss"] == Decimal("0.596742218")
+    r = check(subject, parse_answers({"answers": answers}))
+    assert "loss_factor_dropped" in [m.key for m in r["loss_terms[0]"].mistakes[:r["loss_terms[0]"].equivalent]]
+    assert r["loss"].verdict == "carried"

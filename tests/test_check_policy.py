@@ -236,4 +236,4 @@ def test_an_expression_problem_takes_a_policy_too(tmp_path, capsys):
     assert main(["check", str(problem)]) == 1
     out = capsys.readouterr().out
     assert "One unit off in the last digit is not accepted." in out
-    assert "likely mistake: sign slip in ∂f/∂x" in out
+    assert "likely mistake: sign slip in ∂f/∂v₃ or sign slip in ∂f/∂x (your numbers cannot tell these apart)" in out

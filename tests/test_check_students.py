@@ -53,6 +53,9 @@ def check(result):
     assert t.slipped_missed == [], t.slipped_missed[:5]
     assert t.lenient == [], t.lenient[:5]
     assert t.slips and t.named >= 0.95 * t.slips, t.unnamed[:10]
+    # an honest carried number never follows from a number taken for copied or chosen to make the
+    # rest trivial; only from a 0 or ±1 that is one only at the student's digits
+    assert not [d for d in t.degenerate if set(d[3]) - {"zero"}], [d for d in t.degenerate if set(d[3]) - {"zero"}][:5]
     return t
 
 

@@ -142,8 +142,8 @@ def test_summary_counts_and_exit_code(seed):
     # 0.8808·0.9 + 0.9167·0.1 + 0.3 = 1.18439 → wrong; L = ½(0.765738 − 0.5)² = 0.035308 → correct; 0.1 wrong
     assert r.counts() == {"correct": 3, "carried": 0, "imprecise": 0, "wrong": 2}
     assert r.exit_code == 1 and not r.passed and r.score == 3 / 5
-    assert "Summary: 3 correct (1 to the last digit), 0 carried, 0 imprecise, 2 wrong. Score 60.0 %." in r.render("text")
-    assert "汇总：正确 3 个（其中末位差一 1 个），承前 0 个，精度不足 0 个，错误 2 个。得分 60.0%。" in \
+    assert "Summary: 3 correct (1 to the last digit), 0 carried, 0 imprecise, 2 wrong (1 likely mistake). Score 60.0 %." in r.render("text")
+    assert "汇总：正确 3 个（其中末位差一 1 个），承前 0 个，精度不足 0 个，错误 2 个（可能的错误 1 处）。得分 60.0%。" in \
         r.render("text", lang="zh")
 
 

@@ -92,8 +92,9 @@ def rounding_mutations(subject, decimals) -> tuple:
 
 def network_mutations(worked, optimizer_factory=None) -> tuple:
     """Every diagnosis that applies to a worked network problem, in order of preference."""
-    return (*_activation_derivative(worked), *_loss_derivative(worked), *_bias_left_out(worked),
-            *_transposed(worked), *_overwritten(worked), *_update(worked), *_optimizer(worked, optimizer_factory))
+    return (*_activation_derivative(worked), *_loss_derivative(worked), *_loss_factors(worked),
+            *_bias_left_out(worked), *_transposed(worked), *_overwritten(worked), *_update(worked),
+            *_optimizer(worked, optimizer_factory))
 
 
 def _activation_derivative(worked):
@@ -146,6 +147,63 @@ def _loss_derivative(worked):
             yield scaled(trace, nodes, 1.0 / outputs, "outputs_averaged", (("n", outputs),))
         else:
             yield scaled(trace, nodes, float(outputs), "outputs_summed", (("n", outputs),))
+
+
+def loss_factors(loss, outputs: int, depth: int = 2) -> tuple:
+    """``(formula, factors)``: a loss's per-sample formula (its spec entry's ``formula``, over ŷ,
+    or z of layer ``depth`` for a loss on logits) and its constant factors, read along its products
+    from the outside in, each ``(value, factor as a formula or None for the minus sign, inside)``
+    where ``inside`` says it multiplies each output's term (it stands inside the sum over the
+    outputs). ½(ŷ − y)² has ½; (1/n)·Σ (ŷ − y)² has 1/n (for n > 1 outputs); −Σ y·log ŷ has the
+    minus sign; −(1/n)·Σ […] both."""
+    from ..core.formula import Binary, Frac, Neg, Num, Sym, Total
+
+    prediction = Sym(f"z_{{{depth}}}", f"z{sub(depth)}", "p") if loss.from_logits else Sym(r"\hat{y}", "ŷ", "p")
+    env = {"n": float(outputs)}
+    found = []
+
+    def constant(f):
+        return not f.refs() & {"p", "y"}
+
+    def walk(f, inside):
+        if isinstance(f, Neg):
+            found.append((-1.0, None, inside))
+            walk(f.a, inside)
+        elif isinstance(f, Total):
+            walk(f.a, True)
+        elif isinstance(f, Binary) and f.op == "*":
+            for factor, rest in ((f.a, f.b), (f.b, f.a)):
+                if constant(factor) and not constant(rest):
+                    found.append((float(factor.evaluate(env)), factor, inside))
+                    walk(rest, inside)
+        elif isinstance(f, Frac) and constant(f.b) and not constant(f.a):
+            found.append((1.0 / float(f.b.evaluate(env)), Frac(Num(1), f.b), inside))
+            walk(f.a, inside)
+
+    formula = loss.formula(prediction, Sym("y", "y", "y"), Sym("n", "n", "n"), outputs)
+    walk(formula, False)
+    return formula, tuple((value, factor, inside) for value, factor, inside in found if value not in (0.0, 1.0))
+
+
+def _loss_factors(worked):
+    """The loss's own constant factors slipped in L itself: each dropped or applied twice (the ½
+    of ½(ŷ − y)² left out doubles L), the minus sign of a cross-entropy left out; in each sample's
+    loss, or in each output's term for a factor of the terms (the sum of the terms follows)."""
+    qs, trace, p = worked.quantities, worked.trace, worked.problem
+    outputs = len(p.y[0])
+    formula, factors = loss_factors(LOSSES[p.loss], outputs, worked.depth)
+    whole = next(qs[name] for name in ("sample_loss", "data_loss", "loss") if name in qs).indices()
+    terms = qs["loss_terms"].indices() if "loss_terms" in qs else None
+    loss_text = formula.render("text")
+    for value, factor, inside in factors:
+        nodes = terms if inside and terms else whole
+        if factor is None:
+            yield scaled(trace, nodes, -1.0, "loss_sign_dropped", (("loss", loss_text),))
+            continue
+        text = factor.render("text").removeprefix("(").removesuffix(")")
+        args = (("factor", text), ("loss", loss_text))
+        yield scaled(trace, nodes, 1.0 / value, "loss_factor_dropped", args)
+        yield scaled(trace, nodes, value, "loss_factor_twice", args)
 
 
 def _bias_left_out(worked):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.numbers import NumberFormat, exact_text
-from .tolerance import Tolerance, decimals_written, parse_tolerance
+from .tolerance import SIGNIFICANT, Tolerance, decimals_written, parse_tolerance
 
 LAST_DIGIT = ("auto", "always", "never")
 STUDENT_TOLERANCE = ("refuse", "narrow")
@@ -147,9 +147,13 @@ class Policy:
 
     def describe(self, msg) -> tuple:
         """The rule as sentences from the catalog ``msg``, for the top of a report."""
-        lines = [self.tolerance.describe(msg)]
-        if self.tolerance.is_written:
+        t = self.tolerance
+        lines = [t.describe(msg)]
+        if t.is_written:
+            lines.append(msg("check.policy.significant_written", n=SIGNIFICANT))
             lines.append(msg(f"check.policy.last_digit_{self.last_digit}", n=LAST_DIGIT_SIG_FIGS))
+        elif t.decimals is not None or t.sig_figs is not None:
+            lines.append(msg("check.policy.significant", n=SIGNIFICANT))
         if self.minimum.decimals or self.minimum.sig_figs:
             lines.append(msg("check.policy.minimum", precision=self.minimum.describe(msg)))
         lines.append(msg("check.policy.carry_on" if self.carry_rounding else "check.policy.carry_off"))

@@ -9,6 +9,13 @@ the policy lets it narrow) replaces that rule with one of: ``decimals = n``
 significant figures of the computed value), ``absolute = a`` and/or
 ``relative = r`` (``|written − value| ≤ max(a, r·|value|)``). Explicit
 tolerances have no separate "last digit" leniency.
+
+A number written with more than :data:`SIGNIFICANT` (15) significant figures is
+judged at 15: binary64 carries no more digits faithfully, and its last bits depend
+on the order of operations (a program printing 17 digits is 1–6 units in the last
+place off another's), which is no student's error. Under the written rule a number
+of 15 significant figures or more matches a value within one unit of its 15th; a
+rule of more decimals or significant figures compares at most 15 significant figures.
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ from ..core.numbers import NOISE, NumberFormat, exact_text
 
 _CONTEXT = Context(prec=800)  # exact for any float and any written number
 _HALF = Decimal("0.5") + Decimal(NOISE)
+_ONE = Decimal(1) + Decimal(NOISE)
 _ONE_AND_HALF = Decimal("1.5") + Decimal(NOISE)
+SIGNIFICANT = 15
+"""Significant figures a number is judged at, at most (binary64 carries 15 decimal digits faithfully)."""
 
 
 def decimals_written(written: Decimal) -> int:
@@ -32,9 +42,30 @@ def decimals_written(written: Decimal) -> int:
     return max(0, -_exponent(str(written)))
 
 
+def decimals_judged(written: Decimal) -> int:
+    """Decimals a written number is judged at: as written, but no further than its 15th
+    significant figure (15 for ``0.28847312622680066``)."""
+    return max(0, -_exponent(str(written), True))
+
+
 @lru_cache(maxsize=1 << 16)
-def _exponent(text: str) -> int:
-    return Decimal(text).as_tuple().exponent
+def _exponent(text: str, judged: bool = False) -> int:
+    """The exponent of the last written digit (of the last judged one: at most the 15th significant)."""
+    d = Decimal(text)
+    exponent = d.as_tuple().exponent
+    if judged and d and d.adjusted() - exponent >= SIGNIFICANT:
+        return d.adjusted() - SIGNIFICANT + 1
+    return exponent
+
+
+def at_significant(written: Decimal) -> bool:
+    """Written with 15 significant figures or more: a program's binary64 number, not a hand's."""
+    return _floats(str(written))[2]
+
+
+def written_float(written: Decimal) -> tuple:
+    """``(float, one unit in the last judged place)`` of a written number."""
+    return _floats(str(written))[:2]
 
 
 @lru_cache(maxsize=64)
@@ -44,21 +75,18 @@ def _format(decimals, sig_figs) -> NumberFormat:
 
 @lru_cache(maxsize=1 << 16)
 def _floats(text: str) -> tuple:
-    written = Decimal(text)
-    exponent = written.as_tuple().exponent
-    return float(written), 10.0 ** exponent if exponent < 300 else math.inf
-
-
-def _as_float(written: Decimal) -> tuple:
-    """``(float, one unit in the last written place)`` of a written number (by its text: 0.0430 and
-    0.043 are equal Decimals with different last places)."""
-    return _floats(str(written))
+    """``(float, one unit in the last judged place, written with 15 significant figures or more)``,
+    by the text (0.0430 and 0.043 are equal Decimals with different last places)."""
+    d = Decimal(text)
+    exponent = _exponent(text, True)
+    over = bool(d) and d.adjusted() - d.as_tuple().exponent >= SIGNIFICANT - 1
+    return float(d), 10.0 ** exponent if exponent < 300 else math.inf, over
 
 
 def _clearly(written: Decimal, value: float, units: float):
     """Whether ``written`` is within ``units`` units of its last place of ``value``, decided in
     floats when the distance is far from the bound (``None``: too close to tell, use decimals)."""
-    w, unit = _as_float(written)
+    w, unit = written_float(written)
     distance, bound = abs(w - value), units * unit
     slack = 1e-6 * bound + 1e-12 * (abs(w) + abs(value))
     if distance > bound + slack:
@@ -84,25 +112,29 @@ class Tolerance:
     def format_for(self, written: Decimal) -> NumberFormat:
         """The precision a value is shown (and carry-rounded) at next to this written number."""
         if self.sig_figs is not None:
-            return _format(None, self.sig_figs)
+            return _format(None, min(self.sig_figs, SIGNIFICANT))
         if self.decimals is not None:
             return _format(self.decimals, None)
-        return _format(decimals_written(written), None)
+        return _format(decimals_judged(written), None)
 
     def _quantum(self, written: Decimal, value: Decimal) -> Decimal:
-        if self.sig_figs is not None:
-            exponent = value.adjusted() if value else 0
-            return Decimal(1).scaleb(exponent - self.sig_figs + 1)
-        if self.decimals is not None:
-            return Decimal(1).scaleb(-self.decimals)
-        return Decimal(1).scaleb(written.as_tuple().exponent)
+        if self.sig_figs is not None or self.decimals is not None:
+            exponent = (value.adjusted() if value else 0) - SIGNIFICANT + 1  # the 15th significant figure
+            if self.sig_figs is not None:
+                exponent = max(exponent, (value.adjusted() if value else 0) - self.sig_figs + 1)
+            else:
+                exponent = max(exponent, -self.decimals)
+            return Decimal(1).scaleb(exponent)
+        return Decimal(1).scaleb(_exponent(str(written), True))
 
     def matches(self, written: Decimal, value: float) -> bool:
         """``written`` equals ``value`` under this rule."""
         if not math.isfinite(value):
             return False
+        # a number written with 15 significant figures or more matches within one unit of its 15th
+        over = self.is_written and at_significant(written)
         if self.is_written:
-            quick = _clearly(written, value, 0.5)
+            quick = _clearly(written, value, 1.0 if over else 0.5)
             if quick is not None:
                 return quick
         v = Decimal(repr(value))
@@ -112,7 +144,7 @@ class Tolerance:
         q = self._quantum(written, v)
         if not self.is_written:
             written = written.quantize(q, rounding=ROUND_HALF_UP, context=_CONTEXT)
-        return _distance(written, v) <= q * _HALF
+        return _distance(written, v) <= q * (_ONE if over else _HALF)
 
     def near(self, written: Decimal, value: float) -> bool:
         """One unit off in the last written digit (written precision only)."""

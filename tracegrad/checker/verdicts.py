@@ -7,8 +7,12 @@ In this order:
    carry-rounded value (every earlier printed value rounded to the same precision first);
 2. ``carried`` — equal to the value recomputed from the student's **own earlier answers**
    (error carried forward: the graph replayed with them pinned); marked *degenerate* when
-   it follows from an earlier answer that is wrong and degenerate (0, ±1, a given number
-   copied), which the policy may credit less;
+   it follows from an earlier wrong (or imprecise) answer that is degenerate, which the policy
+   may credit less (:class:`Degenerate`): one that is 0, ±1 or a given number copied, or one
+   that makes what follows trivial (most of the numbers after it 0, ±1, a given number or one of
+   their own operands at their precision, which with it computed from the student's earlier
+   answers they would not be). A wrong answer that its likely mistake reproduces at its written
+   precision is a slip, not a copy or a choice: what follows from it is carried as usual;
 3. ``correct`` / ``carried`` with ``last_digit`` — one unit off in the last written digit of
    the correct or the carried value (never of a carry-rounded one: leniencies do not stack),
    where the policy accepts it;
@@ -27,6 +31,7 @@ mutations), so a class is judged with one.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from heapq import heapify, heappop, heappush
@@ -35,9 +40,28 @@ from .answers import Answer, Answers, bind
 from .mutations import Mutation, rounding_mutations, slip_mutations
 from ..core.replay import node_value, pinned, replay_floats
 from ..core.nested import flatten
-from .tolerance import Tolerance, decimals_written
+from .tolerance import Tolerance, decimals_written, written_float
 
 VERDICTS = ("correct", "carried", "imprecise", "wrong")
+WRITTEN = Tolerance()
+"""The written-precision rule: what a written number is, whatever the policy compares it with."""
+NEUTRAL = (0.0, 1.0, -1.0)
+"""Numbers after which nothing is computed (a product by 0, by ±1; a sum with 0)."""
+
+
+@dataclass(frozen=True)
+class Degenerate:
+    """Why a wrong (or imprecise) answer makes what follows from it degenerate. ``kind``:
+    ``"value"`` — it is 0, ±1 or a given number (``value``) at its written precision, and no
+    likely mistake explains it as well; ``"effect"`` — it makes what follows trivial: of the
+    ``following`` carried answers after it that would not be trivial with it computed from the
+    student's earlier answers (``value``), ``trivial`` (their keys) are 0, ±1, a given number or
+    one of their own operands at their precision."""
+
+    kind: str
+    value: float | None = None
+    trivial: tuple = ()
+    following: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,8 +69,12 @@ class Verdict:
     """The judgement of one written number. ``expected`` is the correct value,
     ``carried`` the value recomputed from the student's earlier answers (``None`` when
     they leave an op's domain), ``mistakes`` the mutations explaining a wrong number, best
-    first, of which the first ``equivalent`` give the same numbers (the likely mistake);
-    ``degenerate`` the keys of the degenerate earlier answers a carried value follows from;
+    first, of which the first ``equivalent`` give the same numbers (the likely mistake), and
+    ``reproduced`` the value each gives here; ``explains`` the student's wrong answers the likely
+    mistake gives (this one among them); ``degenerate`` the keys of the degenerate earlier
+    answers a carried value follows from, ``source`` why a wrong or imprecise answer is one
+    (a :class:`Degenerate`, where something carried follows from it), ``coincides`` the given
+    number a wrong answer equals though its likely mistake explains it (so it is no copy);
     ``credit`` what the verdict earns under the policy."""
 
     answer: Answer
@@ -59,11 +87,46 @@ class Verdict:
     equivalent: int = 0
     degenerate: tuple = ()
     credit: float = 1.0
+    reproduced: tuple = ()
+    explains: frozenset = frozenset()
+    source: Degenerate | None = None
+    coincides: float | None = None
 
     @property
     def ok(self) -> bool:
         """Full credit."""
         return self.credit >= 1.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One likely mistake, counted once: ``mistakes`` the computations the student's numbers
+    cannot tell apart (said as one sentence), ``keys`` the wrong answers it explains, in order
+    (every element of a vector with its sign slipped)."""
+
+    mistakes: tuple
+    keys: tuple
+
+
+def likely(v: Verdict) -> tuple:
+    """The likely mistake of a wrong verdict: its first group of mutations, one of each message."""
+    seen, out = set(), []
+    for m in v.mistakes[:v.equivalent]:
+        if (m.key, m.args) not in seen:
+            seen.add((m.key, m.args))
+            out.append(m)
+    return tuple(out)
+
+
+def findings(verdicts) -> tuple:
+    """The likely mistakes of the wrong answers, each once: wrong answers with the same likely
+    mistake share one :class:`Finding`, in the order of their first answer."""
+    groups: dict = {}
+    for v in verdicts:
+        if v.verdict == "wrong" and v.mistakes:
+            group = likely(v)
+            groups.setdefault(frozenset((m.key, m.args) for m in group), (group, []))[1].append(v.answer.key)
+    return tuple(Finding(group, tuple(keys)) for group, keys in groups.values())
 
 
 def student_pins(bound) -> dict:
@@ -111,10 +174,10 @@ class Grader:
         recomputed: dict = {}
         if self.subject.by_formula is not None and any(v.verdict == "wrong" for v in verdicts):
             verdicts, recomputed = self._by_formula(verdicts, own, pins, student)
-        if any(v.verdict == "carried" for v in verdicts):
-            verdicts = self._degenerate(verdicts, pins)
         if any(v.verdict == "wrong" for v in verdicts):
             verdicts = self._diagnose(verdicts, pins, own, recomputed)
+        if any(v.verdict == "carried" for v in verdicts):
+            verdicts = self._degenerate(verdicts, pins, own)
         out = []
         for v in verdicts:
             credit = policy.credit_of(v.verdict, bool(v.degenerate))
@@ -182,22 +245,42 @@ class Grader:
     def given(self) -> tuple:
         """The problem's given numbers (inputs, targets, weights, biases) and 0, ±1."""
         if self._given is None:
-            self._given = tuple(sorted({0.0, 1.0, -1.0} | {r.data for r in self.nodes if r.op == ""}))
+            self._given = tuple(sorted({*NEUTRAL} | {r.data for r in self.nodes if r.op == ""}))
         return self._given
 
-    def _degenerate(self, verdicts: list, pins: dict) -> list:
-        """Mark each carried verdict with the degenerate earlier answers it follows from (the
-        nearest): wrong (or imprecise) answers that are 0, ±1 or a given number at their written
-        precision, and carried answers that themselves follow from one."""
-        written = Tolerance()
+    def _degenerate(self, verdicts: list, pins: dict, own: tuple) -> list:
+        """Mark each carried verdict with the degenerate answers it follows from (:class:`Degenerate`),
+        each such answer with why, and each wrong answer that equals a given number only by its
+        slip with the number (``coincides``)."""
         by_node: dict = {}
         for v in verdicts:
             by_node.setdefault(v.answer.node, v)
-        sources = {n for n, v in by_node.items() if v.verdict in ("wrong", "imprecise")
-                   and any(written.matches(v.answer.written, g) for g in self.given())}
-        if not sources:
+        names: dict = {}  # node -> every answer of its number (∂L/∂b₂ as well as δ₂)
+        for v in verdicts:
+            names.setdefault(v.answer.node, []).append(v.answer)
+        after = [pins.get(i, x) for i, x in enumerate(own)]
+        sources: dict = {}  # node -> Degenerate
+        coincide: dict = {}  # node -> the given number a slip gives too
+        trivial = {n for n, v in by_node.items()
+                   if v.verdict == "carried" and self._trivial(v.answer.written, None, n, after)}
+        suspects = self._upstream(trivial, by_node, pins)  # wrong answers some trivial number follows from
+        for node, v in by_node.items():
+            if v.verdict not in ("wrong", "imprecise"):
+                continue
+            hits = self._given_at(v.answer.written)
+            hit = next((g for g in NEUTRAL if g in hits), hits[0] if hits else None)
+            if self._explained(v, hit):
+                if hit is not None:
+                    coincide[node] = hit
+            elif hit is not None:
+                sources[node] = Degenerate("value", hit)
+            elif node in suspects:
+                found = self._trivializing(node, (by_node, names, pins), own, after, trivial)
+                if found is not None:
+                    sources[node] = found
+        if not sources and not coincide:
             return verdicts
-        reach: dict = {}  # node -> keys of the degenerate answers its value follows from
+        reach: dict = {}  # node -> the degenerate (or coinciding) answers its value follows from
 
         def computed(rec):
             found = [reach[j] for j in rec.inputs if j in reach]
@@ -205,15 +288,112 @@ class Grader:
 
         for rec in self.nodes[:max(by_node) + 1]:
             i = rec.index
-            if i in sources:
-                reach[i] = frozenset({by_node[i].answer.key})
+            if i in sources or i in coincide:
+                reach[i] = frozenset({i})
             elif i in pins:
                 if by_node[i].verdict == "carried" and computed(rec):
-                    reach[i] = frozenset({by_node[i].answer.key})
+                    reach[i] = computed(rec)
             elif computed(rec):
                 reach[i] = computed(rec)
-        return [replace(v, degenerate=tuple(sorted(computed(self.nodes[v.answer.node]) or ())))
-                if v.verdict == "carried" else v for v in verdicts]
+        followed: set = set()
+        out = []
+        for v in verdicts:
+            if v.verdict == "carried":
+                node = v.answer.node  # a second name of a number follows from its first answer
+                found = (computed(self.nodes[node]) if by_node[node] is v else reach.get(node)) or frozenset()
+                followed |= found
+                keys = tuple(by_node[i].answer.key for i in sorted(found & sources.keys()))
+                v = replace(v, degenerate=keys) if keys else v
+            out.append(v)
+        return [replace(v, source=sources[v.answer.node]) if v.answer.node in followed & sources.keys()
+                and by_node[v.answer.node] is v else
+                replace(v, coincides=coincide[v.answer.node]) if v.answer.node in followed & coincide.keys()
+                and by_node[v.answer.node] is v else v for v in out]
+
+    def _explained(self, v: Verdict, hit: float | None) -> bool:
+        """Whether something other than copying or choosing explains the number at least as well:
+        for a wrong one, its likely mistake gives it at the precision it is written with; for a 0
+        or ±1, that mistake gives exactly that number (a derivative of ±1 with the batch mean left
+        out) or also gives a number of the student's that is not 0 or ±1 (a slip seen only as
+        numbers rounded to 0 cannot be told from zeros written to skip the work); for an imprecise
+        answer equal to a given number other than 0 or ±1, it is the student's own value at the
+        digits written."""
+        neutral = hit in NEUTRAL
+        if v.verdict == "imprecise":
+            return not neutral
+        given = [x for x in v.reproduced[:v.equivalent] if WRITTEN.matches(v.answer.written, x)]
+        if not given or not neutral:
+            return bool(given)
+        return any(abs(x - hit) <= 1e-12 for x in given) or \
+            any(not any(WRITTEN.matches(b.written, g) for g in NEUTRAL) for b in v.explains)
+
+    def _upstream(self, nodes: set, by_node: dict, pins: dict) -> set:
+        """The wrong answers that the carried answers at ``nodes`` follow from."""
+        seen, stack, found = set(nodes), list(nodes), set()
+        while stack:
+            for j in self.nodes[stack.pop()].inputs:
+                if j in seen:
+                    continue
+                seen.add(j)
+                if j not in pins or by_node[j].verdict == "carried":
+                    stack.append(j)
+                elif by_node[j].verdict == "wrong":
+                    found.add(j)
+        return found
+
+    def _trivializing(self, node: int, answered: tuple, own: tuple, after: list, trivial: set):
+        """A :class:`Degenerate` of kind ``"effect"`` when the wrong answer at ``node`` makes most
+        of the carried answers that follow from it trivial at their precision (0, ±1, a given
+        number, or one of their operands: a gradient that vanishes, an update equal to what it
+        updates), which they would not be with it computed from the student's earlier answers;
+        else ``None``. ``answered``: ``(first verdict by node, answers by node, pins)``; ``trivial``:
+        the carried answers that are."""
+        by_node, names, pins = answered
+        consumers, reached, stack, follow = self.consumers(), {node}, [node], []
+        while stack:
+            for i in consumers[stack.pop()]:
+                if i in reached or (i in pins and by_node[i].verdict != "carried"):
+                    continue
+                reached.add(i)
+                stack.append(i)
+                if i in pins:
+                    follow.append(i)
+        follow.sort()
+        now = trivial.intersection(follow)
+        right = own[node] if math.isfinite(own[node]) else self.nodes[node].data
+        unpinned = set(follow) | {node}
+        fixed_pins = {i: x for i, x in pins.items() if i not in unpinned}
+        fixed_pins[node] = right
+        fixed_before = replay_floats(self.trace, fixed_pins, start=node, prefix=(own, after))
+        fixed = [fixed_pins.get(i, x) for i, x in enumerate(fixed_before)]
+        following = [i for i in follow if not self._trivial(by_node[i].answer.written, fixed[i], i, fixed)]
+        made = [i for i in following if i in now]
+        if not made or 2 * len(made) < len(following):
+            return None
+        return Degenerate("effect", right, tuple(a.key for i in made for a in names[i]),
+                          sum(len(names[i]) for i in following))
+
+    def _trivial(self, written: Decimal, value: float | None, node: int, values) -> bool:
+        """Whether ``value`` (``None``: the written number itself), written at the precision of
+        ``written``, is 0, ±1, a given number or one of the node's two operands (x − 0, x·1)."""
+        rec = self.nodes[node]
+        if value is not None:
+            if not math.isfinite(value):
+                return False
+            written = WRITTEN.format_for(written).round_decimal(value)
+        if self._given_at(written):
+            return True
+        if len(rec.inputs) != 2:
+            return False
+        w, unit = written_float(written)
+        return any(abs(values[j] - w) <= 1.5 * unit and WRITTEN.matches(written, values[j]) for j in rec.inputs)
+
+    def _given_at(self, written: Decimal) -> list:
+        """The given numbers (and 0, ±1) that ``written`` is at its written precision."""
+        given = self.given()
+        w, unit = written_float(written)
+        found = given[bisect_left(given, w - 1.5 * unit):bisect_right(given, w + 1.5 * unit)]
+        return [g for g in found if WRITTEN.matches(written, g)]
 
     # --- likely mistakes --------------------------------------------------------------
 
@@ -249,10 +429,10 @@ class Grader:
                 explained, contradicted = evidence[pm]
                 rank = (-len(explained), len(contradicted), not self.policy.matches(a.written, x), len(found))
                 # what the student's numbers can tell about it: mutations alike in this are indistinguishable
-                found.append((rank, pm, evidence[pm]))
+                found.append((rank, pm, evidence[pm], x))
             out[a] = self._ranked(found, a)
-        return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1]) if v.answer in out else v
-                for v in verdicts]
+        return [replace(v, mistakes=out[v.answer][0], equivalent=out[v.answer][1], reproduced=out[v.answer][2],
+                        explains=out[v.answer][3]) if v.answer in out else v for v in verdicts]
 
     def _slip_of_formula(self, m: Mutation, a: Answer, recomputed: dict):
         """A slip of the answer's own quantity (its sign, its decimal point) applied to the value its
@@ -280,26 +460,27 @@ class Grader:
 
     @staticmethod
     def _ranked(found: list, a: Answer) -> tuple:
-        """``(mutations best first, size of the first group giving the same numbers)``. A slip of
-        one quantity that repeats a named mistake's computation is dropped; of slips repeating
-        each other, the one in the answer's own quantity is kept."""
-        named = {pm.mutation.signature for _, pm, _ in found if pm.mutation.quantity is None}
+        """``(mutations best first, size of the first group giving the same numbers, the value each
+        gives, the wrong answers the first group gives)``. A slip of one quantity that repeats a
+        named mistake's computation is dropped; of slips repeating each other, the one in the
+        answer's own quantity is kept."""
+        named = {item[1].mutation.signature for item in found if item[1].mutation.quantity is None}
         kept: dict = {}
-        for rank, pm, prediction in found:
+        for rank, pm, prediction, x in found:
             m = pm.mutation
             if m.quantity is None or m.signature is None:
-                kept[id(pm)] = (rank, pm, prediction)
+                kept[id(pm)] = (rank, pm, prediction, x)
             elif m.signature not in named:
                 held = kept.get(m.signature)
                 if held is None or (held[1].mutation.quantity != a.name and m.quantity == a.name):
-                    kept[m.signature] = (rank if held is None else min(rank, held[0]), pm, prediction)
+                    kept[m.signature] = (rank if held is None else min(rank, held[0]), pm, prediction, x)
         ordered = sorted(kept.values(), key=lambda item: item[0])
         if not ordered:
-            return (), 0
+            return (), 0, (), ()
         first = ordered[0][2]
         equivalent = sum(1 for item in ordered if item[2] == first)
         ordered = [item for item in ordered if item[2] == first] + [item for item in ordered if item[2] != first]
-        return tuple(item[1].mutation for item in ordered), equivalent
+        return tuple(item[1].mutation for item in ordered), equivalent, tuple(item[3] for item in ordered), first[0]
 
     def _reproduces(self, written: Decimal, value: float) -> bool:
         return math.isfinite(value) and (self.policy.matches(written, value) or self.policy.near(written, value))

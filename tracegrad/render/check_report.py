@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from ..core.errors import InputError
 from . import mathtext as mt
 from ..core.notation import Math
-from ..core.numbers import NumberFormat
-from ..checker.verdicts import VERDICTS
+from ..core.numbers import NumberFormat, exact_text
+from ..checker.verdicts import VERDICTS, findings
 
 FORMATS = ("text", "markdown", "json")
 
@@ -27,6 +27,31 @@ class Mistake:
     key: str
     text: str
     likely: bool = True
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One likely mistake, counted once: its sentence (the explanations the numbers cannot tell
+    apart said together), the mistakes it merges, and the wrong answers it explains."""
+
+    text: str
+    mistakes: tuple  # Mistake
+    keys: tuple  # as the answers file addresses them
+    labels: tuple  # Math
+
+
+@dataclass(frozen=True)
+class DegenerateView:
+    """Why an answer makes what follows from it degenerate: ``kind`` ``value`` (0, ±1 or a given
+    number copied) or ``effect`` (it makes what follows trivial: ``trivial`` of the ``following``
+    numbers after it); ``value`` the number copied, or the answer's value from the student's
+    earlier answers."""
+
+    kind: str
+    value: float | None
+    value_text: str
+    trivial: tuple = ()
+    following: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,12 @@ class CheckRow:
     mistakes: tuple  # Mistake
     credit: float = 1.0
     degenerate: tuple = ()  # keys of the degenerate earlier answers a carried value follows from
+    likely_mistake: str = ""  # the likely mistake as one sentence ("" when none is found)
+    also_consistent: tuple = ()  # sentences: the other mistakes the numbers allow
+    finding: int | None = None  # index of the likely mistake in CheckView.findings
+    same_as: Math | None = None  # the first answer of that finding, when this is not it
+    degenerate_source: DegenerateView | None = None  # this answer is degenerate: why
+    coincides: str = ""  # the given number this wrong answer equals only by its slip
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,7 @@ class CheckView:
     passed: bool
     score: float
     score_text: str
+    findings: tuple = ()  # FindingView, each likely mistake once
 
 
 def _label(subject, answer) -> Math:
@@ -86,8 +118,10 @@ def _label(subject, answer) -> Math:
     return Math(symbol.latex + index, symbol.text + index)
 
 
-def _row(subject, v, policy, msg) -> CheckRow:
+def _row(subject, v, policy, msg, context) -> CheckRow:
+    """``context``: ``(verdicts by key, finding index by key, the findings)``."""
     a = v.answer
+    by_key, finding_of, found = context
     fmt = policy.format_for(a.written)
     label = _label(subject, a)
     expected_text = (policy.minimum if v.verdict == "imprecise" else fmt).text(v.expected)
@@ -101,11 +135,17 @@ def _row(subject, v, policy, msg) -> CheckRow:
     if v.verdict == "carried":
         notes.append(msg("check.note.carried", value=carried_text))
     if v.degenerate:
-        notes.append(msg("check.note.degenerate", answers=msg("check.list_separator").join(v.degenerate)))
+        why = [msg(f"check.note.degenerate_{by_key[k].source.kind}", answer=k) for k in v.degenerate]
+        notes.append(msg("check.note.degenerate", answers=msg("check.list_separator").join(why)))
     if v.verdict == "imprecise":
         notes.append(msg("check.note.imprecise", precision=policy.minimum.describe(msg)))
     if (v.verdict == "carried" and v.credit < 1) or (v.verdict == "imprecise" and v.credit > 0):
         notes.append(msg("check.note.credit", credit=f"{v.credit:g}"))
+    source = _source(subject, v, fmt, msg, notes)
+    coincides = ""
+    if v.coincides is not None:
+        coincides = exact_text(v.coincides)
+        notes.append(msg("check.note.coincides", value=coincides))
     step = formula = None
     if v.verdict == "wrong":
         if v.carried is not None and carried_text != expected_text:
@@ -117,11 +157,52 @@ def _row(subject, v, policy, msg) -> CheckRow:
         else:
             formula = None
         step = _step(subject, a, v.expected, fmt, label)
-    mistakes = tuple(Mistake(m.key, msg(f"check.mistake.{m.key}", **dict(m.args)), k < v.equivalent)
-                     for k, m in enumerate(v.mistakes))
+    mistakes = tuple(Mistake(m.key, _mistake_text(m, msg), k < v.equivalent) for k, m in enumerate(v.mistakes))
+    index = finding_of.get(a.key)
+    sentence, same_as = "", None
+    if index is not None:
+        sentence = found[index].text
+        first = found[index].keys[0]
+        same_as = None if first == a.key else found[index].labels[0]
+    likely_texts = {m.text for m in mistakes if m.likely}
+    also = tuple(dict.fromkeys(m.text for m in mistakes if not m.likely and m.text not in likely_texts))
     return CheckRow(a.key, label, str(a.written), v.verdict, v.last_digit, v.by_carry, verdict_text, v.expected,
                     expected_text, v.carried, carried_text, tuple(notes), step, formula, mistakes, v.credit,
-                    v.degenerate)
+                    v.degenerate, sentence, also, index, same_as, source, coincides)
+
+
+def _mistake_text(m, msg) -> str:
+    return msg(f"check.mistake.{m.key}", **dict(m.args))
+
+
+def _sentence(group: tuple, msg) -> str:
+    """Mistakes the numbers cannot tell apart, as one sentence."""
+    texts = list(dict.fromkeys(_mistake_text(m, msg) for m in group))
+    if len(texts) == 1:
+        return texts[0]
+    either = msg("check.either_separator").join(texts[:-1]) + msg("check.either_last") + texts[-1]
+    return msg("check.merged", mistakes=either)
+
+
+SHOWN_TRIVIAL = 4
+"""Trivial numbers named in the note of the answer that makes them so (the rest counted)."""
+
+
+def _source(subject, v, fmt: NumberFormat, msg, notes: list):
+    """Why ``v``'s answer makes what follows from it degenerate: a note, and the view."""
+    d = v.source
+    if d is None:
+        return None
+    if d.kind == "value":
+        value_text = exact_text(d.value)
+        notes.append(msg("check.note.source_value", value=value_text))
+    else:
+        value_text = fmt.text(d.value)
+        names = list(d.trivial[:SHOWN_TRIVIAL]) + (["…"] if len(d.trivial) > SHOWN_TRIVIAL else [])
+        notes.append(msg("check.note.source_effect", n=len(d.trivial), m=d.following, value=value_text,
+                         answers=msg("check.list_separator").join(names),
+                         label=_label(subject, v.answer).text))
+    return DegenerateView(d.kind, d.value, value_text, d.trivial, d.following)
 
 
 def _step(subject, answer, expected: float, fmt: NumberFormat, label: Math) -> Math:
@@ -145,7 +226,15 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
 
     msg = Catalog(lang or report.subject.lang, template_dir)
     policy = report.policy
-    rows = tuple(_row(report.subject, v, policy, msg) for v in report.verdicts)
+    by_key = {}
+    for v in report.verdicts:
+        by_key.setdefault(v.answer.key, v)
+    found = tuple(FindingView(_sentence(f.mistakes, msg),
+                              tuple(Mistake(m.key, _mistake_text(m, msg)) for m in f.mistakes), f.keys,
+                              tuple(_label(report.subject, by_key[k].answer) for k in f.keys))
+                  for f in findings(report.verdicts))
+    finding_of = {k: i for i, f in enumerate(found) for k in f.keys}
+    rows = tuple(_row(report.subject, v, policy, msg, (by_key, finding_of, found)) for v in report.verdicts)
     counts = []
     for name in VERDICTS:
         of_kind = [v for v in report.verdicts if v.verdict == name]
@@ -158,6 +247,8 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
             part += msg("check.count_last_digit", n=c.last_digit)
         if c.degenerate:
             part += msg("check.count_degenerate", n=c.degenerate)
+        if c.verdict == "wrong" and found:
+            part += msg("check.count_findings" + ("_one" if len(found) == 1 else ""), n=len(found))
         parts.append(part)
     score_text = msg("check.score", score=f"{100 * report.score:.1f}")
     failed = "check.failed" if any(v.verdict == "wrong" for v in report.verdicts) else "check.short"
@@ -167,7 +258,7 @@ def check_view(report, lang: str | None = None, template_dir=None) -> CheckView:
     title = report.answers.title or report.subject.title or msg("check.title")
     rule = msg("sentence_separator").join(policy.describe(msg))
     return CheckView(title, msg.lang, report.subject.source, report.answers.source, rule, policy.to_dict(), header,
-                     rows, tuple(counts), summary, report.passed, report.score, score_text)
+                     rows, tuple(counts), summary, report.passed, report.score, score_text, found)
 
 
 def render_check(report, format: str = "text", lang: str | None = None, template_dir=None) -> str:

@@ -148,15 +148,19 @@ class ClassReport:
 
     def quantities(self) -> list:
         """Per quantity answered by anyone, in the problem's order: ``(name, {verdict: count},
-        Counter of the likely mistakes of its wrong answers)``, over every student's elements."""
+        Counter of the likely mistakes of its wrong answers)``, the verdicts over every student's
+        elements, each student's likely mistake in a quantity counted once (a sign slip in a vector
+        is one mistake, not one per element)."""
         from collections import Counter
 
         table = {name: ({k: 0 for k in VERDICTS}, Counter()) for name in self.subject.quantities}
         for report in self.reports:
+            seen = set()
             for v in report.verdicts:
                 counts, mistakes = table[v.answer.name]
                 counts[v.verdict] += 1
-                if v.mistakes:
+                if v.mistakes and (v.answer.name, v.mistakes[0].key, v.mistakes[0].args) not in seen:
+                    seen.add((v.answer.name, v.mistakes[0].key, v.mistakes[0].args))
                     mistakes[v.mistakes[0].key, v.mistakes[0].args] += 1
         return [(name, counts, mistakes) for name, (counts, mistakes) in table.items() if sum(counts.values())]
 
